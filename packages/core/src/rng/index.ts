@@ -1,0 +1,2 @@
+export type { Rng } from "./rng.js";
+export { createRng, exponential, normal, poisson } from "./rng.js";
