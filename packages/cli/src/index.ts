@@ -1,0 +1,2 @@
+/** @fulcrum/cli: the `fulcrum` command. */
+export { buildProgram } from "./program.js";

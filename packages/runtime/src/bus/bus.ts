@@ -1,0 +1,327 @@
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { Kvm, KvWatchInclude, type KV } from "@nats-io/kv";
+import {
+  connect,
+  headers as natsHeaders,
+  type MsgHdrs,
+  type NatsConnection,
+  NoRespondersError as NatsNoResponders,
+  RequestError,
+  TimeoutError,
+} from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import type { Codec } from "./codec.js";
+import { BusConnectError, DecodeError, NoRespondersError, RequestTimeoutError } from "./errors.js";
+import { extractTraceContext, injectTraceHeaders, type HeaderCarrier } from "../telemetry/trace-headers.js";
+
+const tracer = trace.getTracer("@fulcrum/runtime/bus");
+
+/** Options of {@link connectBus}. */
+export interface BusOptions {
+  /** NATS server URL(s), comma-separated (`nats://127.0.0.1:4222`). */
+  readonly servers: string;
+  /** Connection name shown by the server (service and instance). */
+  readonly name: string;
+  readonly logger?: Logger;
+  /**
+   * Wait between reconnect attempts, ms. Reconnects forever: services keep serving on their last
+   * assignment while NATS is away (DESIGN §3).
+   * @default 1000
+   */
+  readonly reconnectTimeWaitMs?: number;
+  /**
+   * Time allowed for the first connection, ms.
+   * @default 5000
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+/** What a subscriber sees besides the decoded payload. */
+export interface MessageMeta {
+  readonly subject: string;
+  readonly headers?: MsgHdrs;
+}
+
+/** A live subscription or watch; `stop()` is idempotent. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** Options of {@link Bus.subscribe}. */
+export interface SubscribeOptions {
+  /** Queue group: each message goes to one member of the group. */
+  readonly queue?: string;
+}
+
+/** A typed view of one JetStream KV bucket. */
+export interface TypedKv {
+  readonly bucket: string;
+  /** The latest value under `key`, or undefined if none (or deleted). */
+  get<T>(key: string, codec: Codec<T>): Promise<T | undefined>;
+  /** Stores `message` under `key`; returns the new revision. */
+  put<T>(key: string, codec: Codec<T>, message: T): Promise<number>;
+  /** Deletes `key`. */
+  delete(key: string): Promise<void>;
+  /**
+   * Calls `handler` for the current value of every matching key (unless `updatesOnly`) and then
+   * for every update; deletions call it with `undefined`.
+   */
+  watch<T>(
+    key: string,
+    codec: Codec<T>,
+    handler: (value: T | undefined, key: string, revision: number) => void | Promise<void>,
+    options?: { updatesOnly?: boolean },
+  ): Promise<Stoppable>;
+}
+
+/**
+ * Fulcrum's NATS adapter: typed protobuf publish/subscribe/request, KV buckets, and trace context
+ * carried in message headers (a PRODUCER span per publish, a CONSUMER span per delivery, child of
+ * the publisher's span).
+ */
+export interface Bus {
+  /** The underlying connection, for what the adapter does not cover. */
+  readonly connection: NatsConnection;
+  publish<T>(subject: string, codec: Codec<T>, message: T): void;
+  subscribe<T>(
+    subject: string,
+    codec: Codec<T>,
+    handler: (message: T, meta: MessageMeta) => void | Promise<void>,
+    options?: SubscribeOptions,
+  ): Stoppable;
+  /** Request/reply. Rejects with {@link NoRespondersError} or {@link RequestTimeoutError}. */
+  request<Req, Res>(subject: string, reqCodec: Codec<Req>, message: Req, resCodec: Codec<Res>, options?: { timeoutMs?: number }): Promise<Res>;
+  /** Answers requests on `subject` with `handler`'s result. */
+  serve<Req, Res>(subject: string, reqCodec: Codec<Req>, resCodec: Codec<Res>, handler: (request: Req, meta: MessageMeta) => Res | Promise<Res>, options?: SubscribeOptions): Stoppable;
+  /** Opens (creating if missing) a KV bucket. */
+  kv(bucket: string, options?: { history?: number }): Promise<TypedKv>;
+  /** Messages dropped because they could not be decoded, per subject. */
+  readonly decodeFailures: ReadonlyMap<string, number>;
+  /** Flushes pending publishes and closes after in-flight handlers finish; idempotent. */
+  drain(): Promise<void>;
+}
+
+class NatsHeaderCarrier implements HeaderCarrier {
+  constructor(readonly headers: MsgHdrs) {}
+  get(key: string): string | undefined {
+    return this.headers.has(key) ? this.headers.get(key) : undefined;
+  }
+  set(key: string, value: string): void {
+    this.headers.set(key, value);
+  }
+}
+
+/** Connects to NATS; rejects with {@link BusConnectError} if the first connection fails. */
+export async function connectBus(options: BusOptions): Promise<Bus> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.servers.split(",").map((s) => s.trim()),
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: options.reconnectTimeWaitMs ?? 1000,
+      timeout: options.connectTimeoutMs ?? 5000,
+    });
+  } catch (cause) {
+    throw new BusConnectError(options.servers, { cause });
+  }
+  return new NatsBus(nc, options.logger);
+}
+
+class NatsBus implements Bus {
+  readonly decodeFailures = new Map<string, number>();
+  private readonly kvm: Kvm;
+  private drained: Promise<void> | undefined;
+
+  constructor(
+    readonly connection: NatsConnection,
+    private readonly logger?: Logger,
+  ) {
+    this.kvm = new Kvm(connection);
+    void (async () => {
+      for await (const s of connection.status()) {
+        if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
+          this.logger?.warn({ nats: s.type, server: "server" in s ? s.server : undefined }, `nats ${s.type}`);
+        }
+      }
+    })().catch(() => {});
+  }
+
+  publish<T>(subject: string, codec: Codec<T>, message: T): void {
+    const span = tracer.startSpan(`publish ${subject}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { "messaging.system": "nats", "messaging.destination.name": subject, "messaging.operation.type": "publish" },
+    });
+    try {
+      const h = natsHeaders();
+      injectTraceHeaders(new NatsHeaderCarrier(h), trace.setSpan(context.active(), span));
+      this.connection.publish(subject, codec.encode(message).finish(), { headers: h });
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  subscribe<T>(
+    subject: string,
+    codec: Codec<T>,
+    handler: (message: T, meta: MessageMeta) => void | Promise<void>,
+    options: SubscribeOptions = {},
+  ): Stoppable {
+    const sub = this.connection.subscribe(subject, options.queue ? { queue: options.queue } : {});
+    const done = (async () => {
+      for await (const msg of sub) {
+        const decoded = this.decode(msg.subject, codec, msg.data);
+        if (decoded === undefined) continue;
+        await this.consume(msg.subject, msg.headers, async () => handler(decoded.value, { subject: msg.subject, headers: msg.headers }));
+      }
+    })();
+    return {
+      stop: async () => {
+        if (!sub.isClosed()) sub.unsubscribe();
+        await done.catch(() => {});
+      },
+    };
+  }
+
+  async request<Req, Res>(subject: string, reqCodec: Codec<Req>, message: Req, resCodec: Codec<Res>, options: { timeoutMs?: number } = {}): Promise<Res> {
+    const timeoutMs = options.timeoutMs ?? 2000;
+    return tracer.startActiveSpan(`request ${subject}`, { kind: SpanKind.CLIENT, attributes: { "messaging.system": "nats", "messaging.destination.name": subject } }, async (span) => {
+      try {
+        const h = natsHeaders();
+        injectTraceHeaders(new NatsHeaderCarrier(h));
+        const reply = await this.connection.request(subject, reqCodec.encode(message).finish(), { timeout: timeoutMs, headers: h });
+        const decoded = this.decode(subject, resCodec, reply.data);
+        if (decoded === undefined) throw new DecodeError(subject);
+        return decoded.value;
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw mapRequestError(subject, timeoutMs, err);
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  serve<Req, Res>(subject: string, reqCodec: Codec<Req>, resCodec: Codec<Res>, handler: (request: Req, meta: MessageMeta) => Res | Promise<Res>, options: SubscribeOptions = {}): Stoppable {
+    const sub = this.connection.subscribe(subject, options.queue ? { queue: options.queue } : {});
+    const done = (async () => {
+      for await (const msg of sub) {
+        const decoded = this.decode(msg.subject, reqCodec, msg.data);
+        if (decoded === undefined) continue;
+        await this.consume(msg.subject, msg.headers, async () => {
+          const res = await handler(decoded.value, { subject: msg.subject, headers: msg.headers });
+          msg.respond(resCodec.encode(res).finish());
+        });
+      }
+    })();
+    return {
+      stop: async () => {
+        if (!sub.isClosed()) sub.unsubscribe();
+        await done.catch(() => {});
+      },
+    };
+  }
+
+  async kv(bucket: string, options: { history?: number } = {}): Promise<TypedKv> {
+    const kv = await this.kvm.create(bucket, { history: options.history ?? 5 });
+    return new NatsKv(bucket, kv, this);
+  }
+
+  drain(): Promise<void> {
+    this.drained ??= this.connection.isClosed() ? Promise.resolve() : this.connection.drain().catch(() => {});
+    return this.drained;
+  }
+
+  /** Decodes or counts and logs the failure (the handler never sees a bad payload). */
+  decode<T>(subject: string, codec: Codec<T>, data: Uint8Array): { value: T } | undefined {
+    try {
+      return { value: codec.decode(data) };
+    } catch (cause) {
+      const n = (this.decodeFailures.get(subject) ?? 0) + 1;
+      this.decodeFailures.set(subject, n);
+      // Logged on the first failure and then every 100th, so a misbehaving publisher cannot flood logs.
+      if (n === 1 || n % 100 === 0) this.logger?.warn({ err: new DecodeError(subject, { cause }), failures: n }, "dropped undecodable message");
+      return undefined;
+    }
+  }
+
+  private async consume(subject: string, headers: MsgHdrs | undefined, fn: () => Promise<void>): Promise<void> {
+    const parent = extractTraceContext(headers ? new NatsHeaderCarrier(headers) : undefined);
+    const span = tracer.startSpan(
+      `receive ${subject}`,
+      { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "nats", "messaging.destination.name": subject, "messaging.operation.type": "receive" } },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), fn);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      this.logger?.error({ err, subject }, "message handler failed");
+    } finally {
+      span.end();
+    }
+  }
+}
+
+class NatsKv implements TypedKv {
+  constructor(
+    readonly bucket: string,
+    private readonly kv: KV,
+    private readonly bus: NatsBus,
+  ) {}
+
+  async get<T>(key: string, codec: Codec<T>): Promise<T | undefined> {
+    const e = await this.kv.get(key);
+    if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+    return this.bus.decode(`${this.bucket}/${key}`, codec, e.value)?.value;
+  }
+
+  put<T>(key: string, codec: Codec<T>, message: T): Promise<number> {
+    return this.kv.put(key, codec.encode(message).finish());
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.kv.delete(key);
+  }
+
+  async watch<T>(
+    key: string,
+    codec: Codec<T>,
+    handler: (value: T | undefined, key: string, revision: number) => void | Promise<void>,
+    options: { updatesOnly?: boolean } = {},
+  ): Promise<Stoppable> {
+    const iter = await this.kv.watch({ key, include: options.updatesOnly ? KvWatchInclude.UpdatesOnly : KvWatchInclude.LastValue });
+    const done = (async () => {
+      for await (const e of iter) {
+        if (e.operation !== "PUT") {
+          await handler(undefined, e.key, e.revision);
+          continue;
+        }
+        const decoded = this.bus.decode(`${this.bucket}/${e.key}`, codec, e.value);
+        if (decoded) await handler(decoded.value, e.key, e.revision);
+      }
+    })();
+    return {
+      stop: async () => {
+        iter.stop();
+        await done.catch(() => {});
+      },
+    };
+  }
+}
+
+function mapRequestError(subject: string, timeoutMs: number, err: unknown): Error {
+  if (err instanceof NoRespondersError || err instanceof RequestTimeoutError || err instanceof DecodeError) return err;
+  if (err instanceof NatsNoResponders) return new NoRespondersError(subject, { cause: err });
+  if (err instanceof RequestError) {
+    if (err.isNoResponders()) return new NoRespondersError(subject, { cause: err });
+    if (err.cause instanceof TimeoutError) return new RequestTimeoutError(subject, timeoutMs, { cause: err });
+  }
+  if (err instanceof TimeoutError) return new RequestTimeoutError(subject, timeoutMs, { cause: err });
+  return err as Error;
+}

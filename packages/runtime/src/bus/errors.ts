@@ -1,0 +1,49 @@
+/** Base of the NATS bus adapter's errors. */
+export class BusError extends Error {
+  override name = "BusError";
+  constructor(
+    /** Subject (or bucket/key) the operation was about. */
+    readonly subject: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A request found nobody subscribed to its subject. */
+export class NoRespondersError extends BusError {
+  override name = "NoRespondersError";
+  constructor(subject: string, options?: { cause?: unknown }) {
+    super(subject, `no responders on "${subject}": is the service that answers it running?`, options);
+  }
+}
+
+/** A request got no reply in time. */
+export class RequestTimeoutError extends BusError {
+  override name = "RequestTimeoutError";
+  constructor(
+    subject: string,
+    /** The timeout that elapsed, ms. */
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(subject, `request on "${subject}" got no reply within ${timeoutMs} ms`, options);
+  }
+}
+
+/** A payload could not be decoded as the subject's protobuf message. */
+export class DecodeError extends BusError {
+  override name = "DecodeError";
+  constructor(subject: string, options?: { cause?: unknown }) {
+    super(subject, `cannot decode message on "${subject}": ${(options?.cause as Error | undefined)?.message ?? "invalid payload"}`, options);
+  }
+}
+
+/** Could not connect to the NATS server(s). */
+export class BusConnectError extends BusError {
+  override name = "BusConnectError";
+  constructor(servers: string, options?: { cause?: unknown }) {
+    super(servers, `cannot connect to NATS at ${servers}: ${(options?.cause as Error | undefined)?.message ?? "unknown error"}`, options);
+  }
+}

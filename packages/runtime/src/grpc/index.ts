@@ -1,0 +1,4 @@
+export { HealthReporter, ServingStatus } from "./health.js";
+export type { GrpcServerHandle, GrpcServerOptions, GrpcServiceBinding } from "./server.js";
+export { startGrpcServer } from "./server.js";
+export { grpcStatusOf, toServiceError } from "./status.js";

@@ -1,0 +1,2 @@
+export type { Lifecycle, LifecycleOptions, LifecycleState } from "./lifecycle.js";
+export { createLifecycle } from "./lifecycle.js";

@@ -1,0 +1,2 @@
+export type { Logger, LoggerSettings } from "./logger.js";
+export { createLogger } from "./logger.js";

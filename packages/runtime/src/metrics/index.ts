@@ -1,0 +1,2 @@
+export type { MetricsServerHandle, MetricsServerOptions } from "./metrics-server.js";
+export { startMetricsServer } from "./metrics-server.js";

@@ -1,0 +1,15 @@
+/**
+ * Preload for services: `node --import @fulcrum/runtime/register dist/main.js`.
+ *
+ * Registers the import-in-the-middle loader hook and starts tracing BEFORE the application imports
+ * `@grpc/grpc-js`; under ESM, gRPC auto-instrumentation silently produces no spans otherwise.
+ * The service name comes from `OTEL_SERVICE_NAME` (default `fulcrum`). `main.ts` reaches the
+ * started instance through {@link preloadedTelemetry} to flush it on shutdown.
+ */
+import { register } from "node:module";
+import { startTelemetry, type Telemetry } from "./telemetry.js";
+
+register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
+
+const telemetry = startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME ?? "fulcrum", env: process.env });
+(globalThis as { __fulcrumTelemetry?: Telemetry }).__fulcrumTelemetry = telemetry;

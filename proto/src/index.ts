@@ -1,0 +1,14 @@
+/**
+ * @fulcrum/proto: Fulcrum's wire contracts. The Open Inference Protocol v2 gRPC API (`inference`),
+ * the control-plane messages (`fulcrum.v1`), and the NATS subjects and KV buckets that carry them.
+ * Generated code lives in `src/gen/` (never edited, never committed; `npm run generate`).
+ */
+export * as inference from "./gen/inference/grpc_predict_v2.js";
+export * as control from "./gen/fulcrum/v1/control.js";
+export {
+  GRPCInferenceServiceClient,
+  GRPCInferenceServiceService,
+  type GRPCInferenceServiceServer,
+} from "./gen/inference/grpc_predict_v2.js";
+export { InvalidSubjectTokenError, KV_BUCKETS, SUBJECT_ROOT, kvKeys, subjectToken, subjects } from "./subjects.js";
+export * as health from "./gen/grpc/health/v1/health.js";

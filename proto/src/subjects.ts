@@ -1,0 +1,87 @@
+/**
+ * NATS subjects and JetStream KV buckets of Fulcrum's control plane (DESIGN §3), in one place.
+ *
+ * Grammar: `fulcrum.<kind>.<pipeline>[.<stage>[.<instance>]]`, every token matching
+ * `[A-Za-z0-9_-]+` (no dots, spaces or wildcards), so a name can never widen a subscription.
+ * Payloads are the protobuf messages of `fulcrum.v1` named beside each builder.
+ *
+ * | subject / bucket                                         | from → to                      | payload        |
+ * | -------------------------------------------------------- | ------------------------------ | -------------- |
+ * | `fulcrum.metrics.stage.<pipeline>.<stage>.<instance>`    | stage → monitor                | StageMetrics   |
+ * | `fulcrum.metrics.gateway.<pipeline>`                     | gateway → monitor              | GatewayMetrics |
+ * | `fulcrum.load.<pipeline>`                                | monitor → predictor, optimizer | LoadSample     |
+ * | `fulcrum.forecast.<pipeline>`                            | predictor → optimizer          | Forecast       |
+ * | `fulcrum.assignment.<pipeline>` + KV `fulcrum_assignments` | optimizer → stages, gateway  | Assignment     |
+ * | `fulcrum.ack.<pipeline>.<stage>.<instance>`              | stage → optimizer              | AssignmentAck  |
+ * | KV `fulcrum_registry`, key `<pipeline>.<stage>.<instance>` | stage → gateway              | RegistryEntry  |
+ */
+
+/** Root token of every Fulcrum subject. */
+export const SUBJECT_ROOT = "fulcrum";
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Thrown when a pipeline, stage or instance name cannot be used as a subject token. */
+export class InvalidSubjectTokenError extends Error {
+  override readonly name = "InvalidSubjectTokenError";
+  constructor(
+    /** Which name was wrong (`pipeline`, `stage` or `instance`). */
+    readonly field: string,
+    /** The rejected value. */
+    readonly value: string,
+  ) {
+    super(`${field} "${value}" is not a valid NATS subject token: use only letters, digits, "_" and "-"`);
+  }
+}
+
+/** Returns `value` if it is a valid subject token, else throws {@link InvalidSubjectTokenError}. */
+export function subjectToken(field: string, value: string): string {
+  if (!TOKEN.test(value)) throw new InvalidSubjectTokenError(field, value);
+  return value;
+}
+
+const t = subjectToken;
+
+/** Subject builders. Wildcard variants (`…All`) are for subscribers only. */
+export const subjects = {
+  /** StageMetrics of one stage instance, once per second. */
+  stageMetrics: (pipeline: string, stage: string, instance: string): string =>
+    `${SUBJECT_ROOT}.metrics.stage.${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
+  /** Every stage instance's metrics, of one pipeline or (no argument) of all pipelines. */
+  stageMetricsAll: (pipeline?: string): string =>
+    `${SUBJECT_ROOT}.metrics.stage.${pipeline === undefined ? "*" : t("pipeline", pipeline)}.>`,
+  /** GatewayMetrics of one pipeline, once per second. */
+  gatewayMetrics: (pipeline: string): string => `${SUBJECT_ROOT}.metrics.gateway.${t("pipeline", pipeline)}`,
+  /** Gateway metrics of every pipeline. */
+  gatewayMetricsAll: (): string => `${SUBJECT_ROOT}.metrics.gateway.*`,
+  /** LoadSample of one pipeline, once per second. */
+  load: (pipeline: string): string => `${SUBJECT_ROOT}.load.${t("pipeline", pipeline)}`,
+  /** Forecast of one pipeline, once per predictor interval. */
+  forecast: (pipeline: string): string => `${SUBJECT_ROOT}.forecast.${t("pipeline", pipeline)}`,
+  /** Assignment broadcasts of one pipeline. */
+  assignment: (pipeline: string): string => `${SUBJECT_ROOT}.assignment.${t("pipeline", pipeline)}`,
+  /** AssignmentAck of one stage instance. */
+  ack: (pipeline: string, stage: string, instance: string): string =>
+    `${SUBJECT_ROOT}.ack.${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
+  /** Every ack of one pipeline. */
+  ackAll: (pipeline: string): string => `${SUBJECT_ROOT}.ack.${t("pipeline", pipeline)}.>`,
+} as const;
+
+/** JetStream KV bucket names. */
+export const KV_BUCKETS = {
+  /** Latest Assignment per pipeline (key = pipeline), so late starters catch up. */
+  assignments: "fulcrum_assignments",
+  /** Stage instance registrations (key = `<pipeline>.<stage>.<instance>`), refreshed by heartbeats. */
+  registry: "fulcrum_registry",
+} as const;
+
+/** Keys inside the KV buckets. */
+export const kvKeys = {
+  /** Key of a pipeline's assignment in {@link KV_BUCKETS.assignments}. */
+  assignment: (pipeline: string): string => t("pipeline", pipeline),
+  /** Key of a stage instance in {@link KV_BUCKETS.registry}. */
+  registry: (pipeline: string, stage: string, instance: string): string =>
+    `${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
+  /** Key filter for every instance of a pipeline in {@link KV_BUCKETS.registry}. */
+  registryOfPipeline: (pipeline: string): string => `${t("pipeline", pipeline)}.>`,
+} as const;
