@@ -1,10 +1,14 @@
 import { Command } from "commander";
+import { predictorCommand } from "./commands/predictor.js";
 import { upCommand } from "./commands/up.js";
+import { zooCommand } from "./commands/zoo.js";
 
 /** The `fulcrum` command tree. */
 export function buildProgram(): Command {
   return new Command("fulcrum")
     .description("Fulcrum: adaptive ML inference serving (accuracy, cost and latency, re-decided live)")
     .showHelpAfterError()
-    .addCommand(upCommand());
+    .addCommand(upCommand())
+    .addCommand(zooCommand())
+    .addCommand(predictorCommand());
 }

@@ -11,3 +11,4 @@ export * from "./nats/index.js";
 export * from "./telemetry/index.js";
 export * from "./grpc/index.js";
 export * from "./metrics/index.js";
+export * from "./codec/index.js";

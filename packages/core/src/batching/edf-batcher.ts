@@ -1,0 +1,288 @@
+import { DeadlineHeap } from "./deadline-heap.js";
+import { BatcherConfigError, InvalidBatchRequestError } from "./errors.js";
+import { compileEdfBatcherOptions } from "./options.js";
+import type { CompiledEdfBatcherOptions, EdfBatcherOptions } from "./options.js";
+
+/** A request as the batcher holds it. The batcher never reads `payload`. */
+export interface QueuedRequest<T> {
+  /** The caller's request object (e.g. decoded tensors plus the reply callback). */
+  readonly payload: T;
+  /** Absolute deadline, ms on the caller's clock (`Infinity` = no deadline). */
+  readonly deadlineMs: number;
+  /** `nowMs` at `enqueue`. */
+  readonly arrivalMs: number;
+  /** Enqueue sequence number (0, 1, …): breaks deadline ties in arrival order. */
+  readonly seq: number;
+}
+
+/**
+ * Result of {@link EdfBatcher.enqueue}:
+ * - `queued`: waiting for a batch;
+ * - `expired`: cannot finish by its deadline even if dispatched alone right now; answer
+ *   DEADLINE_EXCEEDED at once (it never reaches the model);
+ * - `rejected`: the queue is at `maxQueueSize`; answer RESOURCE_EXHAUSTED.
+ */
+export type EnqueueOutcome<T> =
+  | { readonly status: "queued"; readonly request: QueuedRequest<T> }
+  | { readonly status: "expired"; readonly request: QueuedRequest<T> }
+  | { readonly status: "rejected"; readonly reason: "queue-full"; readonly request: QueuedRequest<T> };
+
+/** Why a batch was dispatched (the first rule that fired, in this order). */
+export type DispatchTrigger = "full" | "deadline" | "max-delay";
+
+/** Result of {@link EdfBatcher.poll}. */
+export interface PollResult<T> {
+  /** Requests dropped by this poll because they can no longer meet their deadline (answer DEADLINE_EXCEEDED). */
+  readonly expired: readonly QueuedRequest<T>[];
+  /** Earliest-deadline requests to run now as one batch (EDF order), or `null` to keep waiting. */
+  readonly batch: readonly QueuedRequest<T>[] | null;
+  /** The rule that dispatched `batch`; `null` when `batch` is `null`. */
+  readonly trigger: DispatchTrigger | null;
+  /** `latencyModel(batch.length)`, ms; 0 without a batch. */
+  readonly predictedLatencyMs: number;
+  /**
+   * When to poll again if nothing new arrives (caller's clock, ms), for what is still queued;
+   * `null` when the queue is empty. It may be ≤ `nowMs` (e.g. more than one full batch is
+   * waiting): poll again as soon as the server is free.
+   */
+  readonly nextWakeMs: number | null;
+}
+
+/** Monotonic counters since construction (read them as deltas for per-second metrics). */
+export interface BatcherCounters {
+  /** Requests accepted into the queue. */
+  readonly queued: number;
+  /** Requests refused because the queue was full (RESOURCE_EXHAUSTED). */
+  readonly rejected: number;
+  /** Requests dropped as unable to meet their deadline, at enqueue or later (DEADLINE_EXCEEDED). */
+  readonly expired: number;
+  /** Requests handed out in batches. */
+  readonly dispatched: number;
+  /** Batches handed out. */
+  readonly batches: number;
+  /** Requests handed back by `drainAll`. */
+  readonly drained: number;
+}
+
+class Entry<T> implements QueuedRequest<T> {
+  /** False once popped (dispatched, expired or drained): lets the arrival FIFO skip it lazily. */
+  queued = true;
+  constructor(
+    readonly payload: T,
+    readonly deadlineMs: number,
+    readonly arrivalMs: number,
+    readonly seq: number,
+  ) {}
+}
+
+const NO_REQUESTS: readonly QueuedRequest<never>[] = Object.freeze([]);
+
+/**
+ * Earliest-deadline-first dynamic batcher (DESIGN §7). Pure and deterministic: no timers and no
+ * clock; every call takes `nowMs`, which MUST be non-decreasing across calls. The stage calls
+ * `poll` whenever its inference slot is free (on arrival, on batch completion, and at
+ * `nextWakeMs`); the simulator calls the same methods on its virtual clock.
+ *
+ * Rules, with `l` the latency model, `m` the safety margin and `d` the earliest deadline:
+ * - a request that cannot finish alone (`now + l(1) + m > d`) is expired: at enqueue, or at the
+ *   head of the queue on `poll`/`expireOverdue`;
+ * - a batch of the up-to-`maxBatchSize` earliest-deadline requests is dispatched when the queue
+ *   holds `maxBatchSize` (`full`), when waiting any longer would miss `d` with the batch as it is
+ *   now (`now + l(n) + m ≥ d`, `deadline`), or when the oldest request has waited
+ *   `maxQueueDelayMs` (`max-delay`);
+ * - a dispatched batch is shrunk to the largest size whose predicted finish still meets `d`
+ *   (every member's deadline is ≥ `d`, so the whole batch then meets its deadlines).
+ *
+ * Changes made by `reconfigure` (batch size, latency model, …) apply from the next `poll`.
+ * Insert and dispatch are O(log n) per request.
+ */
+export class EdfBatcher<T> {
+  private opts: CompiledEdfBatcherOptions;
+  private readonly heap = new DeadlineHeap<Entry<T>>();
+  /** Entries in arrival order, with already-removed ones skipped lazily from `head`. */
+  private fifo: Entry<T>[] = [];
+  private head = 0;
+  private seq = 0;
+  private nQueued = 0;
+  private nRejected = 0;
+  private nExpired = 0;
+  private nDispatched = 0;
+  private nBatches = 0;
+  private nDrained = 0;
+
+  constructor(options: EdfBatcherOptions) {
+    this.opts = compileEdfBatcherOptions(options);
+  }
+
+  /** The options in force (defaults applied). */
+  get options(): CompiledEdfBatcherOptions {
+    return this.opts;
+  }
+
+  /** Requests waiting now. */
+  get size(): number {
+    return this.heap.size;
+  }
+
+  /** Earliest deadline among queued requests, or `null` when empty. */
+  get earliestDeadlineMs(): number | null {
+    return this.heap.peek()?.deadlineMs ?? null;
+  }
+
+  /** Arrival time of the oldest queued request, or `null` when empty. */
+  get oldestArrivalMs(): number | null {
+    return this.oldest()?.arrivalMs ?? null;
+  }
+
+  /** Snapshot of the counters. */
+  get counters(): BatcherCounters {
+    return {
+      queued: this.nQueued,
+      rejected: this.nRejected,
+      expired: this.nExpired,
+      dispatched: this.nDispatched,
+      batches: this.nBatches,
+      drained: this.nDrained,
+    };
+  }
+
+  /**
+   * Changes options; omitted keys keep their value. Validated as a whole first (throws
+   * {@link BatcherConfigError}, leaving the old options in force). Applies from the next `poll`;
+   * a batch already handed out is not affected.
+   */
+  reconfigure(patch: Partial<EdfBatcherOptions>): void {
+    this.opts = compileEdfBatcherOptions({ ...this.opts, ...patch });
+  }
+
+  /**
+   * Offers a request with absolute deadline `deadlineMs` (`Infinity` for none) at `nowMs`.
+   * Throws {@link InvalidBatchRequestError} for a NaN deadline or a non-finite `nowMs`.
+   */
+  enqueue(payload: T, deadlineMs: number, nowMs: number): EnqueueOutcome<T> {
+    if (Number.isNaN(deadlineMs)) throw new InvalidBatchRequestError("deadlineMs", deadlineMs, "a number (Infinity for none)");
+    if (!Number.isFinite(nowMs)) throw new InvalidBatchRequestError("nowMs", nowMs, "a finite number");
+    const aloneMs = this.latency(1);
+    const entry = new Entry(payload, deadlineMs, nowMs, this.seq++);
+    if (nowMs + aloneMs + this.opts.safetyMarginMs > deadlineMs) {
+      entry.queued = false;
+      this.nExpired++;
+      return { status: "expired", request: entry };
+    }
+    if (this.heap.size >= this.opts.maxQueueSize) {
+      entry.queued = false;
+      this.nRejected++;
+      return { status: "rejected", reason: "queue-full", request: entry };
+    }
+    this.heap.push(entry);
+    this.fifo.push(entry);
+    this.nQueued++;
+    return { status: "queued", request: entry };
+  }
+
+  /**
+   * Drops queued requests that cannot finish by their deadline even if started alone at
+   * `earliestStartMs` (default `nowMs`; pass the predicted end of the running batch to drop early
+   * while the server is busy). Returns them in EDF order; does not form a batch.
+   */
+  expireOverdue(nowMs: number, earliestStartMs: number = nowMs): readonly QueuedRequest<T>[] {
+    const limit = Math.max(nowMs, earliestStartMs) + this.latency(1) + this.opts.safetyMarginMs;
+    let expired: QueuedRequest<T>[] | undefined;
+    for (let top = this.heap.peek(); top !== undefined && top.deadlineMs < limit; top = this.heap.peek()) {
+      this.heap.pop();
+      top.queued = false;
+      (expired ??= []).push(top);
+    }
+    if (expired === undefined) return NO_REQUESTS;
+    this.nExpired += expired.length;
+    this.compactFifo();
+    return expired;
+  }
+
+  /**
+   * Call when the server is free to start a batch at `nowMs`: expires hopeless requests, then
+   * dispatches a batch if a rule fires (see the class doc) and says when to poll next.
+   */
+  poll(nowMs: number): PollResult<T> {
+    const expired = this.expireOverdue(nowMs);
+    const top = this.heap.peek();
+    if (top === undefined) return { expired, batch: null, trigger: null, predictedLatencyMs: 0, nextWakeMs: null };
+    const { maxBatchSize, maxQueueDelayMs, safetyMarginMs } = this.opts;
+    const n = Math.min(this.heap.size, maxBatchSize);
+    const deadlineAtMs = top.deadlineMs - safetyMarginMs - this.latency(n);
+    const oldest = this.oldest() as Entry<T>;
+    let trigger: DispatchTrigger | null = null;
+    if (this.heap.size >= maxBatchSize) trigger = "full";
+    else if (nowMs >= deadlineAtMs) trigger = "deadline";
+    else if (nowMs - oldest.arrivalMs >= maxQueueDelayMs) trigger = "max-delay";
+    if (trigger === null) {
+      return { expired, batch: null, trigger, predictedLatencyMs: 0, nextWakeMs: Math.min(deadlineAtMs, oldest.arrivalMs + maxQueueDelayMs) };
+    }
+    // Shrink until the earliest deadline is met; size 1 always fits after expireOverdue.
+    let k = n;
+    let latencyMs = this.latency(k);
+    while (k > 1 && nowMs + latencyMs + safetyMarginMs > top.deadlineMs) latencyMs = this.latency(--k);
+    const batch: QueuedRequest<T>[] = new Array<QueuedRequest<T>>(k);
+    for (let i = 0; i < k; i++) {
+      const e = this.heap.pop() as Entry<T>;
+      e.queued = false;
+      batch[i] = e;
+    }
+    this.nDispatched += k;
+    this.nBatches++;
+    this.compactFifo();
+    return { expired, batch, trigger, predictedLatencyMs: latencyMs, nextWakeMs: this.nextWake(nowMs) };
+  }
+
+  /** Removes and returns every queued request in EDF order (for shutdown: answer each one). */
+  drainAll(): readonly QueuedRequest<T>[] {
+    const out: QueuedRequest<T>[] = [];
+    for (let e = this.heap.pop(); e !== undefined; e = this.heap.pop()) {
+      e.queued = false;
+      out.push(e);
+    }
+    this.fifo = [];
+    this.head = 0;
+    this.nDrained += out.length;
+    return out;
+  }
+
+  private nextWake(nowMs: number): number | null {
+    const top = this.heap.peek();
+    if (top === undefined) return null;
+    const { maxBatchSize, maxQueueDelayMs, safetyMarginMs } = this.opts;
+    if (this.heap.size >= maxBatchSize) return nowMs;
+    const deadlineAtMs = top.deadlineMs - safetyMarginMs - this.latency(Math.min(this.heap.size, maxBatchSize));
+    return Math.min(deadlineAtMs, (this.oldest() as Entry<T>).arrivalMs + maxQueueDelayMs);
+  }
+
+  private latency(batchSize: number): number {
+    const ms = this.opts.latencyModel(batchSize);
+    if (!(ms >= 0) || ms === Infinity) {
+      throw new BatcherConfigError("latencyModel", ms, `a finite latency ≥ 0 ms for batch size ${batchSize}`);
+    }
+    return ms;
+  }
+
+  private oldest(): Entry<T> | undefined {
+    const f = this.fifo;
+    while (this.head < f.length && !(f[this.head] as Entry<T>).queued) this.head++;
+    return f[this.head];
+  }
+
+  /**
+   * Keeps the arrival FIFO O(queue size): removed entries are skipped lazily, and once they
+   * dominate (e.g. a long-deadline request stays queued while later ones flow past it) the
+   * array is rebuilt from the live entries. Amortised O(1) per request.
+   */
+  private compactFifo(): void {
+    this.oldest();
+    if (this.fifo.length - this.head > 2 * this.heap.size + 1024) {
+      this.fifo = this.fifo.slice(this.head).filter((e) => e.queued);
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.fifo.length) {
+      this.fifo = this.fifo.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

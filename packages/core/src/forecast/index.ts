@@ -1,0 +1,17 @@
+export type { ForecasterErrors, ErrorTable } from "./error-tracker.js";
+export { absolutePercentageError, bestForecaster, recordError, rollingMape } from "./error-tracker.js";
+export { ForecastConfigError, LstmWeightsError, TrainingError } from "./errors.js";
+export type { EvaluateOptions, ForecastScore } from "./evaluate.js";
+export { evaluateForecasters } from "./evaluate.js";
+export type { Forecaster } from "./forecasters.js";
+export { ewmaForecaster, holtForecaster, lastValueForecaster, movingMaxForecaster, seasonalNaiveForecaster } from "./forecasters.js";
+export type { LstmFeature, LstmNormalization, LstmShape, LstmWeights, LstmWindow } from "./lstm.js";
+export { initLstmWeights, inputScale, LSTM_FEATURES, lstmForecaster, lstmForward, lstmForwardNormalized, lstmInput, parseLstmWeights } from "./lstm.js";
+export type { LstmLoss, LstmTrainOptions, LstmTrainProgress, LstmTrainResult, NormalizedSample } from "./lstm-train.js";
+export { lstmBatchLossAndGradient, lstmMape, lstmParameterCount, normalizeSamples, trainLstm } from "./lstm-train.js";
+export type { CompiledMarginOptions, MarginOptions } from "./margin.js";
+export { compileMarginOptions, conformalQuantile, relativeResidual, RESIDUAL_FLOOR_RPS, upperBound } from "./margin.js";
+export type { Forecast, PendingForecast, PredictorConfig, PredictorEvent, PredictorOptions, PredictorState } from "./predictor.js";
+export { compilePredictorConfig, initialPredictorState, predictorStep, predictorWindow } from "./predictor.js";
+export type { WindowSamples } from "./windowing.js";
+export { binMeans, binPeaks, futurePeak, makeWindows, secondsToBins } from "./windowing.js";

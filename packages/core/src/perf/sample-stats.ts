@@ -1,0 +1,69 @@
+import { PerfModelError } from "./errors.js";
+
+/** Linear-interpolated quantile (type 7) of an ascending-sorted sample; `q` in [0, 1]. */
+function sortedQuantile(s: readonly number[], q: number): number {
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+/** Quantile (type 7, as numpy's default) of a non-empty sample. */
+export function sampleQuantile(sample: readonly number[], q: number): number {
+  if (sample.length === 0) throw new PerfModelError("quantile of an empty sample");
+  if (!(q >= 0 && q <= 1)) throw new PerfModelError(`quantile q must be in [0, 1], got ${q}`);
+  return sortedQuantile([...sample].sort((a, b) => a - b), q);
+}
+
+/** Distribution summary of timed batches, ms. */
+export interface LatencySummary {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly meanMs: number;
+}
+
+/**
+ * p50/p95/p99/mean of a sample of batch latencies. With few samples the upper quantiles are
+ * interpolated between the largest values (p99 of 20 samples is nearly the max): `samples` is
+ * kept with them so readers can judge.
+ */
+export function summarizeLatencies(samplesMs: readonly number[]): LatencySummary {
+  if (samplesMs.length === 0) throw new PerfModelError("cannot summarize zero latency samples");
+  for (const x of samplesMs) if (!(x >= 0) || !Number.isFinite(x)) throw new PerfModelError(`latency sample must be a finite number ≥ 0 ms, got ${x}`);
+  const s = [...samplesMs].sort((a, b) => a - b);
+  return {
+    samples: s.length,
+    p50Ms: sortedQuantile(s, 0.5),
+    p95Ms: sortedQuantile(s, 0.95),
+    p99Ms: sortedQuantile(s, 0.99),
+    meanMs: s.reduce((a, b) => a + b, 0) / s.length,
+  };
+}
+
+/** The profiler's stopping rule. */
+export interface StabilityRule {
+  /** Never stable before this many samples. */
+  readonly minSamples: number;
+  /** Compare the median now with the median `window` samples ago. */
+  readonly window: number;
+  /** Stable when they differ by at most this fraction of the current median. */
+  readonly relTol: number;
+}
+
+/**
+ * True when the median of `samplesMs` has settled: at least `minSamples`, and the median of all
+ * samples differs from the median without the last `window` samples by ≤ `relTol` of it. The
+ * median, unlike the mean, is not moved by the odd preempted batch on a shared machine.
+ */
+export function isMedianStable(samplesMs: readonly number[], rule: StabilityRule): boolean {
+  if (!(rule.window >= 1) || !(rule.relTol > 0) || !(rule.minSamples >= 1)) {
+    throw new PerfModelError(`bad stability rule: minSamples=${rule.minSamples} window=${rule.window} relTol=${rule.relTol}`);
+  }
+  const n = samplesMs.length;
+  if (n < Math.max(rule.minSamples, rule.window + 1)) return false;
+  const now = sampleQuantile(samplesMs, 0.5);
+  const before = sampleQuantile(samplesMs.slice(0, n - rule.window), 0.5);
+  return Math.abs(now - before) <= rule.relTol * now;
+}

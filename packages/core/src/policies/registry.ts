@@ -1,0 +1,61 @@
+import type { z } from "zod";
+import { PolicyConfigError } from "./errors.js";
+import { decideFa2, fa2ConfigSchema } from "./fa2.js";
+import { decideFulcrum, fulcrumConfigSchema } from "./fulcrum.js";
+import { decideHpa, hpaConfigSchema } from "./hpa.js";
+import { decideInfAdapter, infAdapterConfigSchema } from "./infadapter.js";
+import { decideIpa, ipaConfigSchema } from "./ipa.js";
+import { decideMsPlus, msPlusConfigSchema } from "./ms-plus.js";
+import { decideRim, rimConfigSchema } from "./rim.js";
+import { decideSponge, spongeConfigSchema } from "./sponge.js";
+import { decideStatic, staticConfigSchema } from "./static.js";
+import { decideVpa, vpaConfigSchema } from "./vpa.js";
+import type { PolicyDecision, PolicyDeps, PolicyInput, PolicyName, PolicyState } from "./types.js";
+
+/** A policy as the optimizer service sees it. */
+export interface PolicyDefinition {
+  readonly name: PolicyName;
+  /** Validates and defaults this policy's config (YAML/env); parse once at startup. */
+  readonly configSchema: z.ZodType;
+  /** Whether `decide` calls the Solver port. */
+  readonly usesSolver: boolean;
+  /**
+   * One decision. `config` is parsed with `configSchema` (defaults filled). Never throws for
+   * infeasible or malformed INPUT (that is a fallback with a reason).
+   * @throws PolicyConfigError if `config` fails the schema.
+   */
+  decide(input: PolicyInput, prevState: PolicyState | undefined, config: unknown, nowMs: number, deps: PolicyDeps): Promise<PolicyDecision>;
+}
+
+function define<S extends z.ZodType>(
+  name: PolicyName,
+  configSchema: S,
+  usesSolver: boolean,
+  run: (input: PolicyInput, prev: PolicyState | undefined, config: z.output<S>, nowMs: number, deps: PolicyDeps) => Promise<PolicyDecision>,
+): PolicyDefinition {
+  return {
+    name, configSchema, usesSolver,
+    decide(input, prev, config, nowMs, deps) {
+      const parsed = configSchema.safeParse(config ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+        return Promise.reject(new PolicyConfigError(`invalid ${name} config: ${issues}`, { policy: name, cause: parsed.error }));
+      }
+      return run(input, prev, parsed.data, nowMs, deps);
+    },
+  };
+}
+
+/** Every policy by name: the optimizer service's entry point. */
+export const POLICIES: Readonly<Record<PolicyName, PolicyDefinition>> = {
+  fulcrum: define("fulcrum", fulcrumConfigSchema, true, decideFulcrum),
+  ipa: define("ipa", ipaConfigSchema, true, (i, p, c, n, d) => decideIpa(i, p, c, n, d)),
+  fa2: define("fa2", fa2ConfigSchema, true, decideFa2),
+  rim: define("rim", rimConfigSchema, true, decideRim),
+  infadapter: define("infadapter", infAdapterConfigSchema, true, decideInfAdapter),
+  "ms-plus": define("ms-plus", msPlusConfigSchema, true, decideMsPlus),
+  sponge: define("sponge", spongeConfigSchema, false, (i, p, c, n) => decideSponge(i, p, c, n)),
+  static: define("static", staticConfigSchema, false, (i, p, c, n) => decideStatic(i, p, c, n)),
+  vpa: define("vpa", vpaConfigSchema, false, (i, p, c, n) => decideVpa(i, p, c, n)),
+  hpa: define("hpa", hpaConfigSchema, false, (i, p, c, n) => decideHpa(i, p, c, n)),
+};

@@ -1,0 +1,13 @@
+export type { BandwidthTraceOptions, ServerBudgetOptions } from "./bandwidth.js";
+export { generateBandwidthTrace, serverBudgetsMs, tileSeries } from "./bandwidth.js";
+export { parseBandwidthLog } from "./bandwidth-log.js";
+export { TraceParseError, WorkloadOptionsError } from "./errors.js";
+export { generateInfAdapterBurst, INFADAPTER_BURST_DURATION_S } from "./infadapter-burst.js";
+export type { IpaPattern } from "./ipa-patterns.js";
+export { generateIpaPattern, IPA_PATTERN_DURATION_S, IPA_PATTERN_STATS, IPA_PATTERNS } from "./ipa-patterns.js";
+export type { RateCsvOptions, RateSeries } from "./rate-csv.js";
+export { parseRateCsv } from "./rate-csv.js";
+export type { SeriesStats } from "./stats.js";
+export { seriesStats } from "./stats.js";
+export type { TrainingTrace, TrainingTraceOptions } from "./training-trace.js";
+export { generateTrainingTrace } from "./training-trace.js";

@@ -1,0 +1,1 @@
+export { toDomainAssignment, toPbAssignment } from "./assignment-codec.js";

@@ -1,0 +1,45 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The optimizer's Prometheus instruments. */
+export interface OptimizerMetrics {
+  readonly registry: Registry;
+  /** Decisions by policy and outcome (`optimal`, `held`, `fallback`, `kept`). */
+  readonly decisions: Counter<"policy" | "status">;
+  /** Wall time of one policy decision (formulation + solve), s. */
+  readonly solveSeconds: Histogram<"policy">;
+  /** Fallbacks and kept assignments by reason (`infeasible`, `no-forecast`, …). */
+  readonly fallbacks: Counter<"reason">;
+  readonly version: Gauge;
+  /** Acks by outcome (`applied`, `failed`, `untracked`). */
+  readonly acks: Counter<"outcome">;
+  readonly ackApplySeconds: Histogram;
+  /** Cores the current assignment allocates. */
+  readonly coresAllocated: Gauge;
+  /** λ̂ of the last decision, rps. */
+  readonly forecastRps: Gauge;
+  /** Fraction of λ̂ the last decision carries (< 1: shedding under overload). */
+  readonly admittedFraction: Gauge;
+}
+
+/** Creates the registry (default process metrics included), labelled with the pipeline. */
+export function createOptimizerMetrics(pipeline: string): OptimizerMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ pipeline });
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    decisions: new Counter({ name: "fulcrum_optimizer_decisions_total", help: "Decisions by policy and outcome.", labelNames: ["policy", "status"], registers }),
+    solveSeconds: new Histogram({
+      name: "fulcrum_optimizer_solve_seconds", help: "Wall time of one policy decision (formulation and solve).", labelNames: ["policy"], registers,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+    fallbacks: new Counter({ name: "fulcrum_optimizer_fallbacks_total", help: "Fallback decisions and kept assignments by reason.", labelNames: ["reason"], registers }),
+    version: new Gauge({ name: "fulcrum_optimizer_assignment_version", help: "Version of the last published Assignment.", registers }),
+    acks: new Counter({ name: "fulcrum_optimizer_acks_total", help: "Assignment acks by outcome.", labelNames: ["outcome"], registers }),
+    ackApplySeconds: new Histogram({ name: "fulcrum_optimizer_ack_apply_seconds", help: "Apply time reported by acks.", registers, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
+    coresAllocated: new Gauge({ name: "fulcrum_optimizer_cores_allocated", help: "Cores allocated by the current Assignment.", registers }),
+    forecastRps: new Gauge({ name: "fulcrum_optimizer_forecast_rps", help: "Arrival rate the last decision was made for.", registers }),
+    admittedFraction: new Gauge({ name: "fulcrum_optimizer_admitted_fraction", help: "Fraction of the forecast the last decision carries.", registers }),
+  };
+}

@@ -1,0 +1,157 @@
+import { request } from "node:http";
+import { control, subjects } from "@fulcrum/proto";
+import { connectBus, createLogger, installInMemoryTracing, testNatsUrl, toDomainAssignment, type Bus } from "@fulcrum/runtime";
+import type { Assignment } from "@fulcrum/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveOptimizerConfig, startOptimizer, type OptimizerHandle } from "../src/index.js";
+
+const exporter = installInMemoryTracing();
+const natsUrl = testNatsUrl();
+const logger = createLogger({ service: "optimizer-test", level: "silent" });
+const INTERVAL_MS = 1000;
+const run = `${process.pid}-${Date.now().toString(36)}`;
+
+const fit = (gammaMs: number, etaMs: number) => ({ fit: { gammaMs, deltaMs: 0, epsilonMs: 0, etaMs } });
+const spec = {
+  sloMs: 500,
+  stages: [
+    { name: "detector", variants: [{ name: "det-s", accuracy: 0.55, perf: fit(20, 2) }, { name: "det-m", accuracy: 0.64, perf: fit(60, 3) }] },
+    { name: "classifier", variants: [{ name: "cls-18", accuracy: 0.7, loadTimeMs: 500, perf: fit(40, 1) }, { name: "cls-50", accuracy: 0.76, loadTimeMs: 800, perf: fit(100, 1) }] },
+  ],
+  edges: [["detector", "classifier"]],
+};
+
+async function start(bus: Bus, pipeline: string): Promise<OptimizerHandle> {
+  const config = resolveOptimizerConfig({
+    pipeline, spec, policy: "fulcrum", policyConfig: { shareUnits: 4 }, intervalMs: INTERVAL_MS, forecastMaxAgeMs: 60_000, metricsPort: 0,
+    limits: { maxCores: 24, batches: [1, 2, 4], coresPerReplica: [1, 2, 4], maxReplicas: 6 },
+  });
+  return startOptimizer(config, { bus, logger });
+}
+
+function forecast(pipeline: string, peakRps: number, createdUnixMs = Date.now()): control.Forecast {
+  return { pipeline, createdUnixMs, horizonS: 10, peakRps, upperRps: peakRps * 1.1, coverage: 0.9, model: "test", historySamples: 60 };
+}
+
+/** Resolves with the first decoded Assignment on the pipeline's subject. */
+function nextAssignment(bus: Bus, pipeline: string): Promise<{ assignment: Assignment; reason: string }> {
+  return new Promise((resolve) => {
+    const sub = bus.subscribe(subjects.assignment(pipeline), control.Assignment, (pb) => {
+      resolve({ assignment: toDomainAssignment(pb), reason: pb.reason });
+      void sub.stop();
+    });
+  });
+}
+
+function scrape(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => resolve(body));
+    }).on("error", reject).end();
+  });
+}
+
+describe("optimizer over a real nats-server", () => {
+  let ours: Bus;
+  let peer: Bus;
+  const handles: OptimizerHandle[] = [];
+  beforeAll(async () => {
+    ours = await connectBus({ servers: natsUrl, name: "optimizer-under-test" });
+    peer = await connectBus({ servers: natsUrl, name: "predictor-and-stages" });
+  });
+  afterAll(async () => {
+    for (const h of handles) await h.shutdown();
+    await ours?.drain();
+    await peer?.drain();
+  });
+
+  it("turns a published Forecast into a decoded Assignment with a higher version within one interval, and tracks its acks", async () => {
+    const pipeline = `video-${run}`;
+    const opt = await start(ours, pipeline);
+    handles.push(opt);
+    expect(opt.version).toBe(0);
+    const got = nextAssignment(peer, pipeline);
+    await peer.connection.flush();
+    const sentAt = Date.now();
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 30));
+    const { assignment, reason } = await got;
+    expect(assignment.version).toBeGreaterThan(0);
+    expect(assignment.pipeline).toBe(pipeline);
+    expect(assignment.policy).toBe("fulcrum");
+    expect(reason).toBe("optimal");
+    expect(assignment.stages.map((s) => s.stage)).toEqual(["detector", "classifier"]);
+    for (const st of assignment.stages) expect(st.variants.reduce((s, v) => s + v.weight, 0)).toBeCloseTo(1, 9);
+
+    // One decision span carrying the decision's inputs and outcome.
+    await expect.poll(() => exporter.getFinishedSpans().some((s) => s.name === "optimizer.decide" && s.attributes["fulcrum.pipeline"] === pipeline && s.attributes["fulcrum.version"] === assignment.version)).toBe(true);
+    const span = exporter.getFinishedSpans().find((s) => s.name === "optimizer.decide" && s.attributes["fulcrum.version"] === assignment.version && s.attributes["fulcrum.pipeline"] === pipeline)!;
+    // The first tick after the forecast decided it (solve time excluded: the machine's load is not the loop's).
+    const startedMs = span.startTime[0] * 1000 + span.startTime[1] / 1e6;
+    expect(startedMs - sentAt).toBeLessThanOrEqual(INTERVAL_MS + 300);
+    expect(assignment.version).toBe(1);
+    expect(span.attributes["fulcrum.forecast_rps"]).toBeCloseTo(33, 9);
+    expect(span.attributes["fulcrum.status"]).toBe("optimal");
+    expect(typeof span.attributes["fulcrum.solve_ms"]).toBe("number");
+    expect(typeof span.attributes["fulcrum.objective"]).toBe("number");
+    expect(span.attributes["fulcrum.changes"]).toBeGreaterThan(0);
+    expect(span.links).toHaveLength(1);
+
+    // Ack round trip: a stage instance acks the version; the optimizer tracks it per instance.
+    const v = assignment.version;
+    await expect.poll(() => opt.acks(v)).toBeDefined();
+    peer.publish(subjects.ack(pipeline, "detector", "i1"), control.AssignmentAck, { pipeline, stage: "detector", instance: "i1", version: v, applied: true, applyMs: 42, appliedUnixMs: Date.now(), error: "" });
+    peer.publish(subjects.ack(pipeline, "classifier", "i2"), control.AssignmentAck, { pipeline, stage: "classifier", instance: "i2", version: v, applied: false, applyMs: 5, appliedUnixMs: Date.now(), error: "model missing" });
+    await expect.poll(() => opt.acks(v)?.instances.length).toBe(2);
+    expect(opt.acks(v)).toMatchObject({ applied: 1, failed: 1, maxApplyMs: 42 });
+    expect(opt.acks(v)!.instances.find((a) => a.instance === "i2")).toEqual({ stage: "classifier", instance: "i2", applied: false, applyMs: 5, error: "model missing" });
+    const text = await scrape(opt.metricsPort);
+    expect(text).toMatch(/fulcrum_optimizer_acks_total\{outcome="applied",pipeline="[^"]+"\} 1/);
+    expect(text).toMatch(/fulcrum_optimizer_assignment_version\{pipeline="[^"]+"\} [1-9]/);
+    expect(text).toContain("fulcrum_optimizer_solve_seconds_bucket");
+    await opt.shutdown();
+    expect(opt.state).toBe("stopped");
+    await opt.shutdown();
+  });
+
+  it("continues from the version in KV after a restart, and keeps the last assignment while no forecast arrives", async () => {
+    const pipeline = `restart-${run}`;
+    const first = await start(ours, pipeline);
+    handles.push(first);
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 20));
+    await peer.connection.flush();
+    await expect.poll(() => first.version, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await first.shutdown();
+    const before = first.version;
+    const last = first.current!;
+
+    const second = await start(ours, pipeline);
+    handles.push(second);
+    expect(second.version).toBe(before);
+    expect(second.current).toEqual(last);
+    // No forecast since the restart: nothing new is published, the stored assignment stays in force.
+    let published = 0;
+    const sub = peer.subscribe(subjects.assignment(pipeline), control.Assignment, () => void published++);
+    await peer.connection.flush();
+    const kept = await second.decideNow();
+    expect(kept).toEqual({ kind: "kept", version: before, reason: "no-forecast:kept", changes: 0 });
+    expect(second.current).toEqual(last);
+    const span = exporter.getFinishedSpans().filter((s) => s.name === "optimizer.decide" && s.attributes["fulcrum.pipeline"] === pipeline).at(-1)!;
+    expect(span.attributes["fulcrum.fallback_reason"]).toBe("no-forecast:kept");
+
+    // A stale forecast is no better than none.
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 20, Date.now() - 120_000));
+    await peer.connection.flush();
+    await expect.poll(async () => (await second.decideNow()).reason).toBe("stale-forecast:kept");
+    expect(published).toBe(0);
+
+    const got = nextAssignment(peer, pipeline);
+    await peer.connection.flush();
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 25));
+    const { assignment } = await got;
+    expect(assignment.version).toBe(before + 1);
+    await sub.stop();
+    await second.shutdown();
+  });
+});

@@ -1,0 +1,81 @@
+import { hostname } from "node:os";
+import { envBoolean, loadConfig } from "@fulcrum/runtime";
+import { z } from "zod";
+
+const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
+
+/**
+ * Configuration of one stage replica. Env: `FULCRUM_STAGE_<KEY>` (e.g. `FULCRUM_STAGE_GRPC_PORT`),
+ * `NATS_URL`, or a YAML file at `FULCRUM_STAGE_CONFIG`.
+ */
+export const stageConfigSchema = z.object({
+  /** Pipeline this replica belongs to. */
+  pipeline: name,
+  /** Stage name within the pipeline (also the OIP model name clients call). */
+  stage: name,
+  /** Instance id, unique among the stage's replicas. @default `<hostname>-<pid>` */
+  instance: name.default(`${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`),
+  /**
+   * Index of this replica among the stage's replicas (0-based). An Assignment lists each variant's
+   * replica count; replica k runs the variant whose cumulative replica range contains k.
+   * @default 0
+   */
+  replicaIndex: z.coerce.number().int().min(0).default(0),
+  /** Zoo family the variants come from (`resnet`, `yolo`, `fashion`). */
+  family: z.string().min(1),
+  /** Variant served until the first Assignment arrives. */
+  variant: z.string().min(1),
+  /** Input resolution of the family's models (pixels per side). @default the family's default */
+  resolution: z.coerce.number().int().positive().optional(),
+  /** Generated-model cache. @default `$FULCRUM_MODEL_DIR` or `<repo>/.fulcrum/models` */
+  modelDir: z.string().optional(),
+  /** Initial cores (= intra-op threads). @default 1 */
+  cores: z.coerce.number().int().min(1).max(64).default(1),
+  /** Initial maximum batch size. @default 8 */
+  batchSize: z.coerce.number().int().min(1).max(256).default(8),
+  /** Longest wait of the oldest queued request for its batch to fill, ms. @default 5 */
+  maxQueueDelayMs: z.coerce.number().min(0).default(5),
+  /** Queue bound; beyond it requests get RESOURCE_EXHAUSTED. @default 1024 */
+  maxQueueSize: z.coerce.number().int().min(1).default(1024),
+  /** Slack added to every predicted finish time (model error, data-plane overhead), ms. @default 2 */
+  safetyMarginMs: z.coerce.number().min(0).default(2),
+  /** Deadline of a request that carries neither `deadline_unix_ms` nor `slo_ms`, ms from arrival. @default 1000 */
+  defaultSloMs: z.coerce.number().positive().default(1000),
+  /** Largest accepted request (sum of input bytes), bytes; larger ones get INVALID_ARGUMENT. @default 16 MiB */
+  maxRequestBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+  /** Largest batch dimension of one request. @default 64 */
+  maxRowsPerRequest: z.coerce.number().int().positive().default(64),
+  /** gRPC bind host. @default 127.0.0.1 */
+  grpcHost: z.string().default("127.0.0.1"),
+  /** gRPC port; 0 picks a free one (published in the registry). @default 0 */
+  grpcPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Prometheus `/metrics` port; 0 picks a free one. @default 0 */
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** NATS server(s). @default nats://127.0.0.1:4222 */
+  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  /** StageMetrics publishing period, ms. @default 1000 */
+  metricsIntervalMs: z.coerce.number().int().min(100).default(1000),
+  /** Registry heartbeat period, ms. @default 2000 */
+  heartbeatMs: z.coerce.number().int().min(100).default(2000),
+  /** Sessions kept loaded for cheap switches back (variant × cores). @default 4 */
+  sessionCacheSize: z.coerce.number().int().min(1).default(4),
+  /** Wait for in-flight and queued requests on shutdown before answering the rest UNAVAILABLE, ms. @default 5000 */
+  shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
+  /** Apply Assignments from NATS (off: serve the initial variant only). @default true */
+  followAssignments: envBoolean().default(true),
+  /** pino level. @default info */
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+/** A validated, frozen stage configuration. */
+export type StageConfig = Readonly<z.infer<typeof stageConfigSchema>>;
+
+/** Loads the stage configuration from `env`; throws `ConfigError` listing every problem. */
+export function loadStageConfig(env: Readonly<Record<string, string | undefined>>): StageConfig {
+  return loadConfig(stageConfigSchema, {
+    service: "stage",
+    env,
+    envPrefix: "FULCRUM_STAGE_",
+    aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel", FULCRUM_MODEL_DIR: "modelDir" },
+  });
+}

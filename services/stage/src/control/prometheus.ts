@@ -1,0 +1,42 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { StageServer } from "../serving/stage-server.js";
+
+/** Prometheus metrics of one stage replica, read from the server's counters at scrape time. */
+export function stagePrometheus(server: StageServer, labels: { pipeline: string; stage: string; instance: string }): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: registry });
+  const total = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+  total("fulcrum_stage_requests_total", "Requests received (accepted or not).", () => server.totals.arrivals);
+  total("fulcrum_stage_completions_total", "Requests answered with a result.", () => server.totals.completions);
+  total("fulcrum_stage_late_total", "Results delivered after their deadline.", () => server.totals.late);
+  total("fulcrum_stage_early_drops_total", "Requests answered DEADLINE_EXCEEDED before reaching the model.", () => server.totals.earlyDrops);
+  total("fulcrum_stage_rejected_total", "Requests refused with RESOURCE_EXHAUSTED (queue full).", () => server.totals.rejected);
+  total("fulcrum_stage_failures_total", "Requests failed inside the model (INTERNAL).", () => server.totals.failures);
+  total("fulcrum_stage_unavailable_total", "Requests answered UNAVAILABLE (no model yet or shutting down).", () => server.totals.unavailable);
+  total("fulcrum_stage_batches_total", "Batches dispatched.", () => server.totals.batches);
+  new Gauge({ name: "fulcrum_stage_queue_length", help: "Requests waiting in the EDF queue.", registers: [registry], collect() { this.set(server.queueLength); } });
+  new Gauge({ name: "fulcrum_stage_cores", help: "Cores (intra-op threads) of the active session.", registers: [registry], collect() { this.set(server.active?.cores ?? 0); } });
+  new Gauge({ name: "fulcrum_stage_batch_size", help: "Maximum batch size in force.", registers: [registry], collect() { this.set(server.active?.batchSize ?? 0); } });
+  new Gauge({
+    name: "fulcrum_stage_variant_info",
+    help: "1 for the variant being served.",
+    labelNames: ["variant"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (server.active) this.set({ variant: server.active.variant }, 1);
+    },
+  });
+  return registry;
+}

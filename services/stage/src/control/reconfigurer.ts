@@ -1,0 +1,149 @@
+import type { Assignment, VariantAllocation } from "@fulcrum/core";
+import type { Logger } from "@fulcrum/runtime";
+import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "../inference/index.js";
+import { ReconfigurationError } from "../errors.js";
+import type { StageServer } from "../serving/stage-server.js";
+
+/** What one replica runs. */
+export interface ReplicaTarget {
+  readonly variant: string;
+  readonly cores: number;
+  readonly batchSize: number;
+}
+
+/** Outcome of applying one Assignment version. */
+export interface ApplyOutcome {
+  readonly version: number;
+  readonly applied: boolean;
+  /** Receipt → serving the new configuration, ms. */
+  readonly applyMs: number;
+  readonly error?: string;
+  readonly target?: ReplicaTarget;
+}
+
+/** Options of {@link Reconfigurer}. */
+export interface ReconfigurerOptions {
+  readonly stage: string;
+  /** This replica's index among the stage's replicas (see the stage config). */
+  readonly replicaIndex: number;
+  readonly server: StageServer;
+  readonly pool: InferencePool;
+  /** Model file of a variant; throws (e.g. zoo's UnknownVariantError) for one this stage cannot serve. */
+  readonly modelPathOf: (variant: string) => string;
+  readonly clock: () => number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Which variant replica `index` of a stage runs: variants take consecutive replica ranges in the
+ * order listed (a stage `[a×2, b×1]` gives replicas 0,1 → a and 2 → b). A replica beyond the total
+ * keeps serving the variant with the largest share until the launcher retires it.
+ */
+export function targetForReplica(variants: readonly VariantAllocation[], index: number): ReplicaTarget & { surplus: boolean } {
+  let at = 0;
+  for (const v of variants) {
+    if (v.weight <= 0 || v.replicas <= 0) continue;
+    if (index < at + v.replicas) return { variant: v.variant, cores: v.coresPerReplica, batchSize: v.batch, surplus: false };
+    at += v.replicas;
+  }
+  const best = [...variants].sort((a, b) => b.weight - a.weight)[0]!;
+  return { variant: best.variant, cores: best.coresPerReplica, batchSize: best.batch, surplus: true };
+}
+
+function zeros(spec: SessionInfo["inputs"][number], batch: number): TensorData {
+  const dtype = spec.dtype as TensorDtype;
+  const dims = spec.shape.map((d, i) => (typeof d === "number" && d > 0 ? d : i === 0 ? batch : 1));
+  return { dtype, dims, data: new Uint8Array(elementCount(dims) * DTYPE_BYTES[dtype]) };
+}
+
+function signatureOf(info: SessionInfo): string {
+  const t = (x: SessionInfo["inputs"][number]): string => `${x.name}:${x.dtype}[${x.shape.map((d) => (typeof d === "number" && d > 0 ? d : "N")).join(",")}]`;
+  return `${info.inputs.map(t).join(";")}->${info.outputs.map(t).join(";")}`;
+}
+
+/**
+ * Applies Assignments to this replica, one version at a time and only newer ones: a variant or
+ * cores change prepares and warms the new session beside the serving one, measures it at batch 1
+ * and at the new batch size (seeding the batcher's latency model), then swaps between batches; a
+ * batch-only change applies at the next batch. A failure leaves the current configuration serving.
+ */
+export class Reconfigurer {
+  private versionApplied = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private signature: string | undefined;
+
+  constructor(private readonly options: ReconfigurerOptions) {}
+
+  /** Highest version applied (0 before any). */
+  get version(): number {
+    return this.versionApplied;
+  }
+
+  /** Switches to `target` (start-up and Assignments share this path). */
+  switchTo(target: ReplicaTarget): Promise<void> {
+    const run = this.chain.then(() => this.doSwitch(target));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Applies `assignment` if it is newer and names this stage; resolves with the outcome to ack, or
+   * undefined when there is nothing to ack (older version, other pipeline stage only).
+   */
+  apply(assignment: Assignment, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
+    const run = this.chain.then(() => this.doApply(assignment, receivedAtMs));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async doApply(a: Assignment, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
+    if (a.version <= this.versionApplied) return undefined;
+    const mine = a.stages.find((s) => s.stage === this.options.stage);
+    if (!mine) return undefined;
+    const target = targetForReplica(mine.variants, this.options.replicaIndex);
+    try {
+      await this.doSwitch(target);
+      this.versionApplied = a.version;
+      return { version: a.version, applied: true, applyMs: this.options.clock() - receivedAtMs, target };
+    } catch (err) {
+      const e = err instanceof ReconfigurationError ? err : new ReconfigurationError(a.version, (err as Error).message, { cause: err });
+      this.options.logger?.warn({ err: e, version: a.version, target }, "assignment not applied; keeping the current configuration");
+      // A version that cannot be applied is still consumed: re-trying it on every later message would not help.
+      this.versionApplied = a.version;
+      return { version: a.version, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target };
+    }
+  }
+
+  private async doSwitch(target: ReplicaTarget): Promise<void> {
+    const { server, pool } = this.options;
+    const cur = server.active;
+    if (cur && cur.variant === target.variant && cur.cores === target.cores) {
+      if (cur.batchSize !== target.batchSize) {
+        await pool.warm(cur.sessionKey, [target.batchSize]);
+        server.setBatchSize(target.batchSize);
+      }
+      return;
+    }
+    const modelPath = this.options.modelPathOf(target.variant);
+    const info = await pool.prepare({ modelPath, cores: target.cores, warmupBatchSizes: [1, target.batchSize] });
+    const sig = signatureOf(info);
+    if (this.signature !== undefined && sig !== this.signature) {
+      throw new ReconfigurationError(0, `variant "${target.variant}" has inputs/outputs ${sig}, but this stage serves ${this.signature}`);
+    }
+    const probes: Array<{ batchSize: number; ms: number }> = [];
+    for (const b of [...new Set([1, target.batchSize])]) {
+      const inputs: Record<string, TensorData> = {};
+      for (const spec of info.inputs) inputs[spec.name] = zeros(spec, b);
+      const r = await pool.run(inputs, { sessionKey: info.key });
+      probes.push({ batchSize: b, ms: r.totalMs });
+    }
+    this.signature = sig;
+    server.activate(info, target.variant, target.batchSize, probes);
+    this.options.logger?.info({ variant: target.variant, cores: target.cores, batch: target.batchSize, loadMs: info.loadMs, probes }, "serving new configuration");
+  }
+
+  /** The active session's inputs/outputs, once a session serves. */
+  get hasSignature(): boolean {
+    return this.signature !== undefined;
+  }
+}

@@ -1,0 +1,44 @@
+import { FulcrumError } from "@fulcrum/core";
+
+/** The request could not finish by its deadline, so it never reached the model (DEADLINE_EXCEEDED). */
+export class DeadlineUnmeetableError extends FulcrumError {
+  override name = "DeadlineUnmeetableError";
+  constructor(readonly requestId: string, readonly deadlineUnixMs: number, readonly predictedFinishUnixMs: number) {
+    super(
+      "deadline-exceeded",
+      `request ${requestId} dropped early: predicted finish ${Math.round(predictedFinishUnixMs)} is after its deadline ${Math.round(deadlineUnixMs)} (${Math.round(predictedFinishUnixMs - deadlineUnixMs)} ms late)`,
+    );
+  }
+}
+
+/** The queue is at its bound (RESOURCE_EXHAUSTED). */
+export class QueueFullError extends FulcrumError {
+  override name = "QueueFullError";
+  constructor(readonly maxQueueSize: number) {
+    super("resource-exhausted", `stage queue is full (${maxQueueSize} requests queued); retry on another replica or later`);
+  }
+}
+
+/** The stage is shutting down or has no model ready (UNAVAILABLE). */
+export class StageUnavailableError extends FulcrumError {
+  override name = "StageUnavailableError";
+  constructor(reason: string) {
+    super("unavailable", reason);
+  }
+}
+
+/** onnxruntime failed on the batch this request was in (INTERNAL). */
+export class InferenceFailedError extends FulcrumError {
+  override name = "InferenceFailedError";
+  constructor(readonly requestId: string, cause: unknown) {
+    super("internal", `inference failed for request ${requestId}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/** An Assignment could not be applied (the stage keeps its current configuration). */
+export class ReconfigurationError extends FulcrumError {
+  override name = "ReconfigurationError";
+  constructor(readonly version: number, message: string, options?: { cause?: unknown }) {
+    super("failed-precondition", `assignment v${version}: ${message}`, options);
+  }
+}

@@ -1,0 +1,252 @@
+import { performance } from "node:perf_hooks";
+import type { ServiceDefinition } from "@grpc/grpc-js";
+import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
+import {
+  ServingStatus,
+  startGrpcServer,
+  startMetricsServer,
+  toDomainAssignment,
+  type Bus,
+  type GrpcServerHandle,
+  type Logger,
+  type MetricsServerHandle,
+  type Stoppable,
+  type TypedKv,
+} from "@fulcrum/runtime";
+import { resolveModelDir, resolveVariant } from "@fulcrum/zoo";
+import type { StageConfig } from "./config.js";
+import { Reconfigurer, type ApplyOutcome } from "./control/reconfigurer.js";
+import { stagePrometheus } from "./control/prometheus.js";
+import { InferencePool, type TensorDtype } from "./inference/index.js";
+import { StageServer } from "./serving/stage-server.js";
+import { grpcInferenceService } from "./transport/grpc-service.js";
+import type { ModelSignature, TensorSignature } from "./transport/codec.js";
+
+/** Lifecycle state published in the registry. */
+export type StageState = "starting" | "ready" | "draining" | "stopped";
+
+/** Dependencies the composition root passes in. */
+export interface StageDeps {
+  readonly logger: Logger;
+  /** Control-plane connection; without one the stage serves its configured variant only. */
+  readonly bus?: Bus;
+  /** Unix ms clock with sub-ms precision. @default performance.timeOrigin + performance.now() */
+  readonly clock?: () => number;
+  /** Environment for model-directory resolution. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A running stage replica. */
+export interface StageHandle {
+  readonly config: StageConfig;
+  readonly state: StageState;
+  /** `host:port` of the OIP gRPC server. */
+  readonly grpcAddress: string;
+  readonly metricsPort: number;
+  readonly server: StageServer;
+  readonly reconfigurer: Reconfigurer;
+  /** Graceful, idempotent shutdown: stop intake, serve or refuse what is queued, deregister, close. */
+  shutdown(): Promise<void>;
+}
+
+const unixClock = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Starts one stage replica: loads and warms its variant (from the latest Assignment in KV when
+ * there is one, else the configured one), serves OIP gRPC, follows Assignments live, acks them,
+ * publishes StageMetrics every second, heartbeats its registry entry, and serves `/metrics`.
+ */
+export async function startStage(config: StageConfig, deps: StageDeps): Promise<StageHandle> {
+  const clock = deps.clock ?? unixClock;
+  const log = deps.logger;
+  const bus = deps.bus;
+  const modelDir = config.modelDir ?? resolveModelDir(deps.env ?? process.env, process.cwd());
+  const modelPathOf = (variant: string): string =>
+    resolveVariant({ family: config.family, variant, modelDir, ...(config.resolution ? { resolution: config.resolution } : {}) }).path;
+  // Fail fast on a variant the zoo does not know or has not built.
+  modelPathOf(config.variant);
+
+  let state: StageState = "starting";
+  const startedMs = Date.now();
+  const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize });
+  const server = new StageServer({
+    pool,
+    clock,
+    defaultSloMs: config.defaultSloMs,
+    maxQueueDelayMs: config.maxQueueDelayMs,
+    maxQueueSize: config.maxQueueSize,
+    safetyMarginMs: config.safetyMarginMs,
+  });
+  const reconfigurer = new Reconfigurer({ stage: config.stage, replicaIndex: config.replicaIndex, server, pool, modelPathOf, clock, logger: log });
+
+  let assignmentsKv: TypedKv | undefined;
+  let registryKv: TypedKv | undefined;
+  if (bus) {
+    try {
+      assignmentsKv = await bus.kv(KV_BUCKETS.assignments);
+      registryKv = await bus.kv(KV_BUCKETS.registry);
+    } catch (err) {
+      log.warn({ err }, "KV buckets unavailable; serving without stored assignments and registry");
+    }
+  }
+
+  const ack = (o: ApplyOutcome): void => {
+    if (!bus) return;
+    bus.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, {
+      pipeline: config.pipeline,
+      stage: config.stage,
+      instance: config.instance,
+      version: o.version,
+      applied: o.applied,
+      applyMs: o.applyMs,
+      appliedUnixMs: Date.now(),
+      error: o.error ?? "",
+    });
+  };
+  const onAssignment = async (pb: control.Assignment): Promise<void> => {
+    const received = clock();
+    let a;
+    try {
+      a = toDomainAssignment(pb);
+    } catch (err) {
+      log.warn({ err, version: pb.version }, "ignoring invalid assignment");
+      return;
+    }
+    if (a.pipeline !== config.pipeline) return;
+    const outcome = await reconfigurer.apply(a, received);
+    if (outcome) ack(outcome);
+  };
+
+  // Start from the latest stored Assignment when one exists (a late starter catches up).
+  const stored = config.followAssignments ? await assignmentsKv?.get(kvKeys.assignment(config.pipeline), control.Assignment).catch(() => undefined) : undefined;
+  if (stored) await onAssignment(stored);
+  if (!server.active) await reconfigurer.switchTo({ variant: config.variant, cores: config.cores, batchSize: config.batchSize });
+
+  const signature = (): ModelSignature | undefined => {
+    const info = pool.active;
+    if (!info) return undefined;
+    const sig = (t: (typeof info.inputs)[number]): TensorSignature => ({
+      name: t.name,
+      dtype: t.dtype as TensorDtype,
+      shape: t.shape.map((d) => (typeof d === "number" && d > 0 ? d : -1)),
+    });
+    return { name: config.stage, inputs: info.inputs.map(sig), outputs: info.outputs.map(sig) };
+  };
+
+  const grpc: GrpcServerHandle = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    maxReceiveMessageBytes: config.maxRequestBytes * 4,
+    logger: log,
+    services: [
+      {
+        definition: GRPCInferenceServiceService as unknown as ServiceDefinition,
+        implementation: grpcInferenceService({
+          server,
+          limits: { maxRequestBytes: config.maxRequestBytes, maxRowsPerRequest: config.maxRowsPerRequest },
+          signature,
+          ready: () => state === "ready",
+          serverName: "fulcrum-stage",
+          serverVersion: "0.1.0",
+        }),
+      },
+    ],
+  });
+  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance });
+  const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.grpcHost, registry, ready: () => state === "ready" });
+
+  const subs: Stoppable[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  if (bus) {
+    if (config.followAssignments) subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
+    let cpu = process.cpuUsage();
+    timers.push(
+      setInterval(() => {
+        const w = server.takeWindow();
+        const c = process.cpuUsage(cpu);
+        cpu = process.cpuUsage();
+        const a = server.active;
+        bus.publish(subjects.stageMetrics(config.pipeline, config.stage, config.instance), control.StageMetrics, {
+          pipeline: config.pipeline,
+          stage: config.stage,
+          instance: config.instance,
+          windowStartUnixMs: Math.round(w.windowStartMs),
+          windowMs: Math.round(w.windowMs),
+          arrivals: w.arrivals,
+          completions: w.completions,
+          queueLength: server.queueLength,
+          latencyP50Ms: w.latencyP50Ms,
+          latencyP95Ms: w.latencyP95Ms,
+          latencyP99Ms: w.latencyP99Ms,
+          violations: w.violations,
+          earlyDrops: w.earlyDrops,
+          rejected: w.rejected,
+          meanBatch: w.meanBatch,
+          variant: a?.variant ?? "",
+          cores: a?.cores ?? 0,
+          batchSize: a?.batchSize ?? 0,
+          cpuSeconds: (c.user + c.system) / 1e6,
+          assignmentVersion: reconfigurer.version,
+          failures: w.failures,
+        });
+      }, config.metricsIntervalMs),
+    );
+  }
+  const heartbeat = async (): Promise<void> => {
+    if (!registryKv) return;
+    const a = server.active;
+    await registryKv
+      .put(kvKeys.registry(config.pipeline, config.stage, config.instance), control.RegistryEntry, {
+        pipeline: config.pipeline,
+        stage: config.stage,
+        instance: config.instance,
+        address: grpc.address,
+        variant: a?.variant ?? "",
+        cores: a?.cores ?? 0,
+        batch: a?.batchSize ?? 0,
+        assignmentVersion: reconfigurer.version,
+        heartbeatUnixMs: Date.now(),
+        startedUnixMs: startedMs,
+        state,
+        variants: [],
+      })
+      .catch((err: unknown) => log.warn({ err }, "registry heartbeat failed"));
+  };
+  timers.push(setInterval(() => void heartbeat(), config.heartbeatMs));
+
+  state = "ready";
+  grpc.health.set("", ServingStatus.SERVING);
+  await heartbeat();
+  log.info({ address: grpc.address, metricsPort: metricsServer.port, variant: server.active?.variant }, "stage ready");
+
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    get state() {
+      return state;
+    },
+    grpcAddress: grpc.address,
+    metricsPort: metricsServer.port,
+    server,
+    reconfigurer,
+    shutdown() {
+      stopped ??= (async () => {
+        state = "draining";
+        server.stopIntake();
+        grpc.health.set("", ServingStatus.NOT_SERVING);
+        await heartbeat();
+        for (const s of subs) await s.stop();
+        await server.close(config.shutdownGraceMs);
+        // Calls still arriving are answered UNAVAILABLE at once, so closing the transport is quick;
+        // the long force timeout only guards against a client that never reads its answer.
+        await grpc.shutdown(config.shutdownGraceMs + 5000);
+        for (const t of timers) clearInterval(t);
+        await registryKv?.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)).catch(() => {});
+        await pool.close();
+        await metricsServer.close();
+        state = "stopped";
+      })();
+      return stopped;
+    },
+  };
+}
