@@ -6,6 +6,8 @@
  * By default it scores the committed LSTM (`services/predictor/models/lstm-default.json`, trained by
  * `fulcrum predictor train --trace generated --seed 7` on days 0–13 of the same trace); `--retrain`
  * trains a quick one here instead (3 epochs, stride 4: about a minute) and reports its training time.
+ * It always trains IPA's exact input setup too (10-s peaks only, "lstm-peaks-only", 3 epochs,
+ * stride 4) so the effect of also feeding bin means is visible.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -114,9 +116,21 @@ export default async function predictorBench(args: string[]): Promise<object> {
     training = { model: "retrained in the bench (3 epochs, stride 4)", trainSeconds: round((performance.now() - t0) / 1000), ...result.weights.training };
   }
 
+  const t1 = performance.now();
+  const peaksOnly = trainLstm(makeWindows(peaks.slice(0, splitBin), 12, HORIZON_BINS, 4), {
+    seed,
+    epochs: 3,
+    windowBins: 12,
+    horizonBins: HORIZON_BINS,
+    binS: BIN_S,
+    features: ["peak"],
+  }).weights;
+  const peaksOnlyTrainSeconds = round((performance.now() - t1) / 1000);
+  const peaksOnlyForecaster: Forecaster = { ...lstmForecaster(peaksOnly), name: "lstm-peaks-only" };
+
   const simple: Forecaster[] = [lastValueForecaster(), movingMaxForecaster(12), ewmaForecaster(10), holtForecaster()];
   const lstm = lstmForecaster(weights);
-  const heldOutScores = evaluateForecasters(peaks, [...simple, seasonalNaiveForecaster(DAY_BINS), lstm], {
+  const heldOutScores = evaluateForecasters(peaks, [...simple, seasonalNaiveForecaster(DAY_BINS), lstm, peaksOnlyForecaster], {
     horizonBins: HORIZON_BINS,
     fromBin: splitBin,
     historyBins: 64,
@@ -132,7 +146,7 @@ export default async function predictorBench(args: string[]): Promise<object> {
     for (const s of IPA_SEEDS) {
       const rps = generateIpaPattern(pattern, s);
       const p = binPeaks(rps, BIN_S);
-      const scores = evaluateForecasters(p, [...simple, lstm], {
+      const scores = evaluateForecasters(p, [...simple, lstm, peaksOnlyForecaster], {
         horizonBins: HORIZON_BINS,
         fromBin: weights.windowBins,
         historyBins: 64,
@@ -148,6 +162,7 @@ export default async function predictorBench(args: string[]): Promise<object> {
   const best = baselines.reduce((a, b) => (b.mape < a.mape ? b : a));
   const lstmScore = heldOutScores.lstm as ForecastScore;
   const ratio = lstmScore.mape / best.mape;
+  const peaksOnlyRatio = (heldOutScores["lstm-peaks-only"] as ForecastScore).mape / best.mape;
   const summary = {
     lstmMape: round(lstmScore.mape),
     bestBaseline: best.name,
@@ -155,16 +170,20 @@ export default async function predictorBench(args: string[]): Promise<object> {
     lstmToBestBaselineRatio: round(ratio),
     ratioTarget: 0.85,
     ratioTargetMet: ratio <= 0.85,
+    lstmPeaksOnlyToBestBaselineRatio: round(peaksOnlyRatio),
     lstmUnderPredictionRateWithMargin: round(lstmScore.underPredictionRate),
     underPredictionTarget: 0.1,
     underPredictionTargetMet: lstmScore.underPredictionRate <= 0.1,
     marginUnderPredictionRateConfigured: MARGIN.underPredictionRate,
   };
-  const note = ratio <= 0.85
-    ? `LSTM MAPE is ${summary.lstmToBestBaselineRatio}× the best simple baseline (${best.name}).`
-    : `Target NOT met: LSTM MAPE is ${summary.lstmToBestBaselineRatio}× the best simple baseline (${best.name}), above 0.85×. ` +
-      "The synthetic trace's per-second Poisson noise puts a floor under any peak forecast from 10-s peaks; " +
-      "the live predictor serves whichever forecaster has the lowest rolling error (served-best).";
+  const features = weights.features.join("+");
+  const note =
+    (ratio <= 0.85
+      ? `LSTM (${features}) MAPE is ${summary.lstmToBestBaselineRatio}× the best simple baseline (${best.name}): target 0.85× met. `
+      : `Target NOT met: LSTM (${features}) MAPE is ${summary.lstmToBestBaselineRatio}× the best simple baseline (${best.name}), above 0.85×. `) +
+    `IPA's exact setup (peaks only) reaches ${summary.lstmPeaksOnlyToBestBaselineRatio}×. ` +
+    "Per-second Poisson noise bounds any forecast of a 20-s peak (a max of 20 Poisson(20) draws cannot be forecast better than ≈7% MAPE even knowing the rate); " +
+    "the live predictor serves whichever forecaster has the lowest rolling error (served-best).";
 
   for (const [name, s] of Object.entries(heldOut)) console.log(`predictor heldOut ${name}: ${JSON.stringify(s)}`);
   for (const [pattern, scores] of Object.entries(ipaPatterns)) {
@@ -183,7 +202,7 @@ export default async function predictorBench(args: string[]): Promise<object> {
       margin: MARGIN,
       ipaSeeds: IPA_SEEDS,
     },
-    training,
+    training: { ...training, peaksOnly: { epochs: 3, strideBins: 4, trainSeconds: peaksOnlyTrainSeconds } },
     heldOut,
     ipaPatterns,
     summary,

@@ -30,8 +30,24 @@ interface Case {
   concurrency: number;
 }
 
-async function measureStage(c: Case, modelDir: string, natsUrl: string, durationS: number): Promise<{ rps: number; failed: number; latencyP50Ms: number; latencyP99Ms: number }> {
+interface StageRun {
+  rps: number;
+  failed: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Share of the load window the replica's session spent in `session.run`. */
+  workerUtilization: number;
+}
+
+async function inferenceSeconds(metricsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("fulcrum_stage_inference_seconds_total"));
+  return Number(line?.split(" ").pop() ?? Number.NaN);
+}
+
+async function measureStage(c: Case, modelDir: string, natsUrl: string, durationS: number): Promise<StageRun> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const child = spawn(tsNode[0]!, [...tsNode.slice(1), "services/stage/src/main.ts"], {
     cwd: repo,
     stdio: ["ignore", "ignore", "inherit"],
@@ -50,6 +66,7 @@ async function measureStage(c: Case, modelDir: string, natsUrl: string, duration
       FULCRUM_STAGE_CORES: String(c.threads),
       FULCRUM_STAGE_MAX_QUEUE_DELAY_MS: "20",
       FULCRUM_STAGE_GRPC_PORT: String(port),
+      FULCRUM_STAGE_METRICS_PORT: String(metricsPort),
       FULCRUM_STAGE_FOLLOW_ASSIGNMENTS: "false",
       FULCRUM_STAGE_LOG_LEVEL: "warn",
     },
@@ -62,12 +79,16 @@ async function measureStage(c: Case, modelDir: string, natsUrl: string, duration
       await new Promise((r) => setTimeout(r, 200));
     }
     probe.close();
+    const busy0 = await inferenceSeconds(metricsPort);
+    const t0 = performance.now();
     const { stdout } = await run(
       tsNode[0]!,
       [...tsNode.slice(1), "scripts/bench/_oip-load.ts", JSON.stringify({ address: `127.0.0.1:${port}`, model: "classifier", input: c.input, tail: c.tail, concurrency: c.concurrency, warmupS: 2, durationS })],
       { cwd: repo, env: { ...process.env, OTEL_SDK_DISABLED: "true" }, timeout: (durationS + 60) * 1000 },
     );
-    return JSON.parse(stdout.trim().split("\n").pop()!);
+    const busy = (await inferenceSeconds(metricsPort)) - busy0;
+    const wallS = (performance.now() - t0) / 1000;
+    return { ...(JSON.parse(stdout.trim().split("\n").pop()!) as Omit<StageRun, "workerUtilization">), workerUtilization: busy / wallS };
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -91,7 +112,7 @@ export default async function stageBench(args: string[]): Promise<object> {
       const modelPath = resolveVariant({ family: c.family, variant: c.variant, resolution: c.resolution, modelDir }).path;
       // Interleave bare and stage repetitions so slow drifts of the shared machine hit both alike.
       const bare: number[] = [];
-      const stage: Array<{ rps: number; failed: number; latencyP50Ms: number; latencyP99Ms: number }> = [];
+      const stage: StageRun[] = [];
       for (let i = 0; i < repetitions; i++) {
         const b = await measureBareSession({ modelPath, batchSize: c.batch, threads: c.threads, durationS, repetitions: 1 });
         bare.push(b.itemsPerSecond);
@@ -111,9 +132,11 @@ export default async function stageBench(args: string[]): Promise<object> {
         failedRequests: stage.reduce((a, s) => a + s.failed, 0),
         stageLatencyP50Ms: median(stage.map((s) => s.latencyP50Ms)),
         stageLatencyP99Ms: median(stage.map((s) => s.latencyP99Ms)),
+        // Approximate: the load window includes the client's start-up and warm-up.
+        stageWorkerUtilization: median(stage.map((s) => s.workerUtilization)),
       };
       console.log(
-        `${c.name}: bare ${result.bareItemsPerSecond.toFixed(1)} items/s, stage ${result.stageRequestsPerSecond.toFixed(1)} req/s, throughputRatio ${result.throughputRatio.toFixed(3)} (per rep ${ratios.map((r) => r.toFixed(3)).join(", ")}), failed ${result.failedRequests}`,
+        `${c.name}: bare ${result.bareItemsPerSecond.toFixed(1)} items/s, stage ${result.stageRequestsPerSecond.toFixed(1)} req/s, throughputRatio ${result.throughputRatio.toFixed(3)} (per rep ${ratios.map((r) => r.toFixed(3)).join(", ")}), failed ${result.failedRequests}, worker utilization ${result.stageWorkerUtilization.toFixed(2)}`,
       );
       results.push(result);
     }

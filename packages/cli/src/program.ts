@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { predictorCommand } from "./commands/predictor.js";
+import { profileCommand } from "./commands/profile.js";
 import { upCommand } from "./commands/up.js";
 import { zooCommand } from "./commands/zoo.js";
 
@@ -10,5 +11,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addCommand(upCommand())
     .addCommand(zooCommand())
-    .addCommand(predictorCommand());
+    .addCommand(predictorCommand())
+    .addCommand(profileCommand());
 }

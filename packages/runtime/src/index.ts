@@ -12,3 +12,4 @@ export * from "./telemetry/index.js";
 export * from "./grpc/index.js";
 export * from "./metrics/index.js";
 export * from "./codec/index.js";
+export * from "./http/index.js";

@@ -39,6 +39,8 @@ export const stageConfigSchema = z.object({
   maxQueueSize: z.coerce.number().int().min(1).default(1024),
   /** Slack added to every predicted finish time (model error, data-plane overhead), ms. @default 2 */
   safetyMarginMs: z.coerce.number().min(0).default(2),
+  /** Batches handed to the session at once (2 = the next full batch waits in the worker, so cores never idle between batches). @default 2 */
+  pipelineDepth: z.coerce.number().int().min(1).max(4).default(2),
   /** Deadline of a request that carries neither `deadline_unix_ms` nor `slo_ms`, ms from arrival. @default 1000 */
   defaultSloMs: z.coerce.number().positive().default(1000),
   /** Largest accepted request (sum of input bytes), bytes; larger ones get INVALID_ARGUMENT. @default 16 MiB */
@@ -47,6 +49,11 @@ export const stageConfigSchema = z.object({
   maxRowsPerRequest: z.coerce.number().int().positive().default(64),
   /** gRPC bind host. @default 127.0.0.1 */
   grpcHost: z.string().default("127.0.0.1"),
+  /**
+   * Host other services dial, published in the registry. @default `grpcHost`, or the machine's
+   * hostname when `grpcHost` is a wildcard (`0.0.0.0`, `::`)
+   */
+  advertiseHost: z.string().optional(),
   /** gRPC port; 0 picks a free one (published in the registry). @default 0 */
   grpcPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** Prometheus `/metrics` port; 0 picks a free one. @default 0 */

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
@@ -76,6 +77,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     maxQueueDelayMs: config.maxQueueDelayMs,
     maxQueueSize: config.maxQueueSize,
     safetyMarginMs: config.safetyMarginMs,
+    pipelineDepth: config.pipelineDepth,
   });
   const reconfigurer = new Reconfigurer({ stage: config.stage, replicaIndex: config.replicaIndex, server, pool, modelPathOf, clock, logger: log });
 
@@ -152,6 +154,8 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
       },
     ],
   });
+  const wildcard = config.grpcHost === "0.0.0.0" || config.grpcHost === "::";
+  const advertised = `${config.advertiseHost ?? (wildcard ? hostname() : config.grpcHost)}:${grpc.port}`;
   const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance });
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.grpcHost, registry, ready: () => state === "ready" });
 
@@ -200,7 +204,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         pipeline: config.pipeline,
         stage: config.stage,
         instance: config.instance,
-        address: grpc.address,
+        address: advertised,
         variant: a?.variant ?? "",
         cores: a?.cores ?? 0,
         batch: a?.batchSize ?? 0,

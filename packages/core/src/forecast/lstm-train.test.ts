@@ -63,7 +63,7 @@ describe("trainLstm", () => {
     inputs.push(Array.from({ length: 6 }, (_, t) => level + slope * t));
     targets.push(level + slope * 7);
   }
-  const options = { seed: 3, hiddenSize: 6, windowBins: 6, epochs: 6, batchSize: 32, learningRate: 0.01 };
+  const options = { seed: 3, hiddenSize: 6, windowBins: 6, epochs: 6, batchSize: 32, learningRate: 0.01, finalLearningRateFraction: 1 };
 
   it("is deterministic by seed", () => {
     const a = trainLstm({ inputs: inputs.slice(0, 300), targets: targets.slice(0, 300) }, { ...options, epochs: 2 });

@@ -19,8 +19,10 @@ export interface LstmTrainOptions extends Omit<LstmShape, "normalization"> {
   epochs?: number;
   /** Samples per Adam step. @default 64 */
   batchSize?: number;
-  /** Adam step size. @default 0.003 */
+  /** Adam step size at the start. @default 0.003 */
   learningRate?: number;
+  /** The step size decays linearly to this fraction of `learningRate` by the last batch. @default 0.1 */
+  finalLearningRateFraction?: number;
   /** Fraction of samples (the last ones, in time order) held out to pick the best epoch. @default 0.1 */
   validationFraction?: number;
   /**
@@ -254,6 +256,7 @@ export function trainLstm(data: WindowSamples, options: LstmTrainOptions): LstmT
   const epochs = options.epochs ?? 8;
   const batchSize = options.batchSize ?? 64;
   const lr = options.learningRate ?? 0.003;
+  const finalFraction = options.finalLearningRateFraction ?? 0.1;
   const clipNorm = options.clipNorm ?? 5;
   const lossKind = options.loss ?? "mape";
   const validationFraction = options.validationFraction ?? 0.1;
@@ -311,11 +314,12 @@ export function trainLstm(data: WindowSamples, options: LstmTrainOptions): LstmT
       step++;
       const c1 = 1 - beta1 ** step;
       const c2 = 1 - beta2 ** step;
+      const stepLr = lr * (1 - (1 - finalFraction) * ((step - 1) / (epochs * batches)));
       for (let k = 0; k < p.length; k++) {
         const gk = (grad[k] as number) * clip;
         m[k] = beta1 * (m[k] as number) + (1 - beta1) * gk;
         v[k] = beta2 * (v[k] as number) + (1 - beta2) * gk * gk;
-        p[k] = (p[k] as number) - (lr * ((m[k] as number) / c1)) / (Math.sqrt((v[k] as number) / c2) + 1e-8);
+        p[k] = (p[k] as number) - (stepLr * ((m[k] as number) / c1)) / (Math.sqrt((v[k] as number) / c2) + 1e-8);
       }
       const progress: LstmTrainProgress = { epoch, epochs, batch: bi + 1, batches, trainLoss: epochLoss / (bi + 1) };
       const lastValidation = validationLoss[validationLoss.length - 1];
@@ -333,6 +337,7 @@ export function trainLstm(data: WindowSamples, options: LstmTrainOptions): LstmT
     epochs,
     batchSize,
     learningRate: lr,
+    finalLearningRateFraction: finalFraction,
     loss: lossKind,
     samples: samples.length,
     bestEpoch: best.epoch,

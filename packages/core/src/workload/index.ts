@@ -1,3 +1,10 @@
+/**
+ * `@fulcrum/core/workload`: seeded, pure workload and network traces (IPA's four patterns,
+ * InfAdapter's burst window, a multi-day training trace, a 4G bandwidth trace and Sponge's
+ * per-request budgets), plus parsers for user-supplied rate CSVs and bandwidth logs (text in,
+ * series out; callers read the files). All series are one value per second; rates in RPS.
+ * Synthetic: no real Twitter or LTE trace is available offline (models-and-data.md §C).
+ */
 export type { BandwidthTraceOptions, ServerBudgetOptions } from "./bandwidth.js";
 export { generateBandwidthTrace, serverBudgetsMs, tileSeries } from "./bandwidth.js";
 export { parseBandwidthLog } from "./bandwidth-log.js";

@@ -1,3 +1,4 @@
+import { listenHttp } from "../http/listen.js";
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 
@@ -48,22 +49,5 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics, /healthz or /readyz\n");
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "127.0.0.1", () => {
-      const a = server.address();
-      resolve(typeof a === "object" && a ? a.port : options.port);
-    });
-  });
-  let closed: Promise<void> | undefined;
-  return {
-    port,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      return closed;
-    },
-  };
+  return listenHttp(server, options.port, options.host);
 }

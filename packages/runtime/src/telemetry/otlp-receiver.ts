@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import { listenHttp } from "../http/listen.js";
 import { createServer } from "node:http";
 
 /** A span as received over OTLP/HTTP JSON, flattened. */
@@ -91,24 +92,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions): Promise<O
       }
     });
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "127.0.0.1", () => {
-      const a = server.address();
-      resolve(typeof a === "object" && a ? a.port : options.port);
-    });
-  });
-  let closed: Promise<void> | undefined;
+  const listening = await listenHttp(server, options.port, options.host);
   return {
-    port,
+    port: listening.port,
     spans: () => spans,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      return closed;
-    },
+    close: listening.close,
   };
 }
 

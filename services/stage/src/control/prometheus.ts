@@ -25,6 +25,7 @@ export function stagePrometheus(server: StageServer, labels: { pipeline: string;
   total("fulcrum_stage_failures_total", "Requests failed inside the model (INTERNAL).", () => server.totals.failures);
   total("fulcrum_stage_unavailable_total", "Requests answered UNAVAILABLE (no model yet or shutting down).", () => server.totals.unavailable);
   total("fulcrum_stage_batches_total", "Batches dispatched.", () => server.totals.batches);
+  total("fulcrum_stage_inference_seconds_total", "Time onnxruntime spent running batches (busy time of the replica's cores).", () => server.totals.inferenceMs / 1000);
   new Gauge({ name: "fulcrum_stage_queue_length", help: "Requests waiting in the EDF queue.", registers: [registry], collect() { this.set(server.queueLength); } });
   new Gauge({ name: "fulcrum_stage_cores", help: "Cores (intra-op threads) of the active session.", registers: [registry], collect() { this.set(server.active?.cores ?? 0); } });
   new Gauge({ name: "fulcrum_stage_batch_size", help: "Maximum batch size in force.", registers: [registry], collect() { this.set(server.active?.batchSize ?? 0); } });

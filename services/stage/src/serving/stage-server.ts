@@ -28,6 +28,13 @@ export interface StageServerOptions {
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
   readonly safetyMarginMs: number;
+  /**
+   * Batches handed to the session at once. With 2, a full batch waits inside the worker while the
+   * previous one runs, so the cores never idle between batches at saturation; only full batches
+   * are pipelined (a partial batch keeps waiting for more requests until the session is free).
+   * @default 2
+   */
+  readonly pipelineDepth?: number;
 }
 
 interface Pending {
@@ -51,7 +58,9 @@ export class StageServer {
   private readonly estimators = new Map<string, LatencyEstimator>();
   private readonly variantOfSession = new Map<string, string>();
   private activeConfig: ActiveConfig | undefined;
+  /** Predicted end of the last batch handed to the session, while any is in flight. */
   private busyUntilMs: number | undefined;
+  private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;
   private closing = false;
@@ -60,7 +69,7 @@ export class StageServer {
   /** Recent configuration changes, oldest first (bounded), for audits and tests. */
   readonly activations: Array<ActiveConfig & { readonly atMs: number }> = [];
   /** Lifetime totals (for Prometheus). */
-  readonly totals = { arrivals: 0, completions: 0, late: 0, earlyDrops: 0, rejected: 0, failures: 0, unavailable: 0, batches: 0 };
+  readonly totals = { arrivals: 0, completions: 0, late: 0, earlyDrops: 0, rejected: 0, failures: 0, unavailable: 0, batches: 0, inferenceMs: 0 };
 
   constructor(private readonly options: StageServerOptions) {
     this.stats = new WindowStats(options.clock());
@@ -160,14 +169,14 @@ export class StageServer {
 
   async close(graceMs: number): Promise<void> {
     this.closing = true;
-    if (this.batcher.size > 0 || this.busyUntilMs !== undefined) {
+    if (this.batcher.size > 0 || this.inFlight > 0) {
       await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
     }
     for (const e of this.batcher.drainAll()) {
       this.totals.unavailable++;
       e.payload.reject(new StageUnavailableError("stage shut down before this request was served"));
     }
-    if (this.busyUntilMs !== undefined) await new Promise<void>((r) => this.idleWaiters.push(r));
+    if (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     if (this.timer) clearTimeout(this.timer);
   }
 
@@ -194,12 +203,22 @@ export class StageServer {
 
   /** Forms and dispatches a batch if the server is free and a rule fires; else arms the timer. */
   private pump(): void {
-    if (this.busyUntilMs !== undefined || !this.activeConfig) return;
+    if (!this.activeConfig) return;
     const now = this.options.clock();
+    if (this.inFlight > 0) {
+      // Pipelining: hand over the next batch only when it is already full; it starts when the
+      // running one ends, so deadlines are judged from that predicted start.
+      if (this.inFlight >= (this.options.pipelineDepth ?? 2) || this.batcher.size < this.activeConfig.batchSize) return;
+      const startMs = Math.max(now, this.busyUntilMs ?? now);
+      const r = this.batcher.poll(startMs);
+      for (const e of r.expired) this.dropEarly(e.payload, now);
+      if (r.batch) void this.dispatch(r.batch, "full", r.predictedLatencyMs, now, startMs);
+      return;
+    }
     const r = this.batcher.poll(now);
     for (const e of r.expired) this.dropEarly(e.payload, now);
     if (r.batch) {
-      void this.dispatch(r.batch, r.trigger ?? "full", r.predictedLatencyMs, now);
+      void this.dispatch(r.batch, r.trigger ?? "full", r.predictedLatencyMs, now, now);
       return;
     }
     if (r.nextWakeMs !== null) this.arm(r.nextWakeMs, now);
@@ -218,16 +237,17 @@ export class StageServer {
   }
 
   private notifyIdle(): void {
-    if (this.batcher.size === 0 && this.busyUntilMs === undefined) {
+    if (this.batcher.size === 0 && this.inFlight === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
   }
 
-  private async dispatch(batch: readonly QueuedRequest<Pending>[], trigger: string, predictedMs: number, now: number): Promise<void> {
+  private async dispatch(batch: readonly QueuedRequest<Pending>[], trigger: string, predictedMs: number, now: number, startMs: number): Promise<void> {
     const size = batch.length;
-    this.busyUntilMs = now + predictedMs;
+    this.inFlight++;
+    this.busyUntilMs = startMs + predictedMs;
     this.totals.batches++;
     this.stats.batch(size);
     const cfg = this.activeConfig!;
@@ -247,7 +267,9 @@ export class StageServer {
       const result = await this.options.pool.run(inputs);
       const done = this.options.clock();
       const variant = this.variantOfSession.get(result.sessionKey) ?? cfg.variant;
-      this.estimators.get(result.sessionKey)?.observe(size, result.totalMs);
+      // Time behind the previous batch is not this batch's latency.
+      this.estimators.get(result.sessionKey)?.observe(size, result.totalMs - result.waitMs);
+      this.totals.inferenceMs += result.runMs;
       const rows = batch.map((e) => e.payload.req.rows);
       const split: Record<string, TensorData[]> = {};
       for (const [name, t] of Object.entries(result.outputs)) split[name] = splitBatch(name, t, rows);
@@ -275,7 +297,8 @@ export class StageServer {
         e.payload.reject(new InferenceFailedError(e.payload.req.requestId, err));
       }
     } finally {
-      this.busyUntilMs = undefined;
+      this.inFlight--;
+      if (this.inFlight === 0) this.busyUntilMs = undefined;
       this.pump();
       this.notifyIdle();
     }

@@ -1,0 +1,2 @@
+export type { ListeningServer } from "./listen.js";
+export { listenHttp } from "./listen.js";

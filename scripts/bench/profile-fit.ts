@@ -1,0 +1,85 @@
+/**
+ * `npm run bench -- profile-fit [--statistic p99]`: out-of-sample accuracy of Sponge's latency model
+ * on the committed profiles (`profiles/<family>.json`). Per variant, every other (batch, cores)
+ * point of the grid is held out as a checkerboard, the model is fitted (NNLS) on the rest and the
+ * held-out points are predicted. Per family it reports the median |error| over all held-out points
+ * of all variants (target ≤ 15 %) and the worst under-prediction; Sponge's paper grid is added for
+ * comparison. Nothing is re-measured: it reads the committed files.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { holdoutCheck, LATENCY_STATISTICS, parseProfileJson, SPONGE_YOLOV5_PROFILE, variantPoints, type LatencyStatistic, type Profile } from "@fulcrum/core/perf";
+
+const FAMILIES = ["resnet", "yolo", "fashion"] as const;
+const TARGET_MEDIAN_ABS_PCT = 15;
+
+interface FamilyResult {
+  family: string;
+  statistic: LatencyStatistic;
+  variants: number;
+  heldOutPoints: number;
+  medianAbsPctError: number;
+  worstUnderPredictionPct: number;
+  worstUnderPredictionAt: string;
+  perVariant: { variant: string; medianAbsPctError: number; worstUnderPredictionPct: number; fitRmseMs: number }[];
+  loadAverageAtMeasurement?: { start: number[]; end: number[] };
+  meetsTarget: boolean;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length / 2;
+  return s.length % 2 === 1 ? s[Math.floor(m)]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function evaluate(profile: Profile, statistic: LatencyStatistic): FamilyResult {
+  const errors: number[] = [];
+  let worst = 0;
+  let worstAt = "none";
+  const perVariant: FamilyResult["perVariant"] = [];
+  for (const v of profile.variants) {
+    const r = holdoutCheck(variantPoints(profile, v.name, statistic));
+    for (const h of r.heldOut) {
+      errors.push(Math.abs(h.errorPct));
+      if (-h.errorPct > worst) {
+        worst = -h.errorPct;
+        worstAt = `${v.name} b=${h.batch} c=${h.cores}`;
+      }
+    }
+    perVariant.push({ variant: v.name, medianAbsPctError: r.medianAbsPctError, worstUnderPredictionPct: r.worstUnderPredictionPct, fitRmseMs: r.fit.rmseMs });
+  }
+  const medianAbsPctError = median(errors);
+  return {
+    family: profile.family,
+    statistic,
+    variants: profile.variants.length,
+    heldOutPoints: errors.length,
+    medianAbsPctError,
+    worstUnderPredictionPct: worst,
+    worstUnderPredictionAt: worstAt,
+    perVariant,
+    ...(profile.machine ? { loadAverageAtMeasurement: profile.machine.loadAverage } : {}),
+    meetsTarget: medianAbsPctError <= TARGET_MEDIAN_ABS_PCT,
+  };
+}
+
+export default async function profileFit(args: string[]): Promise<object> {
+  const i = args.indexOf("--statistic");
+  const statistic = (i >= 0 ? args[i + 1] : "p99") as LatencyStatistic;
+  if (!LATENCY_STATISTICS.includes(statistic)) throw new Error(`--statistic must be one of ${LATENCY_STATISTICS.join(", ")}, got ${String(statistic)}`);
+  const families: FamilyResult[] = [];
+  for (const family of FAMILIES) {
+    const file = fileURLToPath(new URL(`../../profiles/${family}.json`, import.meta.url));
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run fulcrum -- profile --family ${family}\` and commit it`);
+    families.push(evaluate(parseProfileJson(readFileSync(file, "utf8"), { family, statistic }, file), statistic));
+  }
+  const paper = evaluate(SPONGE_YOLOV5_PROFILE, "reported");
+  for (const r of [...families, paper]) {
+    const load = r.loadAverageAtMeasurement ? `, load avg ${r.loadAverageAtMeasurement.start[0]!.toFixed(2)}→${r.loadAverageAtMeasurement.end[0]!.toFixed(2)}` : " (paper data)";
+    console.log(
+      `profile-fit ${r.family} ${r.statistic}: medianAbsPctError ${r.medianAbsPctError.toFixed(1)} % (target ≤ ${TARGET_MEDIAN_ABS_PCT} %: ${r.meetsTarget ? "met" : "NOT met"}), ` +
+        `worstUnderPredictionPct ${r.worstUnderPredictionPct.toFixed(1)} % at ${r.worstUnderPredictionAt}, ${r.heldOutPoints} held-out points over ${r.variants} variants${load}`,
+    );
+  }
+  return { statistic, targetMedianAbsPctError: TARGET_MEDIAN_ABS_PCT, families, paper: { sponge: paper } };
+}

@@ -1,0 +1,49 @@
+import { FulcrumError } from "@fulcrum/core";
+
+/** No ready replica with a fresh heartbeat can take a stage call (UNAVAILABLE). */
+export class NoReplicaError extends FulcrumError {
+  override name = "NoReplicaError";
+  constructor(
+    readonly pipeline: string,
+    readonly stage: string,
+    /** Replicas tried (and failed) for this request before giving up. */
+    readonly tried: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "unavailable",
+      tried.length === 0
+        ? `no ready replica of stage "${stage}" of pipeline "${pipeline}"`
+        : `no ready replica of stage "${stage}" of pipeline "${pipeline}" answered (tried ${tried.join(", ")})`,
+      options,
+    );
+  }
+}
+
+/** The request's deadline has passed before (or while) it was routed (DEADLINE_EXCEEDED). */
+export class DeadlinePassedError extends FulcrumError {
+  override name = "DeadlinePassedError";
+  constructor(
+    readonly pipeline: string,
+    /** How far past its deadline the request was, ms (≥ 0). */
+    readonly overdueMs: number,
+    /** Where it was when the deadline passed (`arrival` or a stage name). */
+    readonly at: string,
+    options?: { cause?: unknown },
+  ) {
+    super("deadline-exceeded", `pipeline "${pipeline}": deadline passed ${overdueMs.toFixed(1)} ms ago at ${at}`, options);
+  }
+}
+
+/** A stage answered but its outputs cannot feed the next stage (a pipeline wiring mistake). */
+export class StageWiringError extends FulcrumError {
+  override name = "StageWiringError";
+  constructor(
+    readonly pipeline: string,
+    readonly stage: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super("internal", `pipeline "${pipeline}", stage "${stage}": ${message}`, options);
+  }
+}
