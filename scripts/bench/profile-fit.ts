@@ -65,21 +65,32 @@ function evaluate(profile: Profile, statistic: LatencyStatistic): FamilyResult {
 
 export default async function profileFit(args: string[]): Promise<object> {
   const i = args.indexOf("--statistic");
-  const statistic = (i >= 0 ? args[i + 1] : "p99") as LatencyStatistic;
-  if (!LATENCY_STATISTICS.includes(statistic)) throw new Error(`--statistic must be one of ${LATENCY_STATISTICS.join(", ")}, got ${String(statistic)}`);
-  const families: FamilyResult[] = [];
+  const primary = (i >= 0 ? args[i + 1] : "p99") as LatencyStatistic;
+  if (!LATENCY_STATISTICS.includes(primary)) throw new Error(`--statistic must be one of ${LATENCY_STATISTICS.join(", ")}, got ${String(primary)}`);
+  // The median is also reported: it shows how much of the p99 error is tail noise, not model error.
+  const secondary: LatencyStatistic = primary === "p50" ? "p99" : "p50";
+  const families: { family: string; primary: FamilyResult; secondary: FamilyResult }[] = [];
   for (const family of FAMILIES) {
     const file = fileURLToPath(new URL(`../../profiles/${family}.json`, import.meta.url));
     if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run fulcrum -- profile --family ${family}\` and commit it`);
-    families.push(evaluate(parseProfileJson(readFileSync(file, "utf8"), { family, statistic }, file), statistic));
+    const profile = parseProfileJson(readFileSync(file, "utf8"), { family, statistic: primary }, file);
+    families.push({ family, primary: evaluate(profile, primary), secondary: evaluate(profile, secondary) });
   }
   const paper = evaluate(SPONGE_YOLOV5_PROFILE, "reported");
-  for (const r of [...families, paper]) {
-    const load = r.loadAverageAtMeasurement ? `, load avg ${r.loadAverageAtMeasurement.start[0]!.toFixed(2)}→${r.loadAverageAtMeasurement.end[0]!.toFixed(2)}` : " (paper data)";
+  const describe = (r: FamilyResult): string =>
+    `${r.statistic} medianAbsPctError ${r.medianAbsPctError.toFixed(1)} %, worstUnderPredictionPct ${r.worstUnderPredictionPct.toFixed(1)} % (${r.worstUnderPredictionAt})`;
+  for (const f of families) {
+    const load = f.primary.loadAverageAtMeasurement;
     console.log(
-      `profile-fit ${r.family} ${r.statistic}: medianAbsPctError ${r.medianAbsPctError.toFixed(1)} % (target ≤ ${TARGET_MEDIAN_ABS_PCT} %: ${r.meetsTarget ? "met" : "NOT met"}), ` +
-        `worstUnderPredictionPct ${r.worstUnderPredictionPct.toFixed(1)} % at ${r.worstUnderPredictionAt}, ${r.heldOutPoints} held-out points over ${r.variants} variants${load}`,
+      `profile-fit ${f.family}: ${describe(f.primary)} [target ≤ ${TARGET_MEDIAN_ABS_PCT} %: ${f.primary.meetsTarget ? "met" : "NOT met"}]; ${describe(f.secondary)}; ` +
+        `${f.primary.heldOutPoints} held-out points over ${f.primary.variants} variants; load avg at measurement ${load ? `${load.start[0]!.toFixed(2)}→${load.end[0]!.toFixed(2)}` : "?"}`,
     );
   }
-  return { statistic, targetMedianAbsPctError: TARGET_MEDIAN_ABS_PCT, families, paper: { sponge: paper } };
+  console.log(`profile-fit sponge-yolov5 (paper, 12 stated points): ${describe(paper)}; ${paper.heldOutPoints} held-out points`);
+  return {
+    statistic: primary,
+    targetMedianAbsPctError: TARGET_MEDIAN_ABS_PCT,
+    families: families.map((f) => ({ ...f.primary, [f.secondary.statistic]: f.secondary })),
+    paper: { sponge: paper },
+  };
 }

@@ -6,7 +6,7 @@ import cliProgress from "cli-progress";
 import { fitProfile, formatProfile, type Profile } from "@fulcrum/core/perf";
 import { FAMILY_NAMES, getFamily, resolveModelDir } from "@fulcrum/zoo";
 import { ProfileOptionError } from "../profile/errors.js";
-import { DEFAULT_PROFILE_BATCHES, DEFAULT_PROFILE_CORES, profileFamily } from "../profile/profile-family.js";
+import { DEFAULT_MAX_SECONDS_PER_POINT, DEFAULT_PROFILE_BATCHES, DEFAULT_PROFILE_CORES, profileFamily } from "../profile/profile-family.js";
 
 /** Where the profile command writes its report lines (stdout by default; tests capture them). */
 export interface ProfileCommandIo {
@@ -60,7 +60,7 @@ export function profileCommand(io: ProfileCommandIo = { out: (line) => console.l
     .option("-c, --cores <list>", "comma-separated cores (intra-op threads) per replica", intList("--cores"), [...DEFAULT_PROFILE_CORES])
     .option("-o, --out <file>", "output file (default: profiles/<family>.json)")
     .option("-r, --resolution <pixels>", "input resolution (default: the family's)", intList("--resolution"))
-    .option("--max-seconds-per-point <s>", "time cap per (variant, batch, cores) point", positiveNumber("--max-seconds-per-point"), 4)
+    .option("--max-seconds-per-point <s>", "time cap per (variant, batch, cores) point", positiveNumber("--max-seconds-per-point"), DEFAULT_MAX_SECONDS_PER_POINT)
     .option("--model-dir <dir>", "generated-model cache (default: $FULCRUM_MODEL_DIR or <repo>/.fulcrum/models)")
     .action(
       async (opts: { family?: string; variants?: string[]; batches: number[]; cores: number[]; out?: string; resolution?: number[]; maxSecondsPerPoint: number; modelDir?: string }) => {

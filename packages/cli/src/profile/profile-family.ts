@@ -17,6 +17,8 @@ import { measurePoint } from "./measure-point.js";
 /** Default grid of `fulcrum profile`. */
 export const DEFAULT_PROFILE_BATCHES: readonly number[] = [1, 2, 4, 8, 16];
 export const DEFAULT_PROFILE_CORES: readonly number[] = [1, 2];
+/** Default time cap per point, s. */
+export const DEFAULT_MAX_SECONDS_PER_POINT = 6;
 
 /** Options of {@link profileFamily}. */
 export interface ProfileFamilyOptions {
@@ -32,15 +34,19 @@ export interface ProfileFamilyOptions {
   readonly resolution?: number;
   /** Cache of generated models; missing generated variants are built into it. */
   readonly modelDir: string;
-  /** Time cap per point, s. @default 4 */
+  /**
+   * Time cap per point, s. With the default grid (5 batches × 2 cores) a family of 5 variants
+   * takes at most 50 caps plus session loads and warm-ups: under 10 minutes at the default.
+   * @default 6
+   */
   readonly maxSecondsPerPoint?: number;
-  /** Samples before the median may be called stable. @default 10 */
+  /** Samples before the median may be called stable (and the p99 means something). @default 20 */
   readonly minSamples?: number;
   /** @default 200 */
   readonly maxSamples?: number;
   /** Stable when the median moved ≤ this fraction over the last `stableWindow` samples. @default 0.02 */
   readonly stableRelTol?: number;
-  /** @default 5 */
+  /** @default 10 */
   readonly stableWindow?: number;
   /** Warm-up runs per batch size when a session is loaded. @default 2 */
   readonly warmupRunsPerSize?: number;
@@ -86,11 +92,11 @@ export async function profileFamily(options: ProfileFamilyOptions): Promise<Prof
   checkGrid("cores", cores);
   const settings: MeasurementSettings = {
     warmupRunsPerSize: options.warmupRunsPerSize ?? 2,
-    minSamples: options.minSamples ?? 10,
+    minSamples: options.minSamples ?? 20,
     maxSamples: options.maxSamples ?? 200,
-    maxSecondsPerPoint: options.maxSecondsPerPoint ?? 4,
+    maxSecondsPerPoint: options.maxSecondsPerPoint ?? DEFAULT_MAX_SECONDS_PER_POINT,
     stableRelTol: options.stableRelTol ?? 0.02,
-    stableWindow: options.stableWindow ?? 5,
+    stableWindow: options.stableWindow ?? 10,
     timing: "totalMs",
   };
   if (!(settings.maxSecondsPerPoint > 0)) throw new ProfileOptionError("maxSecondsPerPoint", `must be > 0, got ${settings.maxSecondsPerPoint}`);

@@ -1,4 +1,4 @@
-import { FulcrumError } from "@fulcrum/core";
+import { FulcrumError, type ErrorKind } from "@fulcrum/core";
 
 /** No ready replica with a fresh heartbeat can take a stage call (UNAVAILABLE). */
 export class NoReplicaError extends FulcrumError {
@@ -47,3 +47,20 @@ export class StageWiringError extends FulcrumError {
     super("internal", `pipeline "${pipeline}", stage "${stage}": ${message}`, options);
   }
 }
+
+/** A stage replica answered a call with an error that is passed on to the client (its code and reason kept). */
+export class StageCallError extends FulcrumError {
+  override name = "StageCallError";
+  constructor(
+    kind: ErrorKind,
+    readonly pipeline: string,
+    readonly stage: string,
+    readonly instance: string,
+    /** The replica's own error text. */
+    readonly details: string,
+    options?: { cause?: unknown },
+  ) {
+    super(kind, `stage "${stage}" (replica ${instance}): ${details}`, options);
+  }
+}
+

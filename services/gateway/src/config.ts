@@ -1,0 +1,92 @@
+import { loadConfig } from "@fulcrum/runtime";
+import { z } from "zod";
+
+const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
+
+/** One stage of a pipeline, in call order. */
+export const gatewayStageSchema = z
+  .object({
+    /** Stage name (the OIP model name its replicas serve, and the registry's stage token). */
+    name,
+    /**
+     * How the previous stage's outputs become this stage's inputs: output tensor name → input
+     * tensor name. Outputs not listed are not forwarded. Ignored on the first stage, which gets the
+     * client's inputs unchanged. @default every output forwarded under its own name
+     */
+    feed: z.record(z.string().min(1), z.string().min(1)).optional(),
+  })
+  .strict();
+
+/** A pipeline the gateway fronts: a linear chain of stages (a DAG with fan-out is not supported here). */
+export const gatewayPipelineSchema = z
+  .object({
+    /** Pipeline name: the OIP model name clients call, and the subject token. */
+    name,
+    /** End-to-end SLO used when a request carries neither `deadline_unix_ms` nor `slo_ms`, ms. */
+    sloMs: z.number().positive(),
+    /** Stages in call order (at least one). */
+    stages: z.array(gatewayStageSchema).min(1),
+    /** Accuracy of each variant in (0, 1], for the mean-accuracy metric (optional; unknown variants make it 0). @default {} */
+    accuracies: z.record(z.string(), z.number().gt(0).max(1)).default({}),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.stages.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: ["stages", i, "name"], message: `stage "${s.name}" appears twice: a pipeline is a chain of distinct stages` });
+      seen.add(s.name);
+    });
+  });
+
+/**
+ * Gateway configuration. Env: `FULCRUM_GATEWAY_<KEY>` (e.g. `FULCRUM_GATEWAY_GRPC_PORT`; `pipelines`
+ * as JSON), `NATS_URL`, `LOG_LEVEL`, or a YAML file at `FULCRUM_GATEWAY_CONFIG`.
+ */
+export const gatewayConfigSchema = z
+  .object({
+    /** Pipelines served (at least one; names unique). */
+    pipelines: z.array(gatewayPipelineSchema).min(1),
+    /** gRPC and REST bind host. @default 127.0.0.1 */
+    host: z.string().default("127.0.0.1"),
+    /** OIP gRPC port; 0 picks a free one. @default 8001 (Triton's) */
+    grpcPort: z.coerce.number().int().min(0).max(65535).default(8001),
+    /** OIP REST port; 0 picks a free one. @default 8000 (Triton's) */
+    httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
+    /** Prometheus `/metrics` port; 0 picks a free one. @default 9465 */
+    metricsPort: z.coerce.number().int().min(0).max(65535).default(9465),
+    /** NATS server(s). @default nats://127.0.0.1:4222 */
+    natsUrl: z.string().default("nats://127.0.0.1:4222"),
+    /** A replica whose registry heartbeat is older than this is not routed to, ms. @default 6000 (3 stage heartbeats) */
+    staleMs: z.coerce.number().int().positive().default(6000),
+    /** A replica that answered UNAVAILABLE or could not be reached is skipped this long, ms. @default 3000 */
+    ejectMs: z.coerce.number().int().min(0).default(3000),
+    /** Replicas tried per stage call (the first plus retries on UNAVAILABLE). @default 3 */
+    maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+    /** Extra wait past a request's deadline for a stage's answer (a late answer is still delivered), ms. @default 1000 */
+    callGraceMs: z.coerce.number().int().min(0).default(1000),
+    /** GatewayMetrics publishing period, ms. @default 1000 */
+    metricsIntervalMs: z.coerce.number().int().min(100).default(1000),
+    /** Largest accepted request, bytes (gRPC message and REST body). @default 16 MiB */
+    maxRequestBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+    /** Wait for in-flight requests on shutdown, ms. @default 5000 */
+    shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
+    /** pino level. @default info */
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.pipelines.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `pipeline "${p.name}" is defined twice` });
+      seen.add(p.name);
+    });
+  });
+
+/** A validated, frozen gateway configuration. */
+export type GatewayConfig = Readonly<z.output<typeof gatewayConfigSchema>>;
+/** One pipeline of a {@link GatewayConfig}. */
+export type GatewayPipeline = GatewayConfig["pipelines"][number];
+
+/** Loads the gateway configuration from `env`; throws `ConfigError` listing every problem. */
+export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  return loadConfig(gatewayConfigSchema, { service: "gateway", env, envPrefix: "FULCRUM_GATEWAY_", aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel" } });
+}

@@ -1,0 +1,262 @@
+import { performance } from "node:perf_hooks";
+import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
+import { FulcrumError, NotFoundError } from "@fulcrum/core";
+import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
+import {
+  ServingStatus,
+  startGrpcServer,
+  startMetricsServer,
+  toDomainAssignment,
+  type Bus,
+  type GrpcServerHandle,
+  type Logger,
+  type MetricsServerHandle,
+  type Stoppable,
+} from "@fulcrum/runtime";
+import type { GatewayConfig, GatewayPipeline } from "./config.js";
+import { eligibleReplicas } from "./core/replica-choice.js";
+import { Router } from "./core/router.js";
+import { RequestWindow } from "./core/window.js";
+import { PipelineExecutor, type RequestObserver } from "./serving/pipeline-executor.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./telemetry/metrics.js";
+import { toPbGatewayMetrics, toReplicaInfo } from "./transport/codec.js";
+import { gatewayGrpcService } from "./transport/grpc-service.js";
+import { startRestServer } from "./transport/rest.js";
+import { StageClients } from "./transport/stage-clients.js";
+
+/** Lifecycle state of the gateway. */
+export type GatewayState = "starting" | "ready" | "draining" | "stopped";
+
+/** What the composition root (or a test) passes in. */
+export interface GatewayDeps {
+  readonly logger: Logger;
+  /**
+   * Control-plane connection (registry, assignments, metrics). The caller owns it. Without one the
+   * gateway knows no replicas and answers UNAVAILABLE.
+   */
+  readonly bus?: Bus;
+  /** Unix ms clock with sub-ms precision. @default performance.timeOrigin + performance.now() */
+  readonly clock?: () => number;
+}
+
+/** Request totals of one pipeline since start (fates as in DESIGN §8). */
+export interface PipelineTotals {
+  arrivals: number;
+  inTime: number;
+  late: number;
+  rejected: number;
+  failed: number;
+}
+
+/** A running gateway. */
+export interface GatewayHandle {
+  readonly config: GatewayConfig;
+  readonly state: GatewayState;
+  /** `host:port` of the OIP gRPC server. */
+  readonly grpcAddress: string;
+  readonly httpPort: number;
+  readonly metricsPort: number;
+  readonly router: Router;
+  readonly metrics: GatewayMetrics;
+  /** Totals per pipeline since start. */
+  totals(pipeline: string): PipelineTotals | undefined;
+  /** Runs one request in process (what the gRPC and REST handlers call). */
+  infer(pipeline: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse>;
+  /** Stops intake (UNAVAILABLE), waits for in-flight requests up to `shutdownGraceMs`, closes everything. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+const unixClock = (): number => performance.timeOrigin + performance.now();
+const STATUS_NAME = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k])) as Record<number, string>;
+
+/**
+ * Starts the gateway: OIP gRPC and REST front doors for the configured pipelines, routing by the
+ * registry (KV `fulcrum_registry`, watched) and the assignment in force (KV `fulcrum_assignments` +
+ * `fulcrum.assignment.<p>`), GatewayMetrics every `metricsIntervalMs`, Prometheus `/metrics`.
+ */
+export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<GatewayHandle> {
+  const log = deps.logger;
+  const clock = deps.clock ?? unixClock;
+  const bus = deps.bus;
+  let state: GatewayState = "starting";
+  const pipelines = new Map<string, GatewayPipeline>(config.pipelines.map((p) => [p.name, p]));
+  const router = new Router({ staleMs: config.staleMs, ejectMs: config.ejectMs });
+  const clients = new StageClients(config.maxRequestBytes * 2);
+  const windows = new Map<string, RequestWindow>(config.pipelines.map((p) => [p.name, new RequestWindow(clock())]));
+  const totals = new Map<string, PipelineTotals>(config.pipelines.map((p) => [p.name, { arrivals: 0, inTime: 0, late: 0, rejected: 0, failed: 0 }]));
+
+  const liveCounts = (): Array<{ pipeline: string; stage: string; live: number }> =>
+    config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: eligibleReplicas(router.replicasOf(p.name, s.name), { nowMs: Date.now(), staleMs: config.staleMs }).length })));
+  const metrics = createGatewayMetrics(liveCounts);
+
+  const observer: RequestObserver = {
+    arrived(p, budgetMs) {
+      windows.get(p)?.arrive(budgetMs);
+      totals.get(p)!.arrivals += 1;
+    },
+    finished(p, e) {
+      windows.get(p)?.finish(e);
+      const t = totals.get(p)!;
+      if (e.fate === "in-time") t.inTime += 1;
+      else if (e.fate === "late") t.late += 1;
+      else if (e.fate === "rejected") t.rejected += 1;
+      else t.failed += 1;
+      metrics.requests.inc({ pipeline: p, fate: e.fate });
+      if (e.code !== undefined) metrics.errors.inc({ pipeline: p, code: STATUS_NAME[e.code] ?? String(e.code) });
+      else metrics.latency.observe({ pipeline: p }, e.latencyMs / 1000);
+    },
+    retried(p, stage, instance, details) {
+      metrics.retries.inc({ pipeline: p, stage });
+      log.debug({ pipeline: p, stage, instance, details }, "replica unavailable: retrying another one");
+    },
+    fellBack(p, stage) {
+      metrics.fallbacks.inc({ pipeline: p, stage });
+    },
+  };
+  const executor = new PipelineExecutor({ router, caller: clients, clock, maxAttempts: config.maxAttempts, callGraceMs: config.callGraceMs, observer, logger: log });
+
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const infer = async (name: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
+    const p = pipelines.get(name);
+    if (!p) throw new NotFoundError("pipeline", name, { known: [...pipelines.keys()] });
+    if (state !== "ready") throw new FulcrumError("unavailable", `gateway is ${state}`);
+    inFlight += 1;
+    try {
+      return await executor.infer(p, req);
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) idle?.();
+    }
+  };
+  const modelReady = (name: string): boolean => {
+    const p = pipelines.get(name);
+    if (!p || state !== "ready") return false;
+    return p.stages.every((s) => eligibleReplicas(router.replicasOf(p.name, s.name), { nowMs: clock(), staleMs: config.staleMs }).length > 0);
+  };
+  const metadata = async (name: string): Promise<inference.ModelMetadataResponse> => {
+    const p = pipelines.get(name);
+    if (!p) throw new NotFoundError("pipeline", name, { known: [...pipelines.keys()] });
+    const first = p.stages[0]!.name;
+    const last = p.stages[p.stages.length - 1]!.name;
+    const pick = (stage: string): string => {
+      const r = router.route(p.name, stage, clock());
+      if (!r) throw new FulcrumError("unavailable", `no ready replica of stage "${stage}" of pipeline "${p.name}" to describe its tensors`);
+      return r.replica.address;
+    };
+    try {
+      const a = await clients.metadata(pick(first), first, 2000);
+      const b = last === first ? a : await clients.metadata(pick(last), last, 2000);
+      return { name: p.name, versions: [], platform: "fulcrum-pipeline", inputs: a.inputs, outputs: b.outputs };
+    } catch (err) {
+      if (err instanceof FulcrumError) throw err;
+      throw new FulcrumError("unavailable", `stage metadata unavailable: ${(err as ServiceError).details ?? String(err)}`, { cause: err });
+    }
+  };
+
+  const subs: Stoppable[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  if (bus) {
+    try {
+      const registry = await bus.kv(KV_BUCKETS.registry);
+      for (const p of config.pipelines) {
+        subs.push(
+          await registry.watch(kvKeys.registryOfPipeline(p.name), control.RegistryEntry, (e, key) => {
+            const [, stage, instance] = key.split(".");
+            if (!e) {
+              const gone = router.replicasOf(p.name, stage ?? "").find((r) => r.instance === instance);
+              router.removeReplica(p.name, stage ?? "", instance ?? "");
+              if (gone) clients.forget(gone.address);
+              return;
+            }
+            router.upsertReplica(p.name, toReplicaInfo(e));
+          }),
+        );
+      }
+    } catch (err) {
+      log.error({ err }, "registry KV unavailable: no replicas are known, requests get UNAVAILABLE");
+    }
+    const onAssignment = (pb: control.Assignment): void => {
+      try {
+        const a = toDomainAssignment(pb);
+        if (!pipelines.has(a.pipeline)) return;
+        if (router.applyAssignment(a)) {
+          metrics.assignmentVersion.set({ pipeline: a.pipeline }, a.version);
+          log.info({ pipeline: a.pipeline, version: a.version, split: a.stages.map((s) => `${s.stage}:${s.variants.map((v) => `${v.variant}=${v.weight.toFixed(2)}`).join("/")}`).join(" ") }, "assignment applied to routing");
+        }
+      } catch (err) {
+        log.warn({ err, version: pb.version }, "ignoring invalid assignment");
+      }
+    };
+    for (const p of config.pipelines) subs.push(bus.subscribe(subjects.assignment(p.name), control.Assignment, onAssignment));
+    try {
+      const assignments = await bus.kv(KV_BUCKETS.assignments);
+      for (const p of config.pipelines) subs.push(await assignments.watch(kvKeys.assignment(p.name), control.Assignment, (a) => (a ? onAssignment(a) : undefined)));
+    } catch (err) {
+      log.warn({ err }, "assignments KV unavailable: following broadcast assignments only");
+    }
+    await bus.connection.flush().catch(() => {});
+    timers.push(
+      setInterval(() => {
+        const now = clock();
+        for (const [name, w] of windows) bus.publish(subjects.gatewayMetrics(name), control.GatewayMetrics, toPbGatewayMetrics(name, w.take(now)));
+      }, config.metricsIntervalMs),
+    );
+  }
+
+  const grpc: GrpcServerHandle = await startGrpcServer({
+    host: config.host,
+    port: config.grpcPort,
+    maxReceiveMessageBytes: config.maxRequestBytes,
+    logger: log,
+    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService({ infer, metadata, ready: () => state === "ready", modelReady }) }],
+  });
+  const rest = await startRestServer({ infer, ready: () => state === "ready", modelReady, maxBodyBytes: config.maxRequestBytes, logger: log }, config.host, config.httpPort);
+  const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.host, registry: metrics.registry, ready: () => state === "ready" });
+
+  state = "ready";
+  grpc.health.set("", ServingStatus.SERVING);
+  log.info({ grpc: grpc.address, httpPort: rest.port, metricsPort: metricsServer.port, pipelines: [...pipelines.keys()] }, "gateway ready");
+
+  let stopped: Promise<void> | undefined;
+  return {
+    config,
+    get state() {
+      return state;
+    },
+    grpcAddress: grpc.address,
+    httpPort: rest.port,
+    metricsPort: metricsServer.port,
+    router,
+    metrics,
+    totals: (p) => (totals.has(p) ? { ...totals.get(p)! } : undefined),
+    infer,
+    shutdown() {
+      stopped ??= (async () => {
+        state = "draining";
+        grpc.health.set("", ServingStatus.NOT_SERVING);
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            idle = resolve;
+            setTimeout(resolve, config.shutdownGraceMs).unref();
+          });
+        }
+        for (const t of timers) clearInterval(t);
+        // One last window, so the monitor sees the requests of the final partial second.
+        if (bus) {
+          const now = clock();
+          for (const [name, w] of windows) bus.publish(subjects.gatewayMetrics(name), control.GatewayMetrics, toPbGatewayMetrics(name, w.take(now)));
+        }
+        for (const s of subs) await s.stop();
+        await grpc.shutdown(2000);
+        await rest.close();
+        await metricsServer.close();
+        clients.closeAll();
+        state = "stopped";
+      })();
+      return stopped;
+    },
+  };
+}
+
+

@@ -1,0 +1,55 @@
+import { Metadata, type ServiceError } from "@grpc/grpc-js";
+import type { inference } from "@fulcrum/proto";
+import { OipClient } from "@fulcrum/runtime";
+
+/** Outcome of one stage call: a response or the gRPC status it failed with. */
+export type StageCallOutcome = { readonly ok: true; readonly response: inference.ModelInferResponse } | { readonly ok: false; readonly code: number; readonly details: string };
+
+/** The one thing the pipeline executor needs from the data plane (a port, so tests could swap it). */
+export interface StageCaller {
+  /** Calls ModelInfer on the replica at `address`, giving up at `deadlineMs` (Unix ms). Never rejects. */
+  call(address: string, request: inference.ModelInferRequest, deadlineMs: number): Promise<StageCallOutcome>;
+}
+
+/** gRPC channels to stage replicas, one per address, created on first use. */
+export class StageClients implements StageCaller {
+  private readonly clients = new Map<string, OipClient>();
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  call(address: string, request: inference.ModelInferRequest, deadlineMs: number): Promise<StageCallOutcome> {
+    let c = this.clients.get(address);
+    if (!c) this.clients.set(address, (c = new OipClient(address, { maxSendMessageBytes: this.maxMessageBytes })));
+    const client = c;
+    return new Promise((resolve) => {
+      client.raw.modelInfer(request, new Metadata(), { deadline: deadlineMs }, (err: ServiceError | null, res?: inference.ModelInferResponse) => {
+        if (err) resolve({ ok: false, code: err.code, details: err.details });
+        else resolve({ ok: true, response: res! });
+      });
+    });
+  }
+
+  /** ModelMetadata of `model` from the replica at `address`; rejects with the gRPC error. */
+  metadata(address: string, model: string, timeoutMs: number): Promise<inference.ModelMetadataResponse> {
+    let c = this.clients.get(address);
+    if (!c) this.clients.set(address, (c = new OipClient(address, { maxSendMessageBytes: this.maxMessageBytes })));
+    const client = c;
+    return new Promise((resolve, reject) => {
+      client.raw.modelMetadata({ name: model, version: "" }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: inference.ModelMetadataResponse) =>
+        err ? reject(err) : resolve(res!),
+      );
+    });
+  }
+
+  /** Closes the channel to an address no replica uses any more. */
+  forget(address: string): void {
+    this.clients.get(address)?.close();
+    this.clients.delete(address);
+  }
+
+  closeAll(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
