@@ -24,6 +24,14 @@ function intList(name: string) {
   };
 }
 
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1, got "${value}"`);
+    return n;
+  };
+}
+
 function positiveNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -59,14 +67,13 @@ export function profileCommand(io: ProfileCommandIo = { out: (line) => console.l
     .option("-b, --batches <list>", "comma-separated batch sizes", intList("--batches"), [...DEFAULT_PROFILE_BATCHES])
     .option("-c, --cores <list>", "comma-separated cores (intra-op threads) per replica", intList("--cores"), [...DEFAULT_PROFILE_CORES])
     .option("-o, --out <file>", "output file (default: profiles/<family>.json)")
-    .option("-r, --resolution <pixels>", "input resolution (default: the family's)", intList("--resolution"))
+    .option("-r, --resolution <pixels>", "input resolution (default: the family's)", positiveInteger("--resolution"))
     .option("--max-seconds-per-point <s>", "time cap per (variant, batch, cores) point", positiveNumber("--max-seconds-per-point"), DEFAULT_MAX_SECONDS_PER_POINT)
     .option("--model-dir <dir>", "generated-model cache (default: $FULCRUM_MODEL_DIR or <repo>/.fulcrum/models)")
     .action(
-      async (opts: { family?: string; variants?: string[]; batches: number[]; cores: number[]; out?: string; resolution?: number[]; maxSecondsPerPoint: number; modelDir?: string }) => {
+      async (opts: { family?: string; variants?: string[]; batches: number[]; cores: number[]; out?: string; resolution?: number; maxSecondsPerPoint: number; modelDir?: string }) => {
         const families = opts.family ? [getFamily(opts.family).name] : [...FAMILY_NAMES];
-        if (!opts.family && (opts.out || opts.variants || opts.resolution)) throw new ProfileOptionError("--family", "required with --out, --variants or --resolution");
-        if (opts.resolution && opts.resolution.length !== 1) throw new ProfileOptionError("--resolution", "takes one value");
+        if (!opts.family && (opts.out || opts.variants || opts.resolution !== undefined)) throw new ProfileOptionError("--family", "required with --out, --variants or --resolution");
         const modelDir = opts.modelDir ?? resolveModelDir(process.env, process.cwd());
         const overCommitted = opts.cores.filter((c) => c > os.cpus().length);
         if (overCommitted.length > 0) io.out(`warning: cores ${overCommitted.join(",")} exceed the ${os.cpus().length} logical CPUs here: those points measure oversubscription`);
@@ -88,10 +95,10 @@ export function profileCommand(io: ProfileCommandIo = { out: (line) => console.l
               cores: opts.cores,
               maxSecondsPerPoint: opts.maxSecondsPerPoint,
               ...(opts.variants ? { variants: opts.variants } : {}),
-              ...(opts.resolution ? { resolution: opts.resolution[0]! } : {}),
+              ...(opts.resolution === undefined ? {} : { resolution: opts.resolution }),
               onProgress: (p) => {
                 if (!bar) return;
-                const point = p.next ? `${p.next.variant} b=${p.next.batch} c=${p.next.cores}` : "done";
+                const point = p.current ? `${p.current.variant} on ${p.current.cores} core(s)` : "done";
                 if (p.done === 0 && !bar.isActive) bar.start(p.total, 0, { point });
                 bar.update(p.done, { point });
               },

@@ -149,6 +149,7 @@ export function zooCommand(io: ZooCommandIo = { out: (line) => console.log(line)
         const data = loadFashionMnist(opts.dataDir);
         const bar = newBar(showProgress, "train {variant} [{bar}] {percentage}% epoch {epoch} loss {loss}");
         let current = "";
+        let lastDecile = 0;
         const startedMs = performance.now();
         try {
           await trainFashionFamily({
@@ -160,7 +161,14 @@ export function zooCommand(io: ZooCommandIo = { out: (line) => console.log(line)
             ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }),
             ...(opts.trainLimit === undefined ? {} : { trainLimit: opts.trainLimit }),
             onProgress: (p) => {
-              if (!bar) return;
+              if (!bar) {
+                // Without a terminal, report every 10 % so long runs still show they are alive.
+                const decile = Math.floor((p.step * 10) / p.steps);
+                if (p.step === 1) lastDecile = 0;
+                if (decile > lastDecile) io.out(`train ${p.variant}: ${decile * 10} % (epoch ${p.epoch}, loss ${p.loss.toFixed(3)})`);
+                lastDecile = decile;
+                return;
+              }
               if (p.variant !== current) {
                 if (current) bar.stop();
                 current = p.variant;

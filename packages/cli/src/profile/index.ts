@@ -2,7 +2,7 @@
 export { ProfileOptionError } from "./errors.js";
 export { batchInputs, copyInputs } from "./inputs.js";
 export { loadAverage, machineInfo } from "./machine.js";
-export { measurePoint } from "./measure-point.js";
-export type { PointBudget } from "./measure-point.js";
+export { measurePoints } from "./measure-point.js";
+export type { MeasuredPoint, PointBudget, PointInputs } from "./measure-point.js";
 export { DEFAULT_MAX_SECONDS_PER_POINT, DEFAULT_PROFILE_BATCHES, DEFAULT_PROFILE_CORES, profileFamily } from "./profile-family.js";
 export type { ProfileFamilyOptions, ProfileProgress } from "./profile-family.js";

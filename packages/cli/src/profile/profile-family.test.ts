@@ -7,7 +7,7 @@ import { InferencePool } from "@fulcrum/stage";
 import { resolveVariant } from "@fulcrum/zoo";
 import { ProfileOptionError } from "./errors.js";
 import { batchInputs } from "./inputs.js";
-import { measurePoint } from "./measure-point.js";
+import { measurePoints } from "./measure-point.js";
 import { profileFamily } from "./profile-family.js";
 
 const modelDir = mkdtempSync(join(tmpdir(), "fulcrum-profile-"));
@@ -25,7 +25,7 @@ describe("profileFamily", () => {
       maxSecondsPerPoint: 0.2,
       minSamples: 3,
       now: () => new Date("2025-01-02T03:04:05Z"),
-      onProgress: (e) => seen.push(e.next ? `${e.done}/${e.total} ${e.next.variant} b${e.next.batch}` : `${e.done}/${e.total} done`),
+      onProgress: (e) => seen.push(e.current ? `${e.done}/${e.total} ${e.current.variant}` : `${e.done}/${e.total} done`),
     });
     expect(parseProfileJson(formatProfile(p), { family: "fashion" })).toEqual(p);
     expect(p.createdAt).toBe("2025-01-02T03:04:05.000Z");
@@ -44,7 +44,7 @@ describe("profileFamily", () => {
       }
     }
     expect(seen.at(-1)).toBe("4/4 done");
-    expect(seen).toContain("1/4 linear b4");
+    expect(seen).toEqual(expect.arrayContaining(["0/4 linear", "2/4 linear", "2/4 mlp", "4/4 mlp"]));
   });
 
   it("rejects a bad grid and unknown variants by name", async () => {
@@ -54,17 +54,28 @@ describe("profileFamily", () => {
   });
 });
 
-describe("measurePoint", () => {
+describe("measurePoints", () => {
   it("stops at maxSamples when the median never settles, and at the time cap after 3 samples", async () => {
     const model = resolveVariant({ family: "fashion", variant: "linear", modelDir });
     const pool = new InferencePool({ spareWorkers: 0 });
     try {
       const s = await pool.prepare({ modelPath: model.path, cores: 1 });
       const inputs = batchInputs(model.manifest.inputs, 2);
-      const capped = await measurePoint(pool, s.key, inputs, { minSamples: 1000, window: 5, relTol: 0.02, maxSamples: 7, maxSeconds: 60 });
-      expect(capped).toMatchObject({ samples: 7, stable: false });
-      const timed = await measurePoint(pool, s.key, inputs, { minSamples: 1000, window: 5, relTol: 0.02, maxSamples: 1000, maxSeconds: 1e-6 });
+      const rule = { minSamples: 1000, window: 5, relTol: 0.02 };
+      const finished: number[] = [];
+      const capped = await measurePoints(pool, s.key, [{ batch: 2, inputs }, { batch: 1, inputs: batchInputs(model.manifest.inputs, 1) }], { ...rule, maxSamples: 7, maxSeconds: 60 }, (b) => finished.push(b));
+      expect(capped.map((p) => [p.batch, p.samples, p.stable])).toEqual([[2, 7, false], [1, 7, false]]);
+      expect(finished.sort()).toEqual([1, 2]);
+      const [timed] = await measurePoints(pool, s.key, [{ batch: 2, inputs }], { ...rule, maxSamples: 1000, maxSeconds: 1e-6 });
       expect(timed).toMatchObject({ samples: 3, stable: false });
+      // A tolerance of 1000 % is met as soon as the window is full, unless minSeconds holds it open.
+      const loose = { minSamples: 1, window: 4, relTol: 10, maxSamples: 100_000, maxSeconds: 60 };
+      const [early] = await measurePoints(pool, s.key, [{ batch: 2, inputs }], loose);
+      expect(early).toMatchObject({ samples: 5, stable: true });
+      const [held] = await measurePoints(pool, s.key, [{ batch: 2, inputs }], { ...loose, minSeconds: 0.3 });
+      expect(held!.stable).toBe(true);
+      expect(held!.seconds!).toBeGreaterThanOrEqual(0.3);
+      expect(held!.samples!).toBeGreaterThan(5);
       // The template survives: the pool is handed copies.
       expect(inputs.input!.data.byteLength).toBe(2 * 28 * 28 * 4);
     } finally {

@@ -12,7 +12,7 @@ import { assertVariant, ensureGeneratedModel, getFamily, resolveVariant, type Mo
 import { ProfileOptionError } from "./errors.js";
 import { batchInputs } from "./inputs.js";
 import { loadAverage, machineInfo } from "./machine.js";
-import { measurePoint } from "./measure-point.js";
+import { measurePoints } from "./measure-point.js";
 
 /** Default grid of `fulcrum profile`. */
 export const DEFAULT_PROFILE_BATCHES: readonly number[] = [1, 2, 4, 8, 16];
@@ -40,9 +40,15 @@ export interface ProfileFamilyOptions {
    * @default 6
    */
   readonly maxSecondsPerPoint?: number;
+  /**
+   * Timing per point before a stable median may end it, s: sub-millisecond points then collect
+   * hundreds of samples, so their p95/p99 are quantiles rather than the maximum of 20.
+   * @default 1
+   */
+  readonly minSecondsPerPoint?: number;
   /** Samples before the median may be called stable (and the p99 means something). @default 20 */
   readonly minSamples?: number;
-  /** @default 200 */
+  /** @default 1000 */
   readonly maxSamples?: number;
   /** Stable when the median moved ≤ this fraction over the last `stableWindow` samples. @default 0.02 */
   readonly stableRelTol?: number;
@@ -50,7 +56,7 @@ export interface ProfileFamilyOptions {
   readonly stableWindow?: number;
   /** Warm-up runs per batch size when a session is loaded. @default 2 */
   readonly warmupRunsPerSize?: number;
-  /** Called before each point and after the last. */
+  /** Called when a session starts, after each point and after the last. */
   readonly onProgress?: (p: ProfileProgress) => void;
   /** Wall clock for `createdAt`. @default () => new Date() */
   readonly now?: () => Date;
@@ -61,8 +67,8 @@ export interface ProfileProgress {
   /** Points finished. */
   readonly done: number;
   readonly total: number;
-  /** The point about to be measured (`undefined` once all are done). */
-  readonly next: { readonly variant: string; readonly batch: number; readonly cores: number } | undefined;
+  /** The session being measured (its batch sizes take turns); `undefined` once all are done. */
+  readonly current: { readonly variant: string; readonly cores: number } | undefined;
 }
 
 function checkGrid(name: string, xs: readonly number[]): void {
@@ -93,14 +99,15 @@ export async function profileFamily(options: ProfileFamilyOptions): Promise<Prof
   const settings: MeasurementSettings = {
     warmupRunsPerSize: options.warmupRunsPerSize ?? 2,
     minSamples: options.minSamples ?? 20,
-    maxSamples: options.maxSamples ?? 200,
+    maxSamples: options.maxSamples ?? 1000,
     maxSecondsPerPoint: options.maxSecondsPerPoint ?? DEFAULT_MAX_SECONDS_PER_POINT,
+    minSecondsPerPoint: Math.min(options.minSecondsPerPoint ?? 1, options.maxSecondsPerPoint ?? DEFAULT_MAX_SECONDS_PER_POINT),
     stableRelTol: options.stableRelTol ?? 0.02,
     stableWindow: options.stableWindow ?? 10,
     timing: "totalMs",
   };
   if (!(settings.maxSecondsPerPoint > 0)) throw new ProfileOptionError("maxSecondsPerPoint", `must be > 0, got ${settings.maxSecondsPerPoint}`);
-  const budget = { minSamples: settings.minSamples, maxSamples: settings.maxSamples, maxSeconds: settings.maxSecondsPerPoint, relTol: settings.stableRelTol, window: settings.stableWindow };
+  const budget = { minSamples: settings.minSamples, maxSamples: settings.maxSamples, maxSeconds: settings.maxSecondsPerPoint, minSeconds: settings.minSecondsPerPoint, relTol: settings.stableRelTol, window: settings.stableWindow };
   const total = variants.length * cores.length * batches.length;
   let done = 0;
   const loadStart = loadAverage();
@@ -115,17 +122,19 @@ export async function profileFamily(options: ProfileFamilyOptions): Promise<Prof
       const model = resolveModel(info.name, variant, options.resolution, options.modelDir);
       resolution = model.manifest.resolution;
       const points: ProfilePoint[] = [];
+      const loadAverage1m = loadAverage()[0];
       let loadTimeMs: number | undefined;
       for (const c of cores) {
-        options.onProgress?.({ done, total, next: { variant, batch: batches[0]!, cores: c } });
+        const current = { variant, cores: c };
+        options.onProgress?.({ done, total, current });
         const session = await pool.prepare({ modelPath: model.path, cores: c });
         loadTimeMs ??= Math.round(session.loadMs * 10) / 10;
-        for (const b of batches) {
-          options.onProgress?.({ done, total, next: { variant, batch: b, cores: c } });
-          const m = await measurePoint(pool, session.key, batchInputs(model.manifest.inputs, b), budget);
-          points.push({ batch: b, cores: c, ...m });
+        const inputs = batches.map((b) => ({ batch: b, inputs: batchInputs(model.manifest.inputs, b) }));
+        const measured = await measurePoints(pool, session.key, inputs, budget, () => {
           done++;
-        }
+          options.onProgress?.({ done, total, current });
+        });
+        points.push(...measured.map((m) => ({ ...m, cores: c })));
       }
       out.push({
         name: variant,
@@ -133,13 +142,14 @@ export async function profileFamily(options: ProfileFamilyOptions): Promise<Prof
         accuracySource: model.manifest.accuracySource,
         ...(loadTimeMs === undefined ? {} : { loadTimeMs }),
         modelSha256: model.manifest.sha256,
+        loadAverage1m,
         points,
       });
     }
   } finally {
     await pool.close();
   }
-  options.onProgress?.({ done, total, next: undefined });
+  options.onProgress?.({ done, total, current: undefined });
   const profile: Profile = {
     schemaVersion: PROFILE_SCHEMA_VERSION,
     family: info.name,
@@ -154,7 +164,8 @@ export async function profileFamily(options: ProfileFamilyOptions): Promise<Prof
       source: "fulcrum profile (@fulcrum/cli)",
       method:
         "one batch in flight through the stage's InferencePool (worker thread, intraOpNumThreads = cores, interOp 1, no spinning); " +
-        "sample = submit-to-result totalMs after warm-up; per point until the median is stable or the time cap",
+        "sample = submit-to-result totalMs after warm-up; a session's batch sizes take turns of 0.2 s; " +
+        "each point until its median is stable (after minSecondsPerPoint) or maxSamples or maxSecondsPerPoint",
     },
     variants: out,
   };

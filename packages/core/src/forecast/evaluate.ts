@@ -1,7 +1,7 @@
 import { absolutePercentageError } from "./error-tracker.js";
 import type { Forecaster } from "./forecasters.js";
 import type { CompiledMarginOptions } from "./margin.js";
-import { relativeResidual, upperBound } from "./margin.js";
+import { RESIDUAL_FLOOR_RPS, relativeResidual, upperBound } from "./margin.js";
 import { futurePeak } from "./windowing.js";
 
 /** Forecast quality of one forecaster over an evaluation span. */
@@ -12,7 +12,7 @@ export interface ForecastScore {
   underPredictionRate: number;
   /** Fraction of intervals whose actual peak exceeded the point forecast itself. */
   pointUnderPredictionRate: number;
-  /** Mean of upper / point: what the margin costs in over-provisioning. */
+  /** Mean of (upper − point) / max(point, 1 RPS): what the margin costs in over-provisioning. */
   meanMarginFraction: number;
   /** Intervals scored. */
   intervals: number;
@@ -70,7 +70,7 @@ export function evaluateForecasters(
       ape += absolutePercentageError(actual, point);
       if (actual > upper) under++;
       if (actual > point) pointUnder++;
-      marginSum += upper / Math.max(point, 1e-9);
+      marginSum += (upper - point) / Math.max(point, RESIDUAL_FLOOR_RPS);
       n++;
       waiting.push({ resolvesAt: t + options.horizonBins, residual: relativeResidual(actual, point) });
     }
@@ -78,7 +78,7 @@ export function evaluateForecasters(
       mape: n > 0 ? ape / n : NaN,
       underPredictionRate: n > 0 ? under / n : NaN,
       pointUnderPredictionRate: n > 0 ? pointUnder / n : NaN,
-      meanMarginFraction: n > 0 ? marginSum / n - 1 : NaN,
+      meanMarginFraction: n > 0 ? marginSum / n : NaN,
       intervals: n,
     };
   }

@@ -65,6 +65,16 @@ function solveDense(a: number[][], y: number[]): number[] | undefined {
   return m.map((row, i) => row[n]! / row[i]!);
 }
 
+/** Options of {@link fitSpongeLatency}. */
+export interface SpongeFitOptions {
+  /**
+   * `absolute`: minimise Σ (predicted − measured)² in ms², as Sponge's curve_fit does (the large
+   * batches dominate). `relative`: minimise Σ ((predicted − measured)/measured)², so a 2 ms miss on
+   * a 10 ms point weighs as much as a 20 ms miss on a 100 ms one. @default "absolute"
+   */
+  readonly weighting?: "absolute" | "relative";
+}
+
 /**
  * Non-negative least-squares fit of `l(b,c) = γ·b/c + δ·b + ε/c + η` (Sponge's form) to measured
  * points. With four coefficients the NNLS optimum is found exactly by solving the unconstrained
@@ -72,15 +82,16 @@ function solveDense(a: number[][], y: number[]): number[] | undefined {
  * NNLS solution is the LS solution on its own support), which avoids an iterative active-set loop.
  * @throws PerfModelError with fewer than 4 points or a non-positive latency.
  */
-export function fitSpongeLatency(points: readonly MeasuredLatency[]): SpongeFit {
+export function fitSpongeLatency(points: readonly MeasuredLatency[], options: SpongeFitOptions = {}): SpongeFit {
   if (points.length < 4) throw new PerfModelError(`need ≥ 4 measured points to fit 4 coefficients, got ${points.length}`);
   for (const p of points) {
     if (!(p.latencyMs > 0) || !(p.batch >= 1) || !(p.cores > 0)) {
       throw new PerfModelError(`bad measured point b=${p.batch} c=${p.cores} latency=${p.latencyMs} ms`);
     }
   }
-  const rows = points.map((p) => FEATURES.map((f) => f(p.batch, p.cores)));
-  const ys = points.map((p) => p.latencyMs);
+  const weight = (p: MeasuredLatency): number => ((options.weighting ?? "absolute") === "relative" ? 1 / p.latencyMs : 1);
+  const rows = points.map((p) => FEATURES.map((f) => f(p.batch, p.cores) * weight(p)));
+  const ys = points.map((p) => p.latencyMs * weight(p));
   let best: { x: number[]; sse: number } | undefined;
   for (let mask = 1; mask < 16; mask++) {
     const support = [0, 1, 2, 3].filter((j) => (mask >> j) & 1);
@@ -113,9 +124,10 @@ export function fitSpongeLatency(points: readonly MeasuredLatency[]): SpongeFit 
     }
   }
   const distinct = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
+  const sseMs = points.reduce((s, p) => s + (spongeLatencyMs(coefficients, p.batch, p.cores) - p.latencyMs) ** 2, 0);
   return {
     coefficients,
-    rmseMs: Math.sqrt(best.sse / points.length),
+    rmseMs: Math.sqrt(sseMs / points.length),
     maxErrorMs,
     maxErrorAt,
     worstUnderPredictionMs: under,

@@ -1,5 +1,5 @@
 import { PerfModelError } from "./errors.js";
-import { fitSpongeLatency, type SpongeFit } from "./fit.js";
+import { fitSpongeLatency, type SpongeFit, type SpongeFitOptions } from "./fit.js";
 import { spongeLatencyMs } from "./latency-model.js";
 import type { MeasuredLatency } from "./perf-model.js";
 
@@ -32,14 +32,14 @@ export interface HoldoutResult {
  * counts, list order would hold out a whole core count and leave `b/c` and `b` inseparable.
  * @throws PerfModelError when fewer than 4 points remain to fit
  */
-export function holdoutCheck(points: readonly MeasuredLatency[]): HoldoutResult {
+export function holdoutCheck(points: readonly MeasuredLatency[], fitOptions: SpongeFitOptions = {}): HoldoutResult {
   const batches = [...new Set(points.map((p) => p.batch))].sort((a, b) => a - b);
   const cores = [...new Set(points.map((p) => p.cores))].sort((a, b) => a - b);
   const odd = (p: MeasuredLatency): boolean => (batches.indexOf(p.batch) + cores.indexOf(p.cores)) % 2 === 1;
   const train = points.filter((p) => !odd(p));
   const test = points.filter(odd);
   if (test.length === 0) throw new PerfModelError(`nothing to hold out from ${points.length} points`);
-  const fit = fitSpongeLatency(train);
+  const fit = fitSpongeLatency(train, fitOptions);
   const heldOut = test.map((p) => {
     const predictedMs = spongeLatencyMs(fit.coefficients, p.batch, p.cores);
     return { batch: p.batch, cores: p.cores, measuredMs: p.latencyMs, predictedMs, errorPct: (100 * (predictedMs - p.latencyMs)) / p.latencyMs };

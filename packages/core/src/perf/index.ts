@@ -4,7 +4,7 @@ export type { SpongeCoefficients } from "./latency-model.js";
 export { batchFillMs, replicasNeeded, spongeLatencyMs, stageBoundMs, throughputRps } from "./latency-model.js";
 export type { CapacityPerf, LatencyLookup, MeasuredLatency, PerfModel, VariantPerf } from "./perf-model.js";
 export { createPerfModel } from "./perf-model.js";
-export type { SpongeFit, SpongePrediction } from "./fit.js";
+export type { SpongeFit, SpongeFitOptions, SpongePrediction } from "./fit.js";
 export { fitSpongeLatency, predictSponge } from "./fit.js";
 export type { BatchTable, BatchTableRow } from "./batch-table.js";
 export { buildBatchTables } from "./batch-table.js";

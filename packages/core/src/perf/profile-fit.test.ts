@@ -41,6 +41,18 @@ describe("fitSpongeLatency on noisy data", () => {
     expect(fit.worstUnderPredictionPct).toBeCloseTo((100 * worst) / p.latencyMs, 9);
   });
 
+  it("each weighting minimises its own error measure", () => {
+    const pts = noisyGrid(K, 0.08, 11);
+    const abs = fitSpongeLatency(pts);
+    const rel = fitSpongeLatency(pts, { weighting: "relative" });
+    const sse = (f: typeof abs, relative: boolean): number =>
+      pts.reduce((s, p) => s + ((spongeLatencyMs(f.coefficients, p.batch, p.cores) - p.latencyMs) / (relative ? p.latencyMs : 1)) ** 2, 0);
+    expect(sse(rel, true)).toBeLessThan(sse(abs, true));
+    expect(sse(abs, false)).toBeLessThan(sse(rel, false));
+    // RMSE is always reported in ms, whatever was minimised.
+    expect(rel.rmseMs).toBeCloseTo(Math.sqrt(sse(rel, false) / pts.length), 9);
+  });
+
   it("flags predictions at core counts or batches it never saw as modeled", () => {
     const fit = fitSpongeLatency(noisyGrid(K, 0, 1));
     expect(predictSponge(fit, 4, 2).modeled).toBe(false);

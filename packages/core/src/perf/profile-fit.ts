@@ -1,7 +1,7 @@
 import { buildBatchTables, type BatchTable } from "./batch-table.js";
 import { capacityAtSlo, fitCapacityLine, type CapacityLineFit, type CapacityPoint } from "./capacity.js";
 import { ProfileError } from "./errors.js";
-import { fitSpongeLatency, type SpongeFit } from "./fit.js";
+import { fitSpongeLatency, type SpongeFit, type SpongeFitOptions } from "./fit.js";
 import { createPerfModel, type MeasuredLatency, type PerfModel, type VariantPerf } from "./perf-model.js";
 import { statisticField, type LatencyStatistic, type Profile, type ProfileVariant } from "./profile-schema.js";
 
@@ -51,6 +51,8 @@ export interface FitProfileOptions {
   readonly statistics?: readonly LatencyStatistic[];
   /** SLO for the capacity model, ms. No capacity model without it. */
   readonly sloMs?: number;
+  /** Residual weighting of the Sponge fit. @default "absolute" (Sponge's) */
+  readonly weighting?: SpongeFitOptions["weighting"];
 }
 
 /**
@@ -69,7 +71,7 @@ export function fitProfile(profile: Profile, options: FitProfileOptions = {}): V
       let sponge: SpongeFit | undefined;
       let spongeSkipped: string | undefined;
       try {
-        sponge = fitSpongeLatency(pts);
+        sponge = fitSpongeLatency(pts, { weighting: options.weighting ?? "absolute" });
       } catch (err) {
         spongeSkipped = (err as Error).message;
       }
@@ -103,6 +105,8 @@ export interface ProfilePerfOptions {
    * paper's system planned with), `refit` fits the published points here. @default "reported"
    */
   readonly fitSource?: "reported" | "refit";
+  /** Residual weighting of a refit. @default "absolute" (Sponge's) */
+  readonly weighting?: SpongeFitOptions["weighting"];
 }
 
 /**
@@ -127,7 +131,7 @@ export function perfModelFromProfile(profile: Profile, options: ProfilePerfOptio
       fit = { gammaMs: reported.gammaMs, deltaMs: reported.deltaMs, epsilonMs: reported.epsilonMs, etaMs: reported.etaMs };
     } else if ((options.fit ?? true) && measured.length >= 4) {
       try {
-        fit = fitSpongeLatency(measured).coefficients;
+        fit = fitSpongeLatency(measured, { weighting: options.weighting ?? "absolute" }).coefficients;
       } catch {
         // Degenerate points (e.g. a single core count and batch): the table alone answers.
         fit = undefined;

@@ -15,7 +15,7 @@ function doc(): Record<string, unknown> & { variants: (Record<string, unknown> &
       cpuModel: "Some CPU", logicalCores: 2, platform: "linux", arch: "x64", osRelease: "6.1", totalMemBytes: 8e9,
       node: "v20.19.0", onnxruntime: "1.30.0", loadAverage: { start: [0.5, 0.4, 0.3], end: [0.6, 0.5, 0.3] },
     },
-    settings: { warmupRunsPerSize: 2, minSamples: 10, maxSamples: 200, maxSecondsPerPoint: 5, stableRelTol: 0.02, stableWindow: 5, timing: "totalMs" },
+    settings: { warmupRunsPerSize: 2, minSamples: 10, maxSamples: 200, maxSecondsPerPoint: 5, minSecondsPerPoint: 1, stableRelTol: 0.02, stableWindow: 5, timing: "totalMs" },
     provenance: { kind: "measured", source: "fulcrum profile", method: "InferencePool totalMs" },
     variants: [
       {

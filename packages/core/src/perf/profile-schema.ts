@@ -74,6 +74,8 @@ export const ProfileVariantSchema = z.strictObject({
   loadTimeMs: z.number().nonnegative().finite().optional(),
   /** sha256 of the model file measured (lower-case hex). */
   modelSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** 1-minute load average when this variant's measurement started (measured profiles). */
+  loadAverage1m: z.number().nonnegative().optional(),
   points: z.array(ProfilePointSchema),
   capacity: CapacityModelSchema.optional(),
   reportedFit: ReportedFitSchema.optional(),
@@ -125,6 +127,8 @@ export const MeasurementSettingsSchema = z.strictObject({
   maxSamples: z.number().int().min(1),
   /** Time cap per point, s. */
   maxSecondsPerPoint: z.number().positive(),
+  /** Timing per point before a stable median may end it, s (fast points then get enough samples for a p99). */
+  minSecondsPerPoint: z.number().nonnegative(),
   /** The median is stable when it moved less than this fraction over the last `stableWindow` samples. */
   stableRelTol: z.number().positive(),
   stableWindow: z.number().int().min(1),

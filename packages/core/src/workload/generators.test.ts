@@ -40,6 +40,17 @@ describe("generateTrainingTrace", () => {
     expect(weekend / weekday).toBeLessThan(0.9);
   });
 
+  it("damps like IPA: the same level with the per-second noise of a busier stream", () => {
+    const quiet = (dampingFactor: number): number => {
+      const trace = generateTrainingTrace({ seed: 2, days: 1, meanRps: 20, noiseStd: 0, burstsPerDay: 0, dailyAmplitude: 0, dampingFactor });
+      return seriesStats(trace.rps).std;
+    };
+    // Poisson(20) has std √20 ≈ 4.5; damped by 8 it is √(20/8) ≈ 1.6 (plus rounding).
+    expect(quiet(1)).toBeGreaterThan(4);
+    expect(quiet(8)).toBeLessThan(1.9);
+    expect(() => generateTrainingTrace({ seed: 1, dampingFactor: 0.5 })).toThrow(/dampingFactor/);
+  });
+
   it("rejects impossible options by name", () => {
     expect(() => generateTrainingTrace({ seed: 1, days: 0 })).toThrow(WorkloadOptionsError);
     expect(() => generateTrainingTrace({ seed: 1, dailyAmplitude: 1.5 })).toThrow(/dailyAmplitude/);

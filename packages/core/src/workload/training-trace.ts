@@ -20,6 +20,13 @@ export interface TrainingTraceOptions {
   noiseStd?: number;
   /** Mean number of bursts per day (Poisson). @default 4 */
   burstsPerDay?: number;
+  /**
+   * Counts are drawn at `dampingFactor ×` the rate, divided by it and rounded, as IPA damps the
+   * Twitter trace by 8: the level is `meanRps` but the per-second noise is that of a stream
+   * `dampingFactor` times busier (IPA's measured windows have exactly that noise). 1 = plain Poisson.
+   * @default 8
+   */
+  dampingFactor?: number;
 }
 
 /** A trace with the options it was generated from, so experiments can record them. */
@@ -54,8 +61,9 @@ function drawBursts(rng: Rng, days: number, perDay: number): Burst[] {
 /**
  * A multi-day per-second trace for training and evaluating forecasters: a daily cycle, a weekly
  * cycle (quieter weekends), autocorrelated log-rate noise, and bursts that ramp up to ×1.5–3 the
- * rate for 1–15 minutes; the count of each second is Poisson around that rate. Synthetic: no real
- * trace can be downloaded here (models-and-data.md §C).
+ * rate for 1–15 minutes; the count of each second is Poisson around that rate, damped like IPA's
+ * Twitter trace (see `dampingFactor`). Synthetic: no real trace can be downloaded here
+ * (models-and-data.md §C).
  */
 export function generateTrainingTrace(options: TrainingTraceOptions): TrainingTrace {
   const o: Required<TrainingTraceOptions> = {
@@ -65,8 +73,10 @@ export function generateTrainingTrace(options: TrainingTraceOptions): TrainingTr
     weekendFactor: 0.75,
     noiseStd: 0.18,
     burstsPerDay: 4,
+    dampingFactor: 8,
     ...options,
   };
+  if (!(o.dampingFactor >= 1)) throw new WorkloadOptionsError("dampingFactor", `must be >= 1, got ${o.dampingFactor}`);
   if (!(o.days > 0)) throw new WorkloadOptionsError("days", `must be > 0, got ${o.days}`);
   if (!(o.meanRps > 0)) throw new WorkloadOptionsError("meanRps", `must be > 0, got ${o.meanRps}`);
   if (!(o.dailyAmplitude >= 0 && o.dailyAmplitude < 1)) {
@@ -100,7 +110,8 @@ export function generateTrainingTrace(options: TrainingTraceOptions): TrainingTr
     const weekday = Math.floor(t / DAY_S) % 7;
     const weekly = weekday >= 5 ? o.weekendFactor : 1;
     x = phi * x + innovation * normal(rng);
-    rps[t] = poisson(rng, o.meanRps * daily * weekly * burst * Math.exp(x - (o.noiseStd * o.noiseStd) / 2));
+    const rate = o.meanRps * daily * weekly * burst * Math.exp(x - (o.noiseStd * o.noiseStd) / 2);
+    rps[t] = o.dampingFactor === 1 ? poisson(rng, rate) : Math.round(poisson(rng, rate * o.dampingFactor) / o.dampingFactor);
   }
   return { rps, options: o };
 }

@@ -32,7 +32,7 @@ export class Router {
   private readonly wrr = new Map<string, WrrState>();
   private readonly outstanding = new Map<string, number>();
   private readonly ejected = new Map<string, number>();
-  private tie = 0;
+  private readonly ties = new Map<string, number>();
 
   constructor(private readonly options: RouterOptions) {}
 
@@ -83,7 +83,11 @@ export class Router {
     const pick = pickWeighted(candidates, this.wrr.get(k));
     if (pick.key !== undefined) this.wrr.set(k, pick.state);
     const pool = pick.key === undefined ? live : live.filter((r) => r.variant === pick.key);
-    const replica = leastOutstanding(pool, this.outstanding, this.tie++)!;
+    // One tie counter per (stage, variant) pool, so equal replicas of a variant alternate evenly.
+    const tieKey = `${k}\u0000${pick.key ?? ""}`;
+    const tie = this.ties.get(tieKey) ?? 0;
+    this.ties.set(tieKey, tie + 1);
+    const replica = leastOutstanding(pool, this.outstanding, tie)!;
     return { replica, wantedVariant: pick.key, matched: pick.key !== undefined };
   }
 

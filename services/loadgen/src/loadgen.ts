@@ -1,0 +1,150 @@
+import { readFileSync, writeFileSync, createWriteStream } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { Metadata, status } from "@grpc/grpc-js";
+import { inference } from "@fulcrum/proto";
+import { createRng } from "@fulcrum/core";
+import { parseRateCsv } from "@fulcrum/core/workload";
+import { fp32Request, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
+import type { LoadgenConfig } from "./config.js";
+import { classify, formatSummary, summarize, type RequestRecord, type RunSummary } from "./core/accounting.js";
+import { planArrivals, type SloSpec } from "./core/arrivals.js";
+import { ratesOf, type RateProfile } from "./core/profile.js";
+
+/** The result of a run. */
+export interface LoadgenReport {
+  readonly pipeline: string;
+  readonly target: string;
+  readonly seed: number;
+  /** Seconds of trace replayed. */
+  readonly traceSeconds: number;
+  readonly planned: number;
+  readonly summary: RunSummary;
+  readonly startedAt: string;
+}
+
+/** A run in progress. */
+export interface LoadgenRun {
+  /** Resolves when every sent request has its fate (after the trace ends or `stop()`). */
+  readonly done: Promise<LoadgenReport>;
+  /** Stops sending; requests in flight still get their fate. Idempotent. */
+  stop(): void;
+  /** Records so far. */
+  readonly records: readonly RequestRecord[];
+}
+
+/** What the composition root (or a test) passes in. */
+export interface LoadgenDeps {
+  readonly logger: Logger;
+  /** Progress callback, once per second of trace. */
+  readonly onSecond?: (second: number, sent: number) => void;
+}
+
+const STATUS_NAME = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k])) as Record<number, string>;
+
+/** The rate profile a configuration describes (reads `traceFile`). */
+export function profileOf(config: LoadgenConfig): RateProfile {
+  if (config.steps) return { kind: "steps", steps: config.steps };
+  if (config.pattern) return { kind: "ipa", pattern: config.pattern, seed: config.seed, scale: config.rateScale };
+  if (config.traceFile) return { kind: "series", rps: parseRateCsv(readFileSync(config.traceFile, "utf8")).rps, scale: config.rateScale };
+  return { kind: "constant", rps: config.rateRps ?? 0, durationS: config.durationS };
+}
+
+/**
+ * Replays the configured trace against the gateway over OIP gRPC: Poisson arrivals within each
+ * second (seeded), each request with its own `slo_ms`, and records every request's fate. Bounded by
+ * `maxDurationS`, `maxRequests` and `maxInFlight`; every call has a client deadline (SLO + grace),
+ * so the run always ends.
+ */
+export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenRun {
+  const rates = ratesOf(profileOf(config), config.maxDurationS);
+  const slo: SloSpec = config.sloMinMs !== undefined && config.sloMaxMs !== undefined ? { minMs: config.sloMinMs, maxMs: config.sloMaxMs } : { fixedMs: config.sloMs };
+  const plan = planArrivals(rates, slo, createRng(config.seed), config.maxRequests);
+  const client = new OipClient(config.target);
+  const records: RequestRecord[] = [];
+  const records$ = config.recordsFile ? createWriteStream(config.recordsFile) : undefined;
+  const base = fp32Request(config.pipeline, config.inputName, config.inputShape);
+  let stopped = false;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+
+  const send = (p: (typeof plan)[number]): Promise<void> => {
+    const sentMs = performance.now() - t0;
+    inFlight++;
+    return new Promise<void>((resolve) => {
+      const id = `lg-${config.seed}-${p.seq}`;
+      const req = inference.ModelInferRequest.fromPartial({ ...base, id, parameters: { slo_ms: oipParam.double(p.sloMs), request_id: oipParam.str(id) } });
+      client.raw.modelInfer(
+        req,
+        new Metadata(),
+        { deadline: Date.now() + p.sloMs + config.graceMs },
+        (err, res) => {
+          const latencyMs = performance.now() - t0 - sentMs;
+          const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code) } : { ok: true as const };
+          const variant = res ? oipParamValue(res.parameters.variant) : undefined;
+          const r: RequestRecord = {
+            seq: p.seq,
+            atMs: p.atMs,
+            sentMs,
+            sloMs: p.sloMs,
+            fate: classify(answer, latencyMs, p.sloMs),
+            latencyMs,
+            ...(!answer.ok ? { code: answer.code, details: err?.details ?? "" } : {}),
+            ...(variant !== undefined ? { variant: String(variant) } : {}),
+          };
+          records.push(r);
+          records$?.write(`${JSON.stringify(r)}\n`);
+          inFlight--;
+          resolve();
+        },
+      );
+    });
+  };
+
+  const done = (async (): Promise<LoadgenReport> => {
+    const pending: Array<Promise<void>> = [];
+    let second = 0;
+    for (const p of plan) {
+      if (stopped) break;
+      const wait = p.atMs - (performance.now() - t0);
+      if (wait > 1) {
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, wait);
+        });
+        wake = undefined;
+        if (stopped) break;
+      }
+      while (second < Math.floor(p.atMs / 1000)) {
+        second += 1;
+        deps.onSecond?.(second, records.length + inFlight);
+      }
+      if (inFlight >= config.maxInFlight) continue;
+      pending.push(send(p));
+    }
+    // Wait out the rest of the trace's last second, then every answer.
+    if (!stopped) {
+      const endMs = rates.length * 1000 - (performance.now() - t0);
+      if (endMs > 1) await new Promise<void>((r) => { wake = r; setTimeout(r, endMs); });
+    }
+    await Promise.all(pending);
+    const durationMs = performance.now() - t0;
+    client.close();
+    await new Promise<void>((r) => (records$ ? records$.end(r) : r()));
+    records.sort((a, b) => a.seq - b.seq);
+    const report: LoadgenReport = { pipeline: config.pipeline, target: config.target, seed: config.seed, traceSeconds: rates.length, planned: plan.length, summary: summarize(records, plan.length, durationMs), startedAt };
+    if (config.reportFile) writeFileSync(config.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+    deps.logger.info({ summary: report.summary }, formatSummary(report.summary));
+    return report;
+  })();
+
+  return {
+    done,
+    records,
+    stop() {
+      stopped = true;
+      wake?.();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/** One gateway metrics window of a pipeline (domain form of GatewayMetrics). */
+export interface GatewayWindow {
+  readonly pipeline: string;
+  readonly windowStartMs: number;
+  readonly windowMs: number;
+  readonly arrivals: number;
+  readonly answeredInTime: number;
+  readonly late: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP95Ms: number;
+  readonly latencyP99Ms: number;
+  readonly budgetP10Ms: number;
+  readonly budgetP50Ms: number;
+  /** 0 when unknown. */
+  readonly meanAccuracy: number;
+}
+
+/** One stage instance's metrics window (domain form of StageMetrics). */
+export interface StageSample {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly instance: string;
+  readonly windowStartMs: number;
+  readonly windowMs: number;
+  readonly arrivals: number;
+  readonly completions: number;
+  readonly queueLength: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP95Ms: number;
+  readonly latencyP99Ms: number;
+  readonly violations: number;
+  readonly earlyDrops: number;
+  readonly rejected: number;
+  readonly failures: number;
+  readonly meanBatch: number;
+  readonly variant: string;
+  readonly cores: number;
+  readonly batchSize: number;
+  readonly cpuSeconds: number;
+  readonly assignmentVersion: number;
+}
+
+/** The per-second load of a pipeline the monitor publishes (domain form of LoadSample). */
+export interface LoadPoint {
+  readonly pipeline: string;
+  /** Start of the covered windows, Unix ms. */
+  readonly timestampMs: number;
+  /** Arrivals over the covered windows, normalised to requests per second. */
+  readonly arrivalsRps: number;
+  /** Total length of the covered windows, ms. */
+  readonly windowMs: number;
+  /** Smallest low quantiles of remaining budgets among the covered windows, ms (0 when unknown). */
+  readonly budgetP10Ms: number;
+  readonly budgetP50Ms: number;
+}
+
+/** What one stage instance looks like now. */
+export interface InstanceView {
+  readonly stage: string;
+  readonly instance: string;
+  readonly variant: string;
+  readonly cores: number;
+  readonly batchSize: number;
+  readonly queueLength: number;
+  readonly latencyP95Ms: number;
+  readonly assignmentVersion: number;
+  /** Completions per second in its latest window. */
+  readonly throughputRps: number;
+  /** Whether its latest sample is recent (within `staleMs`). */
+  readonly fresh: boolean;
+}
+
+/** Request totals as DESIGN §8 defines them. */
+export interface Totals {
+  readonly sent: number;
+  readonly inTime: number;
+  readonly late: number;
+  readonly rejected: number;
+  readonly failed: number;
+}
+
+/** A pipeline's state for dashboards and the launcher's status line. */
+export interface PipelineSummary {
+  readonly pipeline: string;
+  /** Arrivals per second in the latest gateway window. */
+  readonly arrivalsRps: number;
+  /** Since the monitor started. */
+  readonly totals: Totals;
+  /** 1 − violations/sent over the last `attainmentWindowMs` (1 when nothing was sent). */
+  readonly attainment: number;
+  /** 1 − violations/sent since the monitor started. */
+  readonly attainmentTotal: number;
+  /** Latency quantiles of the latest gateway window, ms. */
+  readonly latencyP50Ms: number;
+  readonly latencyP95Ms: number;
+  readonly latencyP99Ms: number;
+  /** Mean accuracy over the last `attainmentWindowMs` weighted by answers (0 when unknown). */
+  readonly meanAccuracy: number;
+  /** Σ cores of fresh instances. */
+  readonly coresAllocated: number;
+  /** Fresh instances per stage. */
+  readonly replicas: Readonly<Record<string, number>>;
+  readonly instances: readonly InstanceView[];
+  /** Gateway windows kept. */
+  readonly historyLength: number;
+}
