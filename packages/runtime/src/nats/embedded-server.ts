@@ -96,7 +96,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let exited: { code: number | null; stderr: string } | undefined;
   let stderr = "";
   try {
-    child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"] });
+    // Its own process group: a terminal Ctrl-C must not kill the server before the services that
+    // use it have drained; `stop()` (or this process exiting) ends it.
+    child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"], detached: true });
   } catch (cause) {
     throw new NatsServerStartError(`cannot start ${binary}: ${(cause as Error).message}`, { cause });
   }
@@ -104,8 +106,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     stderr = (stderr + d.toString("utf8")).slice(-4000);
   });
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  const killOnExit = (): void => {
+    if (!exited) child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
   child.once("exit", (code) => {
     exited = { code, stderr };
+    process.off("exit", killOnExit);
   });
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);

@@ -1,0 +1,63 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { testNatsUrl } from "@fulcrum/runtime";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+interface UpSummary {
+  exitCode: number;
+  stopReason: string;
+  status: { assignmentVersion: number; highestApplied: number; totals: { arrivals: number; inTime: number } };
+  loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; unaccounted: number };
+  children: Array<{ name: string; pid: number; exit: number | string | null }>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("fulcrum up", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fulcrum-up-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs the whole fashion pipeline with a short load, applies an assignment, and stops every process", { timeout: 150_000 }, async () => {
+    const summaryFile = join(dir, "summary.json");
+    const name = `up-${process.pid}`;
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up", "--duration", "20", "--loadgen-duration", "14", "--rate", "15", "--name", name, "--interval", "3000", "--summary-file", summaryFile, "--run-dir", join(dir, "run")],
+      { cwd: ROOT, env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    expect(code, stdout).toBe(0);
+    expect(stdout).toContain(`Fulcrum is up: pipeline "${name}"`);
+    expect(stdout).toMatch(/\[\s+\d+s\] [\d.]+ rps \| in time/);
+    const s = JSON.parse(readFileSync(summaryFile, "utf8")) as UpSummary;
+    expect(s).toMatchObject({ exitCode: 0, stopReason: "--duration 20" });
+    // Requests were answered, and every one is accounted for.
+    expect(s.loadgen.sent).toBeGreaterThan(100);
+    expect(s.loadgen.unaccounted).toBe(0);
+    expect(s.loadgen.sent).toBe(s.loadgen.inTime + s.loadgen.late + s.loadgen.rejectedWithReason);
+    expect(s.loadgen.inTime).toBeGreaterThan(0.5 * s.loadgen.sent);
+    expect(s.status.totals.arrivals).toBe(s.loadgen.sent);
+    // The optimizer decided and the replicas applied it.
+    expect(s.status.assignmentVersion).toBeGreaterThanOrEqual(1);
+    expect(s.status.highestApplied).toBeGreaterThanOrEqual(1);
+    // Nothing is left running.
+    expect(s.children.map((c) => c.name)).toEqual(expect.arrayContaining(["stage-0", "stage-1", "monitor", "gateway", "optimizer", "loadgen"]));
+    expect(s.children.every((c) => c.exit !== null && c.exit !== undefined)).toBe(true);
+    expect(s.children.filter((c) => alive(c.pid))).toEqual([]);
+  });
+});
