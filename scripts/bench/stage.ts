@@ -37,12 +37,14 @@ interface StageRun {
   latencyP99Ms: number;
   /** Share of the load window the replica's session spent in `session.run`. */
   workerUtilization: number;
+  /** Mean `session.run` time per batch inside the stage, ms. */
+  meanRunMs: number;
 }
 
-async function inferenceSeconds(metricsPort: number): Promise<number> {
+async function scrape(metricsPort: number): Promise<{ inferenceS: number; batches: number }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("fulcrum_stage_inference_seconds_total"));
-  return Number(line?.split(" ").pop() ?? Number.NaN);
+  const value = (name: string): number => Number(text.split("\n").find((l) => l.startsWith(name))?.split(" ").pop() ?? Number.NaN);
+  return { inferenceS: value("fulcrum_stage_inference_seconds_total"), batches: value("fulcrum_stage_batches_total") };
 }
 
 async function measureStage(c: Case, modelDir: string, natsUrl: string, durationS: number): Promise<StageRun> {
@@ -79,16 +81,21 @@ async function measureStage(c: Case, modelDir: string, natsUrl: string, duration
       await new Promise((r) => setTimeout(r, 200));
     }
     probe.close();
-    const busy0 = await inferenceSeconds(metricsPort);
+    const before = await scrape(metricsPort);
     const t0 = performance.now();
     const { stdout } = await run(
       tsNode[0]!,
       [...tsNode.slice(1), "scripts/bench/_oip-load.ts", JSON.stringify({ address: `127.0.0.1:${port}`, model: "classifier", input: c.input, tail: c.tail, concurrency: c.concurrency, warmupS: 2, durationS })],
       { cwd: repo, env: { ...process.env, OTEL_SDK_DISABLED: "true" }, timeout: (durationS + 60) * 1000 },
     );
-    const busy = (await inferenceSeconds(metricsPort)) - busy0;
+    const after = await scrape(metricsPort);
+    const busy = after.inferenceS - before.inferenceS;
     const wallS = (performance.now() - t0) / 1000;
-    return { ...(JSON.parse(stdout.trim().split("\n").pop()!) as Omit<StageRun, "workerUtilization">), workerUtilization: busy / wallS };
+    return {
+      ...(JSON.parse(stdout.trim().split("\n").pop()!) as Omit<StageRun, "workerUtilization" | "meanRunMs">),
+      workerUtilization: busy / wallS,
+      meanRunMs: (busy * 1000) / (after.batches - before.batches),
+    };
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
@@ -112,10 +119,12 @@ export default async function stageBench(args: string[]): Promise<object> {
       const modelPath = resolveVariant({ family: c.family, variant: c.variant, resolution: c.resolution, modelDir }).path;
       // Interleave bare and stage repetitions so slow drifts of the shared machine hit both alike.
       const bare: number[] = [];
+      const bareRunMs: number[] = [];
       const stage: StageRun[] = [];
       for (let i = 0; i < repetitions; i++) {
         const b = await measureBareSession({ modelPath, batchSize: c.batch, threads: c.threads, durationS, repetitions: 1 });
         bare.push(b.itemsPerSecond);
+        bareRunMs.push(b.runP50Ms);
         stage.push(await measureStage(c, modelDir, nats.url, durationS));
       }
       const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -134,9 +143,11 @@ export default async function stageBench(args: string[]): Promise<object> {
         stageLatencyP99Ms: median(stage.map((s) => s.latencyP99Ms)),
         // Approximate: the load window includes the client's start-up and warm-up.
         stageWorkerUtilization: median(stage.map((s) => s.workerUtilization)),
+        bareRunP50Ms: median(bareRunMs),
+        stageMeanRunMs: median(stage.map((s) => s.meanRunMs)),
       };
       console.log(
-        `${c.name}: bare ${result.bareItemsPerSecond.toFixed(1)} items/s, stage ${result.stageRequestsPerSecond.toFixed(1)} req/s, throughputRatio ${result.throughputRatio.toFixed(3)} (per rep ${ratios.map((r) => r.toFixed(3)).join(", ")}), failed ${result.failedRequests}, worker utilization ${result.stageWorkerUtilization.toFixed(2)}`,
+        `${c.name}: bare ${result.bareItemsPerSecond.toFixed(1)} items/s, stage ${result.stageRequestsPerSecond.toFixed(1)} req/s, throughputRatio ${result.throughputRatio.toFixed(3)} (per rep ${ratios.map((r) => r.toFixed(3)).join(", ")}), failed ${result.failedRequests}, worker utilization ${result.stageWorkerUtilization.toFixed(2)}, session.run bare p50 ${result.bareRunP50Ms.toFixed(2)} ms vs in stage mean ${result.stageMeanRunMs.toFixed(2)} ms`,
       );
       results.push(result);
     }

@@ -115,7 +115,9 @@ describe("gateway over real stages, gRPC and NATS", () => {
       expect(sum((m) => m.rejected + m.failed)).toBe(0);
       const busy = metrics.filter((m) => m.answeredInTime > 0);
       expect(busy.every((m) => m.meanAccuracy >= 0.8449 - 1e-9 && m.meanAccuracy <= 0.8882 + 1e-9)).toBe(true);
-      expect(busy.every((m) => m.budgetP50Ms > 4000 && m.latencyP50Ms > 0)).toBe(true);
+      expect(busy.every((m) => m.latencyP50Ms > 0)).toBe(true);
+      // Budgets describe the window's arrivals; a window may only hold answers to earlier arrivals.
+      expect(metrics.filter((m) => m.arrivals > 0).every((m) => m.budgetP50Ms > 4000)).toBe(true);
       const prom = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
       expect(prom).toMatch(new RegExp(`fulcrum_gateway_requests_total\\{pipeline="${pipeline}",fate="in-time"\\} \\d+`));
     } finally {

@@ -140,10 +140,10 @@ function feedNext(
   prevStage: string,
   stage: GatewayPipeline["stages"][number],
   prev: inference.ModelInferResponse,
-): { inputs: inference.ModelInferRequest_InferInputTensor[]; raw: Buffer[] } {
+): { inputs: inference.ModelInferRequest_InferInputTensor[]; raw: Uint8Array[] } {
   const useRaw = prev.rawOutputContents.length === prev.outputs.length;
   const inputs: inference.ModelInferRequest_InferInputTensor[] = [];
-  const raw: Buffer[] = [];
+  const raw: Uint8Array[] = [];
   prev.outputs.forEach((o, i) => {
     const to = stage.feed ? stage.feed[o.name] : o.name;
     if (to === undefined) return;

@@ -257,22 +257,25 @@ describe("InferencePool live reconfiguration", () => {
 
 describe("InferencePool worker crashes", () => {
   for (const fault of ["exit-on-next-run", "throw-on-next-run"] as const) {
-    it(`${fault}: the batch fails with WorkerCrashedError, the worker is replaced, later batches succeed`, async () => {
+    it(`${fault}: the batches in the worker fail with WorkerCrashedError, the worker is replaced, later batches succeed`, async () => {
       const pool = new InferencePool({ spareWorkers: 1 });
       try {
         const info = await pool.prepare({ modelPath: modelA.path, cores: 1, warmupBatchSizes: [4] });
         pool.activate(info.key);
         await pool.injectFault(info.key, fault);
-        const doomed = pool.run({ x: input(2, 1).tensor });
+        // The worker holds two batches (the running one and the next): a crash takes both.
+        const doomed = [pool.run({ x: input(2, 1).tensor }), pool.run({ x: input(3, 3).tensor })];
         const queued = input(4, 2);
         const after = pool.run({ x: queued.tensor });
-        const err = await doomed.then(
-          () => undefined,
-          (e: unknown) => e as Error & { sessionKey: string; exitCode: number | null },
-        );
-        expect(err?.name).toBe("WorkerCrashedError");
-        expect(err?.sessionKey).toBe(info.key);
-        expect(err?.message).toMatch(fault === "exit-on-next-run" ? /crashed \(exit code 70\)/ : /crashed \(error: injected fault/);
+        for (const d of doomed) {
+          const err = await d.then(
+            () => undefined,
+            (e: unknown) => e as Error & { sessionKey: string; exitCode: number | null },
+          );
+          expect(err?.name).toBe("WorkerCrashedError");
+          expect(err?.sessionKey).toBe(info.key);
+          expect(err?.message).toMatch(fault === "exit-on-next-run" ? /crashed \(exit code 70\)/ : /crashed \(error: injected fault/);
+        }
         const r = await after;
         expect(r.sessionKey).toBe(info.key);
         expectMatches(modelA.model, queued.x, 4, r.outputs.y);

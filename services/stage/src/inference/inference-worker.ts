@@ -107,13 +107,20 @@ function fire(fault: WorkerFault): never {
   throw new Error("injected fault: uncaught error in the inference worker");
 }
 
+// Messages run one at a time in arrival order: the pool may send the next batch while this one
+// runs (so the cores never wait for a round trip through the main thread), and each run's time
+// must be its own.
+let chain: Promise<void> = Promise.resolve();
 port.on("message", (msg: ToWorker) => {
-  void handle(msg).catch((err: unknown) => {
-    post({ kind: "failed", id: msg.id, message: err instanceof Error ? err.message : String(err) });
-  });
+  const receivedMs = performance.now();
+  chain = chain.then(() =>
+    handle(msg, receivedMs).catch((err: unknown) => {
+      post({ kind: "failed", id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    }),
+  );
 });
 
-async function handle(msg: ToWorker): Promise<void> {
+async function handle(msg: ToWorker, receivedMs: number): Promise<void> {
   switch (msg.kind) {
     case "load": {
       const loaded = await load(msg.modelPath, msg.intraOpThreads);
@@ -129,8 +136,9 @@ async function handle(msg: ToWorker): Promise<void> {
         setImmediate(() => fire("throw-on-next-run"));
         return;
       }
+      const queuedMs = performance.now() - receivedMs;
       const { outputs, transfer, runMs } = await run(msg.inputs);
-      post({ kind: "result", id: msg.id, outputs, runMs }, transfer);
+      post({ kind: "result", id: msg.id, outputs, runMs, queuedMs }, transfer);
       return;
     }
     case "fault":

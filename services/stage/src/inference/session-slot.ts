@@ -55,11 +55,19 @@ type Job =
 export type SlotState = "loading" | "ready" | "recovering" | "failed" | "disposed";
 
 /**
- * One session in its own worker, running one job at a time in submission order. A session
- * never shares its worker, so loading or warming one session never stalls batches on another.
- * After a crash the running job fails with `WorkerCrashedError`; the slot takes a fresh worker,
- * reloads and re-warms the same session, and then runs the jobs that were waiting.
+ * One session in its own worker, running one job at a time in submission order; up to
+ * {@link MAX_RUNS_IN_WORKER} batches are handed to the worker ahead so it never idles between them.
+ * A session never shares its worker, so loading or warming one session never stalls batches on
+ * another. After a crash the batches in the worker fail with `WorkerCrashedError` (their inputs
+ * were transferred, so they cannot be replayed); the slot takes a fresh worker, reloads and
+ * re-warms the same session, and then runs the jobs that were still waiting in the pool.
  */
+/**
+ * Batches a session's worker holds at once: the running one and the next, so the worker starts the
+ * next batch the moment the previous ends instead of waiting for the main thread to send it.
+ */
+export const MAX_RUNS_IN_WORKER = 2;
+
 export class SessionSlot {
   readonly key: string;
   state: SlotState = "loading";
@@ -69,7 +77,10 @@ export class SessionSlot {
   private host: WorkerHost | undefined;
   private info: SessionInfo | undefined;
   private readonly queue: Job[] = [];
+  /** A warm-up or fault job holds the worker alone. */
   private running = false;
+  /** Batches posted to the worker and not answered yet (at most {@link MAX_RUNS_IN_WORKER}). */
+  private runsInWorker = 0;
   private failure: Error | undefined;
   private drainWaiters: (() => void)[] = [];
   private warmed = new Set<number>();
@@ -89,7 +100,7 @@ export class SessionSlot {
 
   /** Queued plus running jobs. */
   get pending(): number {
-    return this.queue.length + (this.running ? 1 : 0);
+    return this.queue.length + (this.running ? 1 : 0) + this.runsInWorker;
   }
 
   /** The loaded session's description (throws before it is loaded). Cached: cheap per request. */
@@ -190,14 +201,28 @@ export class SessionSlot {
   }
 
   private pump(): void {
-    if (this.running || this.state !== "ready") return;
-    const job = this.queue.shift();
-    if (job === undefined) return this.settleDrain();
-    this.running = true;
-    void this.execute(job).finally(() => {
-      this.running = false;
-      this.pump();
-    });
+    while (!this.running && this.state === "ready") {
+      const job = this.queue[0];
+      if (job === undefined) return this.settleDrain();
+      if (job.kind === "run") {
+        if (this.runsInWorker >= MAX_RUNS_IN_WORKER) return;
+        this.queue.shift();
+        this.runsInWorker++;
+        void this.execute(job).finally(() => {
+          this.runsInWorker--;
+          this.pump();
+        });
+        continue;
+      }
+      // Warm-ups and faults wait until no batch is in the worker, and run alone.
+      if (this.runsInWorker > 0) return;
+      this.queue.shift();
+      this.running = true;
+      void this.execute(job).finally(() => {
+        this.running = false;
+        this.pump();
+      });
+    }
   }
 
   private async execute(job: Job): Promise<void> {
@@ -218,7 +243,8 @@ export class SessionSlot {
       const outputs: Record<string, TensorData> = {};
       for (const o of msg.outputs) outputs[o.name] = { dtype: o.dtype, dims: o.dims, data: new Uint8Array(o.buffer) };
       const endMs = performance.now();
-      job.resolve({ sessionKey: this.key, outputs, runMs: msg.runMs, waitMs: startedMs - job.submittedMs, totalMs: endMs - job.submittedMs });
+      // Waiting = in the pool's queue + behind the previous batch inside the worker.
+      job.resolve({ sessionKey: this.key, outputs, runMs: msg.runMs, waitMs: startedMs - job.submittedMs + msg.queuedMs, totalMs: endMs - job.submittedMs });
     } catch (err) {
       job.reject(err instanceof WorkerCrashedError ? err : new InferenceRunError(String(err), { sessionKey: this.key }, { cause: err }));
     }
