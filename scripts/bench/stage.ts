@@ -8,6 +8,7 @@
  * the smallest fashion model at batch 1 (informational: it exposes the fixed per-request cost).
  */
 import { spawn, execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { freePort, OipClient, startNatsServer } from "@fulcrum/runtime";
@@ -83,9 +84,12 @@ async function measureStage(c: Case, modelDir: string, natsUrl: string, duration
     probe.close();
     const before = await scrape(metricsPort);
     const t0 = performance.now();
+    // The load client is pinned to CPU 0 when `taskset` exists, so on this 2-core machine it stays
+    // off the core the replica's session runs on, as clients on another machine would.
+    const pin = existsSync("/usr/bin/taskset") ? ["/usr/bin/taskset", "-c", "0"] : [];
     const { stdout } = await run(
-      tsNode[0]!,
-      [...tsNode.slice(1), "scripts/bench/_oip-load.ts", JSON.stringify({ address: `127.0.0.1:${port}`, model: "classifier", input: c.input, tail: c.tail, concurrency: c.concurrency, warmupS: 2, durationS })],
+      pin[0] ?? tsNode[0]!,
+      [...pin.slice(1), ...(pin.length > 0 ? [tsNode[0]!] : []), ...tsNode.slice(1), "scripts/bench/_oip-load.ts", JSON.stringify({ address: `127.0.0.1:${port}`, model: "classifier", input: c.input, tail: c.tail, concurrency: c.concurrency, warmupS: 2, durationS })],
       { cwd: repo, env: { ...process.env, OTEL_SDK_DISABLED: "true" }, timeout: (durationS + 60) * 1000 },
     );
     const after = await scrape(metricsPort);
@@ -157,6 +161,7 @@ export default async function stageBench(args: string[]): Promise<object> {
   return {
     durationS,
     repetitions,
+    clientPinnedToCpu0: existsSync("/usr/bin/taskset"),
     throughputRatio: results[0]!.throughputRatio,
     smallModelThroughputRatio: results[1]!.throughputRatio,
     cases: results,
