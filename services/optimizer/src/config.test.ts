@@ -34,6 +34,24 @@ describe("optimizer config", () => {
     expect(d.stages.map((s) => s.stage)).toEqual(cfg.spec.stages.map((s) => s.name));
   });
 
+  it("takes variants' perf models from a measured profile file (points of the statistic + Sponge fit)", () => {
+    const c = resolveOptimizerConfig({ pipeline: "fashion", specFile: fileURLToPath(new URL("../examples/fashion.yaml", import.meta.url)) });
+    const mlp = c.spec.stages[0]!.variants.find((v) => v.name === "mlp")!;
+    expect(mlp.perf?.measured?.length).toBeGreaterThanOrEqual(4);
+    expect(mlp.perf?.fit).toBeDefined();
+    expect(toPolicyShape(c.spec).perf.latency("mlp", 1, 1).source).toBe("measured");
+  });
+
+  it("names the variant a profile lacks and a profile file it cannot read", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fulcrum-opt-profile-"));
+    const profile = fileURLToPath(new URL("../../../profiles/fashion.json", import.meta.url));
+    const spec = (file: string) => ({ sloMs: 100, profile: { file }, stages: [{ name: "s", variants: [{ name: "resnet9", accuracy: 0.5 }] }] });
+    writeFileSync(join(dir, "a.yaml"), JSON.stringify(spec(profile)));
+    expect(() => resolveOptimizerConfig({ pipeline: "p", specFile: join(dir, "a.yaml") })).toThrow(/specFile\.stages\.0\.variants\.0\.name.*no variant "resnet9"/s);
+    writeFileSync(join(dir, "b.yaml"), JSON.stringify(spec("missing.json")));
+    expect(() => resolveOptimizerConfig({ pipeline: "p", specFile: join(dir, "b.yaml") })).toThrow(/specFile\.profile\.file.*cannot use profile .*missing\.json/s);
+  });
+
   it("lists every problem at once: bad keys, bad policy config, bad spec", () => {
     const dir = mkdtempSync(join(tmpdir(), "opt-cfg-"));
     const spec = join(dir, "spec.yaml");

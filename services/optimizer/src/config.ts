@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve as resolvePath, dirname } from "node:path";
 import { compilePipeline, POLICIES, POLICY_NAMES, PolicyInputError, type PolicyStage } from "@fulcrum/core/policies";
-import { createPerfModel } from "@fulcrum/core/perf";
+import { createPerfModel, fitSpongeLatency, parseProfileJson, variantPoints, type Profile } from "@fulcrum/core/perf";
 import { ConfigError, loadConfig } from "@fulcrum/runtime";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -27,11 +27,14 @@ export const variantSpecSchema = z.object({
   loadTimeMs: z.number().min(0).optional(),
   /** Fixed cores per replica (IPA's base allocation); absent: the policy chooses. */
   baseCoresPerReplica: z.number().int().min(1).optional(),
-  /** Latency profile: measured (batch, cores) points and/or a fitted model. At least one. */
+  /**
+   * Latency profile: measured (batch, cores) points and/or a fitted model. At least one. Absent:
+   * taken from the spec's `profile` file (points of its statistic + Sponge fit).
+   */
   perf: z.object({
     measured: z.array(z.object({ batch: z.number().int().min(1), cores: z.number().int().min(1), latencyMs: z.number().gt(0) }).strict()).optional(),
     fit: fitSchema.optional(),
-  }).strict().refine((p) => (p.measured?.length ?? 0) > 0 || p.fit !== undefined, { message: "give perf.measured points, a perf.fit, or both" }),
+  }).strict().refine((p) => (p.measured?.length ?? 0) > 0 || p.fit !== undefined, { message: "give perf.measured points, a perf.fit, or both" }).optional(),
 }).strict();
 
 /**
@@ -44,6 +47,12 @@ export const pipelineSpecSchema = z.object({
   edges: z.array(z.tuple([name, name])).optional(),
   /** End-to-end SLO, ms; the top-level `sloMs` key overrides it. */
   sloMs: z.number().positive().optional(),
+  /**
+   * A measured profile (`fulcrum profile` output, e.g. `profiles/fashion.json`; a relative path is
+   * resolved against the spec file's folder) supplying the perf model of every variant without
+   * its own `perf`: the points of `statistic` plus their Sponge fit.
+   */
+  profile: z.object({ file: z.string().min(1), statistic: z.enum(["p50", "p95", "p99"]).default("p99") }).strict().optional(),
 }).strict();
 export type PipelineSpec = z.output<typeof pipelineSpecSchema>;
 
@@ -116,7 +125,12 @@ export const optimizerConfigSchema = z.object({
     for (const i of spec.error.issues) ctx.addIssue({ code: "custom", path: [at, ...i.path.map(String)], message: i.message });
     return;
   }
-  for (const issue of checkSpec(spec.data)) ctx.addIssue({ code: "custom", path: [at, ...issue.path], message: issue.message });
+  const completed = applyProfile(spec.data, specBaseDir(cfg.specFile));
+  if ("issues" in completed) {
+    for (const issue of completed.issues) ctx.addIssue({ code: "custom", path: [at, ...issue.path], message: issue.message });
+    return;
+  }
+  for (const issue of checkSpec(completed.spec)) ctx.addIssue({ code: "custom", path: [at, ...issue.path], message: issue.message });
   if (cfg.sloMs === undefined && spec.data.sloMs === undefined) ctx.addIssue({ code: "custom", path: ["sloMs"], message: "set sloMs here or in the pipeline spec" });
 });
 
@@ -140,6 +154,47 @@ function readSpec(specFile: string | undefined, inline: unknown): { raw: unknown
   } catch (err) {
     return { error: `cannot read pipeline spec ${specFile}: ${(err as Error).message}` };
   }
+}
+
+/**
+ * Fills the perf model of every variant without one from the spec's `profile` file. Returns the
+ * completed spec, or issues naming what is wrong (unreadable file, variant missing from it).
+ */
+export function applyProfile(spec: PipelineSpec, baseDir: string): { spec: PipelineSpec } | { issues: { path: string[]; message: string }[] } {
+  const issues: { path: string[]; message: string }[] = [];
+  if (!spec.profile) {
+    spec.stages.forEach((st, s) => st.variants.forEach((v, k) => {
+      if (!v.perf) issues.push({ path: ["stages", String(s), "variants", String(k), "perf"], message: `variant "${v.name}" has no perf model: give perf, or a spec-level profile file` });
+    }));
+    return issues.length > 0 ? { issues } : { spec };
+  }
+  const file = isAbsolute(spec.profile.file) ? spec.profile.file : resolvePath(baseDir, spec.profile.file);
+  let profile: Profile;
+  try {
+    profile = parseProfileJson(readFileSync(file, "utf8"), {}, file);
+  } catch (err) {
+    return { issues: [{ path: ["profile", "file"], message: `cannot use profile ${file}: ${(err as Error).message}` }] };
+  }
+  const statistic = spec.profile.statistic;
+  const stages = spec.stages.map((st, s) => ({
+    ...st,
+    variants: st.variants.map((v, k) => {
+      if (v.perf) return v;
+      try {
+        const measured = variantPoints(profile, v.name, statistic);
+        const fit = measured.length >= 4 ? fitSpongeLatency(measured).coefficients : undefined;
+        return { ...v, perf: { measured, ...(fit ? { fit } : {}) } };
+      } catch (err) {
+        issues.push({ path: ["stages", String(s), "variants", String(k), "name"], message: `profile ${file}: ${(err as Error).message}` });
+        return v;
+      }
+    }),
+  }));
+  return issues.length > 0 ? { issues } : { spec: { ...spec, stages } };
+}
+
+function specBaseDir(specFile: string | undefined): string {
+  return specFile !== undefined ? dirname(resolvePath(specFile)) : process.cwd();
 }
 
 /** Cross-field checks of a spec: unique variant names, a DAG over known stages, usable perf models. */
@@ -173,7 +228,7 @@ export function toPolicyShape(spec: PipelineSpec): Pick<Parameters<typeof compil
     })),
   }));
   const perf = createPerfModel(Object.fromEntries(spec.stages.flatMap((st) => st.variants.map((v) => [v.name, {
-    ...(v.perf.measured ? { measured: v.perf.measured } : {}), ...(v.perf.fit ? { fit: v.perf.fit } : {}),
+    ...(v.perf?.measured ? { measured: v.perf.measured } : {}), ...(v.perf?.fit ? { fit: v.perf.fit } : {}),
   }]))));
   return { pipeline: "", stages, ...(spec.edges ? { edges: spec.edges } : {}), perf };
 }
@@ -193,7 +248,9 @@ export function resolveOptimizerConfig(raw: unknown): OptimizerConfig {
 function finish(cfg: OptimizerConfigInput): OptimizerConfig {
   const got = readSpec(cfg.specFile, cfg.spec);
   // Validated by the schema's refinement moments ago.
-  const spec = pipelineSpecSchema.parse("raw" in got ? got.raw : undefined);
+  const completed = applyProfile(pipelineSpecSchema.parse("raw" in got ? got.raw : undefined), specBaseDir(cfg.specFile));
+  if ("issues" in completed) throw new ConfigError("optimizer", completed.issues.map((i) => ({ key: i.path.join("."), source: "spec", message: i.message })));
+  const spec = completed.spec;
   const { spec: _s, sloMs, forecastMaxAgeMs, ...rest } = cfg;
   return Object.freeze({
     ...rest,
