@@ -24,7 +24,7 @@ describe("optimizer config", () => {
     expect(Object.isFrozen(cfg)).toBe(true);
   });
 
-  it.each(["ipa-video.yaml", "resnet.yaml"])("decides on the example spec %s with the fulcrum policy", async (file) => {
+  it.each(["ipa-video.yaml", "resnet.yaml", "resnet-local.yaml", "fashion.yaml"])("decides on the example spec %s with the fulcrum policy", async (file) => {
     const cfg = resolveOptimizerConfig({ pipeline: "p", specFile: join(examples, file), policy: "fulcrum", limits: { maxCores: 32 } });
     const shape = toPolicyShape(cfg.spec);
     const input = buildPolicyInput({ ...shape, pipeline: "p", sloMs: cfg.sloMs, limits: cfg.limits }, 40, undefined);

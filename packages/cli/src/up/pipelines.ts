@@ -41,10 +41,10 @@ export function upPipeline(key: string, repoRoot: string, env: Readonly<Record<s
   if (key === "resnet") {
     const variants = familyVariants("resnet");
     const acc = accuracies("resnet", variants);
-    if (!("resnet18" in acc) || !existsSync(spec("resnet.yaml"))) {
+    if (!("resnet18" in acc) || !existsSync(spec("resnet-local.yaml"))) {
       return { error: "the resnet models are not built at the default resolution: run `npm run fulcrum -- zoo build --family resnet` first (or use --pipeline fashion)" };
     }
-    return { key, stage: "classifier", family: "resnet", initialVariant: "resnet18", inputName: "input", inputShape: [3, 64, 64], sloMs: 750, specFile: spec("resnet.yaml"), accuracies: acc };
+    return { key, stage: "classifier", family: "resnet", initialVariant: "resnet18", inputName: "input", inputShape: [3, 64, 64], sloMs: 200, specFile: spec("resnet-local.yaml"), accuracies: acc };
   }
   return { error: `unknown pipeline "${key}" (known: fashion, resnet)` };
 }
