@@ -5,6 +5,7 @@ import { generateTrainingTrace, parseRateCsv } from "@fulcrum/core/workload";
 import { exportLstmToOnnx } from "@fulcrum/predictor";
 import { SingleBar, Presets } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
+import { positiveInt, positiveNumber } from "./option-parsers.js";
 
 /** Options of `fulcrum predictor train`, after parsing. */
 interface TrainCliOptions {
@@ -27,22 +28,6 @@ interface TrainCliOptions {
 const DAY_S = 86_400;
 /** Days of the generated 21-day trace used for training; the rest is held out for `npm run bench -- predictor`. */
 const GENERATED_TRAIN_DAYS = 14;
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1, got "${value}"`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number > 0, got "${value}"`);
-    return n;
-  };
-}
 
 function featureList(value: string): LstmFeature[] {
   const features = value.split(",").map((f) => f.trim());

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import os from "node:os";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { positiveInt, positiveIntList, positiveNumber } from "./option-parsers.js";
 import cliProgress from "cli-progress";
 import { fitProfile, formatProfile, type Profile } from "@fulcrum/core/perf";
 import { FAMILY_NAMES, getFamily, resolveModelDir } from "@fulcrum/zoo";
@@ -13,31 +14,6 @@ export interface ProfileCommandIo {
   out: (line: string) => void;
   /** Show a progress bar with ETA (on stderr). @default process.stderr.isTTY */
   progress?: boolean;
-}
-
-function intList(name: string) {
-  return (value: string): number[] => {
-    const xs = value.split(",").map((s) => s.trim());
-    const ns = xs.map(Number);
-    if (xs.some((s) => s === "") || ns.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`${name} must be a comma-separated list of integers >= 1, got "${value}"`);
-    return ns;
-  };
-}
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1, got "${value}"`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number > 0, got "${value}"`);
-    return n;
-  };
 }
 
 const fmt = (x: number, digits = 1): string => x.toFixed(digits);
@@ -64,10 +40,10 @@ export function profileCommand(io: ProfileCommandIo = { out: (line) => console.l
     .description("measure latency (p50/p95/p99) of a family's variants over batch × cores through the stage's worker path and write a profile")
     .option("-f, --family <family>", `family to profile (${FAMILY_NAMES.join(", ")}; default: all, each to profiles/<family>.json)`)
     .option("--variants <list>", "comma-separated variants (default: all of the family)", (v: string) => v.split(",").map((s) => s.trim()).filter((s) => s !== ""))
-    .option("-b, --batches <list>", "comma-separated batch sizes", intList("--batches"), [...DEFAULT_PROFILE_BATCHES])
-    .option("-c, --cores <list>", "comma-separated cores (intra-op threads) per replica", intList("--cores"), [...DEFAULT_PROFILE_CORES])
+    .option("-b, --batches <list>", "comma-separated batch sizes", positiveIntList("--batches"), [...DEFAULT_PROFILE_BATCHES])
+    .option("-c, --cores <list>", "comma-separated cores (intra-op threads) per replica", positiveIntList("--cores"), [...DEFAULT_PROFILE_CORES])
     .option("-o, --out <file>", "output file (default: profiles/<family>.json)")
-    .option("-r, --resolution <pixels>", "input resolution (default: the family's)", positiveInteger("--resolution"))
+    .option("-r, --resolution <pixels>", "input resolution (default: the family's)", positiveInt("--resolution"))
     .option("--max-seconds-per-point <s>", "time cap per (variant, batch, cores) point", positiveNumber("--max-seconds-per-point"), DEFAULT_MAX_SECONDS_PER_POINT)
     .option("--model-dir <dir>", "generated-model cache (default: $FULCRUM_MODEL_DIR or <repo>/.fulcrum/models)")
     .action(

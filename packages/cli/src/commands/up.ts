@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectBus, freePort, isNatsReachable, startNatsServer, type Bus, type NatsServerHandle, type Stoppable } from "@fulcrum/runtime";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { positiveInt, positiveNumber } from "./option-parsers.js";
 import { upPipeline, type UpPipeline } from "../up/pipelines.js";
 import { startReactiveForecast } from "../up/reactive-forecast.js";
 import { UpStatus } from "../up/status.js";
@@ -29,14 +30,6 @@ interface UpOptions {
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const PREDICTOR_MAIN = "services/predictor/src/main.ts";
 
-function positive(name: string, integer: boolean) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${name} must be a positive ${integer ? "integer" : "number"}, got "${v}"`);
-    return n;
-  };
-}
-
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 
 /**
@@ -50,16 +43,16 @@ export function upCommand(): Command {
     .description("start the whole Fulcrum system locally (embedded nats-server when none answers at NATS_URL)")
     .addOption(new Option("--pipeline <name>", "pipeline to run").choices(["fashion", "resnet"]).default("fashion"))
     .option("--name <pipeline-name>", "pipeline name on the wire (default: the --pipeline value)")
-    .option("--replicas <n>", "stage replicas to start", positive("--replicas", true), 2)
-    .option("--duration <s>", "stop everything after this many seconds of running (default: run until Ctrl-C)", positive("--duration", false))
+    .option("--replicas <n>", "stage replicas to start", positiveInt("--replicas"), 2)
+    .option("--duration <s>", "stop everything after this many seconds of running (default: run until Ctrl-C)", positiveNumber("--duration"))
     .option("--no-loadgen", "do not start a load generator")
-    .option("--rate <rps>", "load generator rate, requests per second", positive("--rate", false), 20)
+    .option("--rate <rps>", "load generator rate, requests per second", positiveNumber("--rate"), 20)
     .addOption(new Option("--pattern <name>", "replay one of IPA's seeded patterns instead of a constant rate").choices(["bursty", "steady-low", "steady-high", "fluctuating"]))
-    .option("--loadgen-duration <s>", "load generator run length, s (default: --duration, else 300)", positive("--loadgen-duration", false))
-    .option("--slo <ms>", "per-request SLO the load generator sends (default: the pipeline's)", positive("--slo", false))
+    .option("--loadgen-duration <s>", "load generator run length, s (default: --duration, else 300)", positiveNumber("--loadgen-duration"))
+    .option("--slo <ms>", "per-request SLO the load generator sends (default: the pipeline's)", positiveNumber("--slo"))
     .option("--policy <name>", "optimizer policy", "fulcrum")
-    .option("--interval <ms>", "optimizer decision period, ms", positive("--interval", true), 5000)
-    .option("--status-every <s>", "seconds between status lines", positive("--status-every", false), 5)
+    .option("--interval <ms>", "optimizer decision period, ms", positiveInt("--interval"), 5000)
+    .option("--status-every <s>", "seconds between status lines", positiveNumber("--status-every"), 5)
     .option("--summary-file <path>", "write a JSON summary here on exit")
     .option("--run-dir <dir>", "folder for service logs and the loadgen report (default: .fulcrum/runs/<time>)")
     .action(async (opts: UpOptions) => {

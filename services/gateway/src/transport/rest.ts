@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { status } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError, InvalidArgumentError } from "@fulcrum/core";
-import { grpcStatusOf, type Logger } from "@fulcrum/runtime";
+import { grpcStatusOf, listenHttp, type ListeningServer, type Logger } from "@fulcrum/runtime";
 import type { inference } from "@fulcrum/proto";
 import { inferResponseToRest, restToInferRequest } from "./rest-codec.js";
 
@@ -56,7 +56,7 @@ const READY = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?\/ready$/;
  * `GET /v2/health/ready`, `GET /v2/models/{pipeline}/ready`. Errors are `{ "error": "…" }` with the
  * HTTP status of their gRPC code (400, 404, 429, 503, 504; 500 otherwise).
  */
-export async function startRestServer(deps: RestDeps, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function startRestServer(deps: RestDeps, host: string, port: number): Promise<ListeningServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (req.method === "GET" && path === "/v2/health/live") return send(res, 200, { live: true });
@@ -93,23 +93,5 @@ export async function startRestServer(deps: RestDeps, host: string, port: number
     }
     send(res, 404, { error: new NotFoundError("route", `${req.method} ${path}`).message + " (try POST /v2/models/{pipeline}/infer, GET /v2/health/ready)" });
   });
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      const a = server.address();
-      resolve(typeof a === "object" && a ? a.port : port);
-    });
-  });
-  let closed: Promise<void> | undefined;
-  return {
-    port: bound,
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.closeIdleConnections();
-        server.close(() => resolve());
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      return closed;
-    },
-  };
+  return listenHttp(server, port, host);
 }
