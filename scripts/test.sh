@@ -8,6 +8,9 @@ export TURBO_TELEMETRY_DISABLED=1
 
 checks_rc=0
 npx turbo run build typecheck lint --output-logs=errors-only || checks_rc=$?
+# Scripts (setup helpers, benchmarks, the test harness) are checked too.
+npx tsc -p tsconfig.scripts.json || checks_rc=$?
+npx eslint --config eslint.config.js scripts vitest.config.ts || checks_rc=$?
 
 rm -f vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=vitest.json "$@"
