@@ -14,7 +14,7 @@ import {
   type Stoppable,
   type TypedKv,
 } from "@fulcrum/runtime";
-import { resolveModelDir, resolveVariant } from "@fulcrum/zoo";
+import { familyVariants, resolveModelDir, resolveVariant } from "@fulcrum/zoo";
 import type { StageConfig } from "./config.js";
 import { Reconfigurer, type ApplyOutcome } from "./control/reconfigurer.js";
 import { stagePrometheus } from "./control/prometheus.js";
@@ -66,6 +66,14 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     resolveVariant({ family: config.family, variant, modelDir, ...(config.resolution ? { resolution: config.resolution } : {}) }).path;
   // Fail fast on a variant the zoo does not know or has not built.
   modelPathOf(config.variant);
+  const servable = familyVariants(config.family).filter((v) => {
+    try {
+      modelPathOf(v);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
   let state: StageState = "starting";
   const startedMs = Date.now();
@@ -212,7 +220,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         heartbeatUnixMs: Date.now(),
         startedUnixMs: startedMs,
         state,
-        variants: [],
+        variants: servable,
       })
       .catch((err: unknown) => log.warn({ err }, "registry heartbeat failed"));
   };
