@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { predictorCommand } from "./commands/predictor.js";
 import { profileCommand } from "./commands/profile.js";
+import { tracesCommand } from "./commands/traces.js";
 import { upCommand } from "./commands/up.js";
 import { zooCommand } from "./commands/zoo.js";
 
@@ -12,5 +13,6 @@ export function buildProgram(): Command {
     .addCommand(upCommand())
     .addCommand(zooCommand())
     .addCommand(predictorCommand())
+    .addCommand(tracesCommand())
     .addCommand(profileCommand());
 }

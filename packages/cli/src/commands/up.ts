@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectBus, freePort, isNatsReachable, startNatsServer, type Bus, type NatsServerHandle, type Stoppable } from "@fulcrum/runtime";
@@ -31,6 +32,31 @@ const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const PREDICTOR_MAIN = "services/predictor/src/main.ts";
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+/** The local OTLP/HTTP endpoint `fulcrum traces` and a local Jaeger listen on. */
+const LOCAL_OTLP = "http://127.0.0.1:4318";
+
+/**
+ * Where the services send spans: `OTEL_EXPORTER_OTLP_ENDPOINT` when set; else a collector already
+ * listening on 127.0.0.1:4318 (`fulcrum traces`, a local Jaeger); else nowhere (no exporter, so no
+ * futile retries against a port nobody listens on).
+ */
+async function traceExport(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return {};
+  const listening = await new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port: 4318 });
+    socket.setTimeout(300, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+  return listening ? { OTEL_EXPORTER_OTLP_ENDPOINT: LOCAL_OTLP } : { OTEL_TRACES_EXPORTER: "none" };
+}
 
 /**
  * `fulcrum up`: the whole system locally. Starts (or reuses) NATS, then one pipeline end to end as
@@ -106,7 +132,7 @@ async function up(opts: UpOptions): Promise<number> {
     status = new UpStatus(name);
     await status.start(bus);
 
-    const common = { NATS_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? {} : { OTEL_TRACES_EXPORTER: "none" }) };
+    const common = { NATS_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...(await traceExport(process.env)) };
     const services: ManagedChild[] = [];
     for (let i = 0; i < opts.replicas; i++) {
       const [grpc, metrics] = [await freePort(), await freePort()];

@@ -45,7 +45,7 @@ export class Supervisor {
   start(spec: ChildSpec): ManagedChild {
     const logFile = join(this.logDir, `${spec.name}.log`);
     const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, [...NODE_FLAGS, spec.entry], { cwd: this.repoRoot, env: { ...process.env, ...spec.env }, stdio: ["ignore", fd, fd] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, spec.entry], { cwd: this.repoRoot, env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, ...spec.env }, stdio: ["ignore", fd, fd] });
     closeSync(fd);
     const managed: ManagedChild = {
       spec,

@@ -11,5 +11,10 @@ import { startTelemetry, type Telemetry } from "./telemetry.js";
 
 register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
 
+// Fulcrum exports metrics through Prometheus and logs through pino: without these defaults NodeSDK
+// would also push OTLP metrics and logs that a trace collector (Jaeger) does not accept.
+process.env.OTEL_METRICS_EXPORTER ??= "none";
+process.env.OTEL_LOGS_EXPORTER ??= "none";
+
 const telemetry = startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME ?? "fulcrum", env: process.env });
 (globalThis as { __fulcrumTelemetry?: Telemetry }).__fulcrumTelemetry = telemetry;
