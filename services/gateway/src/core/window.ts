@@ -1,3 +1,4 @@
+import type { GatewayWindow } from "@fulcrum/core/metrics";
 import { sampleQuantile } from "@fulcrum/core/perf";
 
 /** How one gateway request ended (DESIGN §8: sent = in-time + late + rejected-with-reason; failed is a rejection without a client-facing reason). */
@@ -14,25 +15,8 @@ export interface RequestRecord {
   readonly accuracy?: number;
 }
 
-/** The counters and quantiles of one window (the GatewayMetrics payload, in domain form). */
-export interface WindowSnapshot {
-  readonly windowStartMs: number;
-  readonly windowMs: number;
-  readonly arrivals: number;
-  readonly answeredInTime: number;
-  readonly late: number;
-  readonly rejected: number;
-  readonly failed: number;
-  /** Latency quantiles of answered requests (in time or late), ms; 0 when none. */
-  readonly latencyP50Ms: number;
-  readonly latencyP95Ms: number;
-  readonly latencyP99Ms: number;
-  /** Budget quantiles over arrivals, ms; 0 when none. */
-  readonly budgetP10Ms: number;
-  readonly budgetP50Ms: number;
-  /** Mean accuracy over answered requests with a known accuracy; 0 when none. */
-  readonly meanAccuracy: number;
-}
+/** The counters and quantiles of one window (GatewayMetrics in domain form, without the pipeline). */
+export type WindowSnapshot = Omit<GatewayWindow, "pipeline">;
 
 /**
  * Per-window request accounting of one pipeline. Arrivals are counted when a request comes in,

@@ -1,21 +1,4 @@
-/** One gateway metrics window of a pipeline (domain form of GatewayMetrics). */
-export interface GatewayWindow {
-  readonly pipeline: string;
-  readonly windowStartMs: number;
-  readonly windowMs: number;
-  readonly arrivals: number;
-  readonly answeredInTime: number;
-  readonly late: number;
-  readonly rejected: number;
-  readonly failed: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP95Ms: number;
-  readonly latencyP99Ms: number;
-  readonly budgetP10Ms: number;
-  readonly budgetP50Ms: number;
-  /** 0 when unknown. */
-  readonly meanAccuracy: number;
-}
+export type { GatewayWindow } from "@fulcrum/core/metrics";
 
 /** One stage instance's metrics window (domain form of StageMetrics). */
 export interface StageSample {

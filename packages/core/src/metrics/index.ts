@@ -1,0 +1,1 @@
+export type { GatewayWindow } from "./gateway-window.js";
