@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError } from "@fulcrum/core";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
@@ -7,8 +6,10 @@ import {
   startGrpcServer,
   startMetricsServer,
   toDomainAssignment,
+  unixClockMs,
   type Bus,
   type GrpcServerHandle,
+  type LifecycleState,
   type Logger,
   type MetricsServerHandle,
   type Stoppable,
@@ -25,7 +26,7 @@ import { startRestServer } from "./transport/rest.js";
 import { StageClients } from "./transport/stage-clients.js";
 
 /** Lifecycle state of the gateway. */
-export type GatewayState = "starting" | "ready" | "draining" | "stopped";
+export type GatewayState = LifecycleState;
 
 /** What the composition root (or a test) passes in. */
 export interface GatewayDeps {
@@ -35,7 +36,7 @@ export interface GatewayDeps {
    * gateway knows no replicas and answers UNAVAILABLE.
    */
   readonly bus?: Bus;
-  /** Unix ms clock with sub-ms precision. @default performance.timeOrigin + performance.now() */
+  /** Unix ms clock with sub-ms precision. @default `unixClockMs` */
   readonly clock?: () => number;
 }
 
@@ -66,7 +67,6 @@ export interface GatewayHandle {
   shutdown(): Promise<void>;
 }
 
-const unixClock = (): number => performance.timeOrigin + performance.now();
 const STATUS_NAME = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k])) as Record<number, string>;
 
 /**
@@ -76,7 +76,7 @@ const STATUS_NAME = Object.fromEntries(Object.entries(status).filter(([, v]) => 
  */
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Promise<GatewayHandle> {
   const log = deps.logger;
-  const clock = deps.clock ?? unixClock;
+  const clock = deps.clock ?? unixClockMs;
   const bus = deps.bus;
   let state: GatewayState = "starting";
   const pipelines = new Map<string, GatewayPipeline>(config.pipelines.map((p) => [p.name, p]));

@@ -1,12 +1,19 @@
 import { control, subjects } from "@fulcrum/proto";
-import { startMetricsServer, type Bus, type Logger, type MetricsServerHandle, type Stoppable } from "@fulcrum/runtime";
+import {
+  startMetricsServer,
+  type Bus,
+  type LifecycleState,
+  type Logger,
+  type MetricsServerHandle,
+  type Stoppable,
+} from "@fulcrum/runtime";
 import type { MonitorConfig } from "./config.js";
 import { MonitorAggregator } from "./core/aggregate.js";
 import { monitorPrometheus } from "./telemetry/prometheus.js";
 import { toDomainGatewayWindow, toDomainStageSample, toPbLoadSample } from "./transport/codec.js";
 
 /** Lifecycle state of the monitor. */
-export type MonitorState = "starting" | "ready" | "draining" | "stopped";
+export type MonitorState = LifecycleState;
 
 /** What the composition root (or a test) passes in. */
 export interface MonitorDeps {

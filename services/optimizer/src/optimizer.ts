@@ -2,7 +2,17 @@ import { performance } from "node:perf_hooks";
 import { SpanKind, SpanStatusCode, trace, type Link, type Span, type SpanContext } from "@opentelemetry/api";
 import { totalCores, type Assignment } from "@fulcrum/core";
 import { POLICIES, type Explanation, type PolicyDefinition, type PolicyState, type Solver } from "@fulcrum/core/policies";
-import { startMetricsServer, toDomainAssignment, toPbAssignment, type Bus, type Logger, type MetricsServerHandle, type Stoppable, type TypedKv } from "@fulcrum/runtime";
+import {
+  startMetricsServer,
+  toDomainAssignment,
+  toPbAssignment,
+  type Bus,
+  type LifecycleState,
+  type Logger,
+  type MetricsServerHandle,
+  type Stoppable,
+  type TypedKv,
+} from "@fulcrum/runtime";
 import { createHighsSolver, type HighsSolver } from "@fulcrum/solver";
 import { toPolicyShape, type OptimizerConfig } from "./config.js";
 import { AckTracker, type VersionAcks } from "./core/ack-tracker.js";
@@ -13,7 +23,7 @@ import { createOptimizerMetrics, type OptimizerMetrics } from "./telemetry/metri
 import { openAssignmentsKv, publishAssignment, readStoredAssignment, startNatsHandlers } from "./transport/nats-handlers.js";
 
 /** Lifecycle state of the optimizer. */
-export type OptimizerState = "starting" | "ready" | "draining" | "stopped";
+export type OptimizerState = LifecycleState;
 
 /** What the composition root (or a test) passes in. */
 export interface OptimizerDeps {

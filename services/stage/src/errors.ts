@@ -42,3 +42,11 @@ export class ReconfigurationError extends FulcrumError {
     super("failed-precondition", `assignment v${version}: ${message}`, options);
   }
 }
+
+/** A variant whose inputs/outputs differ from the ones the stage serves (clients could not call it). */
+export class IncompatibleVariantError extends FulcrumError {
+  override name = "IncompatibleVariantError";
+  constructor(readonly variant: string, readonly signature: string, readonly served: string) {
+    super("failed-precondition", `variant "${variant}" has inputs/outputs ${signature}, but this stage serves ${served}`);
+  }
+}

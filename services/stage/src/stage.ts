@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { performance } from "node:perf_hooks";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import {
@@ -7,8 +6,10 @@ import {
   startGrpcServer,
   startMetricsServer,
   toDomainAssignment,
+  unixClockMs,
   type Bus,
   type GrpcServerHandle,
+  type LifecycleState,
   type Logger,
   type MetricsServerHandle,
   type Stoppable,
@@ -21,17 +22,17 @@ import { stagePrometheus } from "./control/prometheus.js";
 import { InferencePool, type TensorDtype } from "./inference/index.js";
 import { StageServer } from "./serving/stage-server.js";
 import { grpcInferenceService } from "./transport/grpc-service.js";
-import type { ModelSignature, TensorSignature } from "./transport/codec.js";
+import { toPbAck, toPbRegistryEntry, toPbStageMetrics, type ModelSignature, type ServingSnapshot, type TensorSignature } from "./transport/codec.js";
 
 /** Lifecycle state published in the registry. */
-export type StageState = "starting" | "ready" | "draining" | "stopped";
+export type StageState = LifecycleState;
 
 /** Dependencies the composition root passes in. */
 export interface StageDeps {
   readonly logger: Logger;
   /** Control-plane connection; without one the stage serves its configured variant only. */
   readonly bus?: Bus;
-  /** Unix ms clock with sub-ms precision. @default performance.timeOrigin + performance.now() */
+  /** Unix ms clock with sub-ms precision. @default `unixClockMs` */
   readonly clock?: () => number;
   /** Environment for model-directory resolution. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -50,7 +51,6 @@ export interface StageHandle {
   shutdown(): Promise<void>;
 }
 
-const unixClock = (): number => performance.timeOrigin + performance.now();
 
 /**
  * Starts one stage replica: loads and warms its variant (from the latest Assignment in KV when
@@ -58,7 +58,7 @@ const unixClock = (): number => performance.timeOrigin + performance.now();
  * publishes StageMetrics every second, heartbeats its registry entry, and serves `/metrics`.
  */
 export async function startStage(config: StageConfig, deps: StageDeps): Promise<StageHandle> {
-  const clock = deps.clock ?? unixClock;
+  const clock = deps.clock ?? unixClockMs;
   const log = deps.logger;
   const bus = deps.bus;
   const modelDir = config.modelDir ?? resolveModelDir(deps.env ?? process.env, process.cwd());
@@ -100,18 +100,13 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     }
   }
 
+  const id = { pipeline: config.pipeline, stage: config.stage, instance: config.instance };
+  const serving = (): ServingSnapshot => {
+    const a = server.active;
+    return { variant: a?.variant ?? "", cores: a?.cores ?? 0, batchSize: a?.batchSize ?? 0, assignmentVersion: reconfigurer.version };
+  };
   const ack = (o: ApplyOutcome): void => {
-    if (!bus) return;
-    bus.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, {
-      pipeline: config.pipeline,
-      stage: config.stage,
-      instance: config.instance,
-      version: o.version,
-      applied: o.applied,
-      applyMs: o.applyMs,
-      appliedUnixMs: Date.now(),
-      error: o.error ?? "",
-    });
+    bus?.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, toPbAck(id, o, Date.now()));
   };
   const onAssignment = async (pb: control.Assignment): Promise<void> => {
     const received = clock();
@@ -177,51 +172,22 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         const w = server.takeWindow();
         const c = process.cpuUsage(cpu);
         cpu = process.cpuUsage();
-        const a = server.active;
-        bus.publish(subjects.stageMetrics(config.pipeline, config.stage, config.instance), control.StageMetrics, {
-          pipeline: config.pipeline,
-          stage: config.stage,
-          instance: config.instance,
-          windowStartUnixMs: Math.round(w.windowStartMs),
-          windowMs: Math.round(w.windowMs),
-          arrivals: w.arrivals,
-          completions: w.completions,
-          queueLength: server.queueLength,
-          latencyP50Ms: w.latencyP50Ms,
-          latencyP95Ms: w.latencyP95Ms,
-          latencyP99Ms: w.latencyP99Ms,
-          violations: w.violations,
-          earlyDrops: w.earlyDrops,
-          rejected: w.rejected,
-          meanBatch: w.meanBatch,
-          variant: a?.variant ?? "",
-          cores: a?.cores ?? 0,
-          batchSize: a?.batchSize ?? 0,
-          cpuSeconds: (c.user + c.system) / 1e6,
-          assignmentVersion: reconfigurer.version,
-          failures: w.failures,
-        });
+        bus.publish(
+          subjects.stageMetrics(config.pipeline, config.stage, config.instance),
+          control.StageMetrics,
+          toPbStageMetrics(id, w, serving(), server.queueLength, (c.user + c.system) / 1e6),
+        );
       }, config.metricsIntervalMs),
     );
   }
   const heartbeat = async (): Promise<void> => {
     if (!registryKv) return;
-    const a = server.active;
     await registryKv
-      .put(kvKeys.registry(config.pipeline, config.stage, config.instance), control.RegistryEntry, {
-        pipeline: config.pipeline,
-        stage: config.stage,
-        instance: config.instance,
-        address: advertised,
-        variant: a?.variant ?? "",
-        cores: a?.cores ?? 0,
-        batch: a?.batchSize ?? 0,
-        assignmentVersion: reconfigurer.version,
-        heartbeatUnixMs: Date.now(),
-        startedUnixMs: startedMs,
-        state,
-        variants: servable,
-      })
+      .put(
+        kvKeys.registry(config.pipeline, config.stage, config.instance),
+        control.RegistryEntry,
+        toPbRegistryEntry(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, Date.now()),
+      )
       .catch((err: unknown) => log.warn({ err }, "registry heartbeat failed"));
   };
   timers.push(setInterval(() => void heartbeat(), config.heartbeatMs));

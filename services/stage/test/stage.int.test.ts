@@ -221,6 +221,34 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     client.close();
   });
 
+  it("acks an Assignment it cannot apply with the reason and its version, and keeps serving", async () => {
+    const cfg = config({ variant: "linear" });
+    const stage = await startStage(cfg, { logger, bus });
+    const acks: control.AssignmentAck[] = [];
+    const sub = bus.subscribe(subjects.ack(cfg.pipeline, cfg.stage, cfg.instance), control.AssignmentAck, (a) => void acks.push(a));
+    await bus.connection.flush();
+    const client = new OipClient(stage.grpcAddress);
+    try {
+      bus.publish(subjects.assignment(cfg.pipeline), control.Assignment, {
+        pipeline: cfg.pipeline,
+        version: 4,
+        policy: "test",
+        createdUnixMs: Date.now(),
+        reason: "",
+        stages: [{ stage: "classifier", variants: [{ variant: "resnet18", weight: 1, batch: 2, coresPerReplica: 1, replicas: 1 }] }],
+      });
+      await expect.poll(() => acks.length, { timeout: 10_000 }).toBe(1);
+      expect(acks[0]).toMatchObject({ version: 4, applied: false });
+      expect(acks[0]!.error).toMatch(/^assignment v4: .*resnet18/);
+      expect(stage.server.active).toMatchObject({ variant: "linear" });
+      expect((await client.infer(floatRequest("classifier", "input", FASHION_TAIL))).ok).toBe(true);
+    } finally {
+      client.close();
+      await sub.stop();
+      await stage.shutdown();
+    }
+  });
+
   it("starts from the latest Assignment in KV (a late starter catches up) and publishes StageMetrics", async () => {
     const cfg = config({ variant: "linear" });
     const kv = await bus.kv("fulcrum_assignments");

@@ -1,18 +1,8 @@
-import type { StageAssignment } from "@fulcrum/core";
-import type { PerfModel } from "@fulcrum/core/perf";
-import type { BudgetSummary, PolicyInput, PolicyLimits, PolicyStage } from "@fulcrum/core/policies";
+import type { BudgetSummary, PolicyInput } from "@fulcrum/core/policies";
 import type { ForecastInput, LoadInput } from "./types.js";
 
-/** What the control loop knows when it decides. */
-export interface DecisionContext {
-  readonly pipeline: string;
-  readonly stages: readonly PolicyStage[];
-  readonly edges?: readonly (readonly [string, string])[];
-  readonly perf: PerfModel;
-  readonly sloMs: number;
-  readonly limits: PolicyLimits;
-  readonly current?: readonly StageAssignment[];
-}
+/** What the control loop knows when it decides: the policy input minus this interval's load. */
+export type DecisionContext = Pick<PolicyInput, "pipeline" | "stages" | "edges" | "perf" | "sloMs" | "limits" | "current">;
 
 /** Why no decision can be made from the inputs: the last assignment is kept. */
 export type InputGap = "no-forecast" | "stale-forecast";

@@ -1,7 +1,7 @@
 import type { Assignment, VariantAllocation } from "@fulcrum/core";
 import type { Logger } from "@fulcrum/runtime";
 import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "../inference/index.js";
-import { ReconfigurationError } from "../errors.js";
+import { IncompatibleVariantError, ReconfigurationError } from "../errors.js";
 import type { StageServer } from "../serving/stage-server.js";
 
 /** What one replica runs. */
@@ -106,7 +106,7 @@ export class Reconfigurer {
       this.versionApplied = a.version;
       return { version: a.version, applied: true, applyMs: this.options.clock() - receivedAtMs, target };
     } catch (err) {
-      const e = err instanceof ReconfigurationError ? err : new ReconfigurationError(a.version, (err as Error).message, { cause: err });
+      const e = new ReconfigurationError(a.version, (err as Error).message, { cause: err });
       this.options.logger?.warn({ err: e, version: a.version, target }, "assignment not applied; keeping the current configuration");
       // A version that cannot be applied is still consumed: re-trying it on every later message would not help.
       this.versionApplied = a.version;
@@ -128,7 +128,7 @@ export class Reconfigurer {
     const info = await pool.prepare({ modelPath, cores: target.cores, warmupBatchSizes: [1, target.batchSize] });
     const sig = signatureOf(info);
     if (this.signature !== undefined && sig !== this.signature) {
-      throw new ReconfigurationError(0, `variant "${target.variant}" has inputs/outputs ${sig}, but this stage serves ${this.signature}`);
+      throw new IncompatibleVariantError(target.variant, sig, this.signature);
     }
     const probes: Array<{ batchSize: number; ms: number }> = [];
     for (const b of [...new Set([1, target.batchSize])]) {
@@ -140,10 +140,5 @@ export class Reconfigurer {
     this.signature = sig;
     server.activate(info, target.variant, target.batchSize, probes);
     this.options.logger?.info({ variant: target.variant, cores: target.cores, batch: target.batchSize, loadMs: info.loadMs, probes }, "serving new configuration");
-  }
-
-  /** The active session's inputs/outputs, once a session serves. */
-  get hasSignature(): boolean {
-    return this.signature !== undefined;
   }
 }

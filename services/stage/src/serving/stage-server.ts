@@ -92,11 +92,6 @@ export class StageServer {
     return this.batcher.size;
   }
 
-  /** Predicted batch latency of the active session, ms (what the batcher uses). */
-  predictLatencyMs(batchSize: number): number {
-    return this.estimator().predict(batchSize);
-  }
-
   /**
    * Makes a prepared session the active one (between batches) and sets the batch size. Probe
    * timings measured by the caller seed the session's latency estimate.

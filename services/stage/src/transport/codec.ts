@@ -1,10 +1,11 @@
 /**
- * The one place where OIP protobuf messages meet the stage's domain types. Decoding validates
+ * The one place where protobuf messages (OIP and the control plane) meet the stage's domain types. Decoding validates
  * everything a client can get wrong and throws `InvalidArgumentError` naming the field.
  */
 import { InvalidArgumentError } from "@fulcrum/core";
-import type { inference } from "@fulcrum/proto";
+import type { control, inference } from "@fulcrum/proto";
 import { DTYPE_BYTES, elementCount, type TensorData, type TensorDtype } from "../inference/index.js";
+import type { WindowSnapshot } from "../serving/window-stats.js";
 
 /** OIP datatype names ↔ onnxruntime element types. */
 const OIP_TO_DTYPE: Readonly<Record<string, TensorDtype>> = {
@@ -269,4 +270,69 @@ export function encodeInferResponse(modelName: string, res: StageResponse, reque
 export function encodeModelMetadata(signature: ModelSignature, platform: string): inference.ModelMetadataResponse {
   const meta = (t: TensorSignature): inference.ModelMetadataResponse_TensorMetadata => ({ name: t.name, datatype: oipDatatype(t.dtype), shape: [...t.shape] });
   return { name: signature.name, versions: [], platform, inputs: signature.inputs.map(meta), outputs: signature.outputs.map(meta) };
+}
+
+/** Who a control-plane message is from. */
+export interface InstanceId {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly instance: string;
+}
+
+/** What the replica serves now, for metrics and the registry (all zero before a model loads). */
+export interface ServingSnapshot {
+  readonly variant: string;
+  readonly cores: number;
+  readonly batchSize: number;
+  readonly assignmentVersion: number;
+}
+
+/** An applied (or refused) Assignment version → AssignmentAck. */
+export function toPbAck(id: InstanceId, o: { version: number; applied: boolean; applyMs: number; error?: string }, nowUnixMs: number): control.AssignmentAck {
+  return { ...id, version: o.version, applied: o.applied, applyMs: o.applyMs, appliedUnixMs: nowUnixMs, error: o.error ?? "" };
+}
+
+/** One metrics window → StageMetrics. */
+export function toPbStageMetrics(id: InstanceId, w: WindowSnapshot, serving: ServingSnapshot, queueLength: number, cpuSeconds: number): control.StageMetrics {
+  return {
+    ...id,
+    windowStartUnixMs: Math.round(w.windowStartMs),
+    windowMs: Math.round(w.windowMs),
+    arrivals: w.arrivals,
+    completions: w.completions,
+    queueLength,
+    latencyP50Ms: w.latencyP50Ms,
+    latencyP95Ms: w.latencyP95Ms,
+    latencyP99Ms: w.latencyP99Ms,
+    violations: w.violations,
+    earlyDrops: w.earlyDrops,
+    rejected: w.rejected,
+    meanBatch: w.meanBatch,
+    variant: serving.variant,
+    cores: serving.cores,
+    batchSize: serving.batchSize,
+    cpuSeconds,
+    assignmentVersion: serving.assignmentVersion,
+    failures: w.failures,
+  };
+}
+
+/** The replica's registration → RegistryEntry. */
+export function toPbRegistryEntry(
+  id: InstanceId,
+  r: { address: string; serving: ServingSnapshot; state: string; startedUnixMs: number; variants: readonly string[] },
+  nowUnixMs: number,
+): control.RegistryEntry {
+  return {
+    ...id,
+    address: r.address,
+    variant: r.serving.variant,
+    cores: r.serving.cores,
+    batch: r.serving.batchSize,
+    assignmentVersion: r.serving.assignmentVersion,
+    heartbeatUnixMs: nowUnixMs,
+    startedUnixMs: r.startedUnixMs,
+    state: r.state,
+    variants: [...r.variants],
+  };
 }

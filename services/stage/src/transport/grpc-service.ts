@@ -2,6 +2,7 @@ import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } fro
 import { NotFoundError } from "@fulcrum/core";
 import type { inference, GRPCInferenceServiceServer } from "@fulcrum/proto";
 import { toServiceError } from "@fulcrum/runtime";
+import { StageUnavailableError } from "../errors.js";
 import type { StageServer } from "../serving/stage-server.js";
 import { decodeInferRequest, encodeInferResponse, encodeModelMetadata, type DecodeLimits, type ModelSignature } from "./codec.js";
 
@@ -47,9 +48,7 @@ export function grpcInferenceService(deps: GrpcStageDeps): GRPCInferenceServiceS
     modelInfer(call: ServerUnaryCall<inference.ModelInferRequest, inference.ModelInferResponse>, cb: sendUnaryData<inference.ModelInferResponse>) {
       const sig = deps.signature();
       if (!sig) {
-        deps.server
-          .submit({ id: call.request.id, requestId: call.request.id, inputs: {}, rows: 1, outputs: [] })
-          .catch((err: unknown) => cb(toServiceError(err), null));
+        cb(toServiceError(new StageUnavailableError("stage has no model loaded yet")), null);
         return;
       }
       let req;
