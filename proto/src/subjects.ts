@@ -1,3 +1,4 @@
+import { FulcrumError } from "@fulcrum/core";
 /**
  * NATS subjects and JetStream KV buckets of Fulcrum's control plane (DESIGN §3), in one place.
  *
@@ -22,7 +23,7 @@ export const SUBJECT_ROOT = "fulcrum";
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
 /** Thrown when a pipeline, stage or instance name cannot be used as a subject token. */
-export class InvalidSubjectTokenError extends Error {
+export class InvalidSubjectTokenError extends FulcrumError {
   override readonly name = "InvalidSubjectTokenError";
   constructor(
     /** Which name was wrong (`pipeline`, `stage` or `instance`). */
@@ -30,7 +31,7 @@ export class InvalidSubjectTokenError extends Error {
     /** The rejected value. */
     readonly value: string,
   ) {
-    super(`${field} "${value}" is not a valid NATS subject token: use only letters, digits, "_" and "-"`);
+    super("SUBJECT_TOKEN_INVALID", "invalid-argument", `${field} "${value}" is not a valid NATS subject token: use only letters, digits, "_" and "-"`);
   }
 }
 

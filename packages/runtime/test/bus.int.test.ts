@@ -41,7 +41,7 @@ describe("NATS bus over a real nats-server", () => {
         void s.stop();
       });
     });
-    await sub.connection.flush();
+    await sub.flush();
 
     const tracer = trace.getTracer("test");
     const decision = tracer.startSpan("decide");
@@ -92,15 +92,15 @@ describe("NATS bus over a real nats-server", () => {
 
   it("answers requests with serve(), and drops undecodable payloads without calling the handler", async () => {
     const server = sub.serve("fulcrum.test.echo", control.Forecast, control.Forecast, (f) => ({ ...f, peakRps: f.peakRps * 2 }));
-    await sub.connection.flush();
+    await sub.flush();
     const reply = await pub.request("fulcrum.test.echo", control.Forecast, control.Forecast.fromPartial({ pipeline: "p", peakRps: 21 }), control.Forecast);
     expect(reply.peakRps).toBe(42);
     await server.stop();
 
     const calls: unknown[] = [];
     const s = sub.subscribe("fulcrum.test.garbage", control.Assignment, (m) => void calls.push(m));
-    await sub.connection.flush();
-    pub.connection.publish("fulcrum.test.garbage", new Uint8Array([0xff, 0xff, 0xff]));
+    await sub.flush();
+    pub.publishRaw("fulcrum.test.garbage", new Uint8Array([0xff, 0xff, 0xff]));
     pub.publish("fulcrum.test.garbage", control.Assignment, assignment(9));
     await expect.poll(() => calls.length).toBe(1);
     expect(sub.decodeFailures.get("fulcrum.test.garbage")).toBe(1);

@@ -1,17 +1,18 @@
+import { FulcrumError } from "@fulcrum/core";
 /** The HiGHS worker could not be started (WASM load failure, missing package). */
-export class SolverStartError extends Error {
+export class SolverStartError extends FulcrumError {
   override readonly name = "SolverStartError";
 
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+    super("SOLVER_START_FAILED", "internal", message, { cause: options.cause });
   }
 }
 
 /** A solve was requested after {@link HighsSolver.close}. */
-export class SolverClosedError extends Error {
+export class SolverClosedError extends FulcrumError {
   override readonly name = "SolverClosedError";
 
   constructor(options: { cause?: unknown } = {}) {
-    super("solver is closed", { cause: options.cause });
+    super("SOLVER_CLOSED", "unavailable", "solver is closed", { cause: options.cause });
   }
 }

@@ -10,7 +10,7 @@ export class NoReplicaError extends FulcrumError {
     readonly tried: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super(
+    super("NO_REPLICA", 
       "unavailable",
       tried.length === 0
         ? `no ready replica of stage "${stage}" of pipeline "${pipeline}"`
@@ -31,7 +31,7 @@ export class DeadlinePassedError extends FulcrumError {
     readonly at: string,
     options?: { cause?: unknown },
   ) {
-    super("deadline-exceeded", `pipeline "${pipeline}": deadline passed ${overdueMs.toFixed(1)} ms ago at ${at}`, options);
+    super("DEADLINE_PASSED", "deadline-exceeded", `pipeline "${pipeline}": deadline passed ${overdueMs.toFixed(1)} ms ago at ${at}`, options);
   }
 }
 
@@ -44,7 +44,7 @@ export class StageWiringError extends FulcrumError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super("internal", `pipeline "${pipeline}", stage "${stage}": ${message}`, options);
+    super("STAGE_WIRING", "internal", `pipeline "${pipeline}", stage "${stage}": ${message}`, options);
   }
 }
 
@@ -60,7 +60,7 @@ export class StageCallError extends FulcrumError {
     readonly details: string,
     options?: { cause?: unknown },
   ) {
-    super(kind, `stage "${stage}" (replica ${instance}): ${details}`, options);
+    super("STAGE_CALL_FAILED", kind, `stage "${stage}" (replica ${instance}): ${details}`, options);
   }
 }
 

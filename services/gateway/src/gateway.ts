@@ -120,7 +120,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const infer = async (name: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
     const p = pipelines.get(name);
     if (!p) throw new NotFoundError("pipeline", name, { known: [...pipelines.keys()] });
-    if (state !== "ready") throw new FulcrumError("unavailable", `gateway is ${state}`);
+    if (state !== "ready") throw new FulcrumError("GATEWAY_NOT_READY", "unavailable", `gateway is ${state}`);
     inFlight += 1;
     try {
       return await executor.infer(p, req);
@@ -141,7 +141,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     const last = p.stages[p.stages.length - 1]!.name;
     const pick = (stage: string): string => {
       const r = router.route(p.name, stage, clock());
-      if (!r) throw new FulcrumError("unavailable", `no ready replica of stage "${stage}" of pipeline "${p.name}" to describe its tensors`);
+      if (!r) throw new FulcrumError("NO_REPLICA", "unavailable", `no ready replica of stage "${stage}" of pipeline "${p.name}" to describe its tensors`);
       return r.replica.address;
     };
     try {
@@ -150,7 +150,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       return { name: p.name, versions: [], platform: "fulcrum-pipeline", inputs: a.inputs, outputs: b.outputs };
     } catch (err) {
       if (err instanceof FulcrumError) throw err;
-      throw new FulcrumError("unavailable", `stage metadata unavailable: ${(err as ServiceError).details ?? String(err)}`, { cause: err });
+      throw new FulcrumError("STAGE_CALL_FAILED", "unavailable", `stage metadata unavailable: ${(err as ServiceError).details ?? String(err)}`, { cause: err });
     }
   };
 
@@ -195,7 +195,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     } catch (err) {
       log.warn({ err }, "assignments KV unavailable: following broadcast assignments only");
     }
-    await bus.connection.flush().catch(() => {});
+    await bus.flush().catch(() => {});
     timers.push(
       setInterval(() => {
         const now = clock();

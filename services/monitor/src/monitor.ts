@@ -55,7 +55,7 @@ export async function startMonitor(config: MonitorConfig, deps: MonitorDeps): Pr
     bus.subscribe(subjects.gatewayMetricsAll(), control.GatewayMetrics, (m) => aggregator.recordGateway(toDomainGatewayWindow(m), clock())),
     bus.subscribe(subjects.stageMetricsAll(), control.StageMetrics, (m) => aggregator.recordStage(toDomainStageSample(m), clock())),
   ];
-  await bus.connection.flush();
+  await bus.flush();
   const timer = setInterval(() => {
     for (const p of aggregator.pipelines()) {
       const load = aggregator.takeLoad(p);

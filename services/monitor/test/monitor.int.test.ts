@@ -19,7 +19,7 @@ describe("monitor over real NATS", () => {
     const monitor = await startMonitor(Object.freeze(monitorConfigSchema.parse({ metricsPort: 0, loadIntervalMs: 100 })), { bus, logger });
     const loads: control.LoadSample[] = [];
     const sub = bus.subscribe(subjects.load(pipeline), control.LoadSample, (l) => void loads.push(l));
-    await bus.connection.flush();
+    await bus.flush();
     try {
       const t0 = Date.now();
       for (let k = 0; k < 3; k++) {
@@ -32,7 +32,7 @@ describe("monitor over real NATS", () => {
           latencyP50Ms: 2, latencyP95Ms: 3, latencyP99Ms: 4, violations: 0, earlyDrops: 0, rejected: 0, meanBatch: 2, variant: "mlp", cores: 1 + k,
           batchSize: 4, cpuSeconds: 0.2, assignmentVersion: 7, failures: 0,
         });
-        await bus.connection.flush();
+        await bus.flush();
         await expect.poll(() => loads.reduce((s, l) => s + (l.arrivalsRps * l.windowMs) / 1000, 0), { timeout: 5000, interval: 20 }).toBeCloseTo(
           Array.from({ length: k + 1 }, (_, j) => 20 + 10 * j).reduce((a, b) => a + b, 0),
           6,

@@ -138,7 +138,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     },
   }, log);
   // Subscriptions must be live on the server before anyone relies on them (tests, fast predictors).
-  await bus.connection.flush();
+  await bus.flush();
 
   const kept = (span: Span, reason: string): DecisionOutcome => {
     metrics.decisions.inc({ policy: config.policy, status: "kept" });

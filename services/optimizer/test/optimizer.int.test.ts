@@ -73,7 +73,7 @@ describe("optimizer over a real nats-server", () => {
     handles.push(opt);
     expect(opt.version).toBe(0);
     const got = nextAssignment(peer, pipeline);
-    await peer.connection.flush();
+    await peer.flush();
     const sentAt = Date.now();
     peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 30));
     const { assignment, reason } = await got;
@@ -120,7 +120,7 @@ describe("optimizer over a real nats-server", () => {
     const first = await start(ours, pipeline);
     handles.push(first);
     peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 20));
-    await peer.connection.flush();
+    await peer.flush();
     await expect.poll(() => first.version, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     await first.shutdown();
     const before = first.version;
@@ -133,7 +133,7 @@ describe("optimizer over a real nats-server", () => {
     // No forecast since the restart: nothing new is published, the stored assignment stays in force.
     let published = 0;
     const sub = peer.subscribe(subjects.assignment(pipeline), control.Assignment, () => void published++);
-    await peer.connection.flush();
+    await peer.flush();
     const kept = await second.decideNow();
     expect(kept).toEqual({ kind: "kept", version: before, reason: "no-forecast:kept", changes: 0 });
     expect(second.current).toEqual(last);
@@ -142,12 +142,12 @@ describe("optimizer over a real nats-server", () => {
 
     // A stale forecast is no better than none.
     peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 20, Date.now() - 120_000));
-    await peer.connection.flush();
+    await peer.flush();
     await expect.poll(async () => (await second.decideNow()).reason).toBe("stale-forecast:kept");
     expect(published).toBe(0);
 
     const got = nextAssignment(peer, pipeline);
-    await peer.connection.flush();
+    await peer.flush();
     peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 25));
     const { assignment } = await got;
     expect(assignment.version).toBe(before + 1);

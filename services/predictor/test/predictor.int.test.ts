@@ -19,7 +19,7 @@ describe("predictor over a real nats-server", () => {
 
   async function feed(pipeline: string, startMs: number, rates: readonly number[]): Promise<void> {
     rates.forEach((rps, i) => bus.publish(subjects.load(pipeline), control.LoadSample, { pipeline, timestampUnixMs: startMs + i * 1000, arrivalsRps: rps, windowMs: 1000, budgetP10Ms: 0, budgetP50Ms: 0 }));
-    await bus.connection.flush();
+    await bus.flush();
   }
 
   it("publishes the reactive fallback with little history, then the forecaster's forecast with an upper bound", async () => {
@@ -27,7 +27,7 @@ describe("predictor over a real nats-server", () => {
     const predictor = await startPredictor(cfg, { bus, logger });
     const forecasts: control.Forecast[] = [];
     const sub = bus.subscribe(subjects.forecast(cfg.pipeline), control.Forecast, (f) => void forecasts.push(f));
-    await bus.connection.flush();
+    await bus.flush();
     try {
       const t0 = Date.UTC(2026, 0, 1);
       await feed(cfg.pipeline, t0, Array.from({ length: 15 }, (_, i) => 20 + (i % 5)));

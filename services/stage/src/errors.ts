@@ -4,7 +4,7 @@ import { FulcrumError } from "@fulcrum/core";
 export class DeadlineUnmeetableError extends FulcrumError {
   override name = "DeadlineUnmeetableError";
   constructor(readonly requestId: string, readonly deadlineUnixMs: number, readonly predictedFinishUnixMs: number) {
-    super(
+    super("DEADLINE_UNMEETABLE", 
       "deadline-exceeded",
       `request ${requestId} dropped early: predicted finish ${Math.round(predictedFinishUnixMs)} is after its deadline ${Math.round(deadlineUnixMs)} (${Math.round(predictedFinishUnixMs - deadlineUnixMs)} ms late)`,
     );
@@ -15,7 +15,7 @@ export class DeadlineUnmeetableError extends FulcrumError {
 export class QueueFullError extends FulcrumError {
   override name = "QueueFullError";
   constructor(readonly maxQueueSize: number) {
-    super("resource-exhausted", `stage queue is full (${maxQueueSize} requests queued); retry on another replica or later`);
+    super("QUEUE_FULL", "resource-exhausted", `stage queue is full (${maxQueueSize} requests queued); retry on another replica or later`);
   }
 }
 
@@ -23,7 +23,7 @@ export class QueueFullError extends FulcrumError {
 export class StageUnavailableError extends FulcrumError {
   override name = "StageUnavailableError";
   constructor(reason: string) {
-    super("unavailable", reason);
+    super("STAGE_UNAVAILABLE", "unavailable", reason);
   }
 }
 
@@ -31,7 +31,7 @@ export class StageUnavailableError extends FulcrumError {
 export class InferenceFailedError extends FulcrumError {
   override name = "InferenceFailedError";
   constructor(readonly requestId: string, cause: unknown) {
-    super("internal", `inference failed for request ${requestId}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super("INFERENCE_FAILED", "internal", `inference failed for request ${requestId}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
 
@@ -39,7 +39,7 @@ export class InferenceFailedError extends FulcrumError {
 export class ReconfigurationError extends FulcrumError {
   override name = "ReconfigurationError";
   constructor(readonly version: number, message: string, options?: { cause?: unknown }) {
-    super("failed-precondition", `assignment v${version}: ${message}`, options);
+    super("RECONFIGURATION_FAILED", "failed-precondition", `assignment v${version}: ${message}`, options);
   }
 }
 
@@ -47,6 +47,6 @@ export class ReconfigurationError extends FulcrumError {
 export class IncompatibleVariantError extends FulcrumError {
   override name = "IncompatibleVariantError";
   constructor(readonly variant: string, readonly signature: string, readonly served: string) {
-    super("failed-precondition", `variant "${variant}" has inputs/outputs ${signature}, but this stage serves ${served}`);
+    super("VARIANT_INCOMPATIBLE", "failed-precondition", `variant "${variant}" has inputs/outputs ${signature}, but this stage serves ${served}`);
   }
 }

@@ -125,7 +125,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     const stage = await startStage(cfg, { logger, bus });
     const acks = new Map<number, control.AssignmentAck>();
     const ackSub = bus.subscribe(subjects.ack(cfg.pipeline, cfg.stage, cfg.instance), control.AssignmentAck, (a) => void acks.set(a.version, a));
-    await bus.connection.flush();
+    await bus.flush();
     const clients = Array.from({ length: 4 }, () => new OipClient(stage.grpcAddress));
     const outcomes: Array<InferOutcome & { id: string }> = [];
     let running = true;
@@ -226,7 +226,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     const stage = await startStage(cfg, { logger, bus });
     const acks: control.AssignmentAck[] = [];
     const sub = bus.subscribe(subjects.ack(cfg.pipeline, cfg.stage, cfg.instance), control.AssignmentAck, (a) => void acks.push(a));
-    await bus.connection.flush();
+    await bus.flush();
     const client = new OipClient(stage.grpcAddress);
     try {
       bus.publish(subjects.assignment(cfg.pipeline), control.Assignment, {

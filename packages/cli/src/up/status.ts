@@ -60,7 +60,7 @@ export class UpStatus {
         else this.replicas.set(key, { instance: e.instance, variant: e.variant, state: e.state });
       }),
     );
-    await bus.connection.flush();
+    await bus.flush();
   }
 
   private onAssignment(a: control.Assignment): void {

@@ -15,10 +15,17 @@ export const ERROR_KINDS = [
 /** One of {@link ERROR_KINDS}. */
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-/** Base of Fulcrum's typed errors: a fixed `name`, a `kind` for the edge, and an optional `cause`. */
+/**
+ * Base of every Fulcrum error. `code` is stable and machine-readable (`QUEUE_FULL`, `CONFIG_INVALID`…):
+ * once published it keeps its meaning, so operators and clients may match on it. `kind` says how an
+ * edge reports it (gRPC status, REST status, NATS ack); only edges translate it. Each package keeps
+ * its subclasses in one `errors.ts`; the codes are listed in `docs/architecture.md` (Errors).
+ */
 export class FulcrumError extends Error {
   override name = "FulcrumError";
   constructor(
+    /** Stable machine-readable code, UPPER_SNAKE_CASE. */
+    readonly code: string,
     /** How the edge should report it (INVALID_ARGUMENT, DEADLINE_EXCEEDED, …). */
     readonly kind: ErrorKind,
     message: string,
@@ -37,7 +44,7 @@ export class InvalidArgumentError extends FulcrumError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super("invalid-argument", `${field}: ${message}`, options);
+    super("INVALID_ARGUMENT", "invalid-argument", `${field}: ${message}`, options);
   }
 }
 
@@ -52,6 +59,6 @@ export class NotFoundError extends FulcrumError {
     options?: { cause?: unknown; known?: readonly string[] },
   ) {
     const known = options?.known && options.known.length > 0 ? ` (known: ${options.known.join(", ")})` : "";
-    super("not-found", `unknown ${what} "${key}"${known}`, options);
+    super("NOT_FOUND", "not-found", `unknown ${what} "${key}"${known}`, options);
   }
 }

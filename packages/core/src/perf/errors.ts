@@ -1,11 +1,12 @@
+import { FulcrumError } from "../errors/index.js";
 /** Invalid performance-model input: a non-positive batch, cores or rate, or a malformed table. */
-export class PerfModelError extends Error {
+export class PerfModelError extends FulcrumError {
   override readonly name = "PerfModelError";
   /** Variant the failing lookup or fit was for, when known. */
   readonly variant: string | undefined;
 
   constructor(message: string, options: { variant?: string; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+    super("PERF_MODEL_INVALID", "invalid-argument", message, { cause: options.cause });
     this.variant = options.variant;
   }
 }
@@ -21,7 +22,7 @@ export interface ProfileIssue {
  * A profile document that does not match the schema, or does not match what the caller expected
  * (family, statistic). The message lists every issue as `field: message`; `field` is the first.
  */
-export class ProfileError extends Error {
+export class ProfileError extends FulcrumError {
   override readonly name = "ProfileError";
   /** Path of the first offending field. */
   readonly field: string;
@@ -31,7 +32,7 @@ export class ProfileError extends Error {
 
   constructor(issues: readonly ProfileIssue[], options: { source?: string; cause?: unknown } = {}) {
     const where = options.source ? ` (${options.source})` : "";
-    super(`invalid profile${where}: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`, { cause: options.cause });
+    super("PROFILE_INVALID", "invalid-argument", `invalid profile${where}: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`, { cause: options.cause });
     this.issues = issues;
     this.field = issues[0]?.field ?? "(root)";
     this.source = options.source;

@@ -13,7 +13,7 @@ export { capacityAtSlo, capacityRps, fitCapacityLine } from "./capacity.js";
 export type { HeldOutPoint, HoldoutResult } from "./holdout.js";
 export { holdoutCheck } from "./holdout.js";
 export type { LatencySummary, StabilityRule } from "./sample-stats.js";
-export { isMedianStable, sampleQuantile, summarizeLatencies } from "./sample-stats.js";
+export { isMedianStable, summarizeLatencies } from "./sample-stats.js";
 export type {
   CapacityModel,
   LatencyStatistic,

@@ -1,19 +1,6 @@
+import { quantile, sortedQuantile } from "../stats/index.js";
 import { PerfModelError } from "./errors.js";
 
-/** Linear-interpolated quantile (type 7) of an ascending-sorted sample; `q` in [0, 1]. */
-function sortedQuantile(s: readonly number[], q: number): number {
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-
-/** Quantile (type 7, as numpy's default) of a non-empty sample. */
-export function sampleQuantile(sample: readonly number[], q: number): number {
-  if (sample.length === 0) throw new PerfModelError("quantile of an empty sample");
-  if (!(q >= 0 && q <= 1)) throw new PerfModelError(`quantile q must be in [0, 1], got ${q}`);
-  return sortedQuantile([...sample].sort((a, b) => a - b), q);
-}
 
 /** Distribution summary of timed batches, ms. */
 export interface LatencySummary {
@@ -63,7 +50,7 @@ export function isMedianStable(samplesMs: readonly number[], rule: StabilityRule
   }
   const n = samplesMs.length;
   if (n < Math.max(rule.minSamples, rule.window + 1)) return false;
-  const now = sampleQuantile(samplesMs, 0.5);
-  const before = sampleQuantile(samplesMs.slice(0, n - rule.window), 0.5);
+  const now = quantile(samplesMs, 0.5);
+  const before = quantile(samplesMs.slice(0, n - rule.window), 0.5);
   return Math.abs(now - before) <= rule.relTol * now;
 }

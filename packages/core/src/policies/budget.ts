@@ -1,13 +1,6 @@
+import { quantile } from "../stats/index.js";
 import type { BudgetSummary } from "./types.js";
 
-/** Linear-interpolated quantile (type 7) of a sample; `q` in [0, 1]. */
-export function quantile(sample: readonly number[], q: number): number {
-  const s = [...sample].sort((a, b) => a - b);
-  const pos = (s.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
 
 /**
  * The tightest pending budget a policy must meet: the `q`-quantile of the remaining budgets, a LOW

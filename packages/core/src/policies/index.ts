@@ -9,7 +9,7 @@ export type { CompiledPipeline } from "./pipeline.js";
 export { allPaths, compilePipeline, endToEndBoundMs } from "./pipeline.js";
 export type { OptionFilter, StageOption } from "./options.js";
 export { ipaCoresFor, paretoPrune, stageOptions } from "./options.js";
-export { effectiveBudgetMs, quantile, tightestBudgetMs } from "./budget.js";
+export { effectiveBudgetMs, tightestBudgetMs } from "./budget.js";
 export type { SingleChoiceProblem, SingleChoiceResult } from "./single-choice.js";
 export { buildSingleChoiceModel, solveSingleChoice } from "./single-choice.js";
 export { applyScaleDownHysteresis, carriesForecast } from "./hysteresis.js";

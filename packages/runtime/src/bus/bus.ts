@@ -80,9 +80,14 @@ export interface TypedKv {
  * the publisher's span).
  */
 export interface Bus {
-  /** The underlying connection, for what the adapter does not cover. */
-  readonly connection: NatsConnection;
   publish<T>(subject: string, codec: Codec<T>, message: T): void;
+  /**
+   * Publishes bytes that need not be a valid message, without trace headers: for fault injection
+   * and conformance tools that must send what a broken or hostile peer would.
+   */
+  publishRaw(subject: string, payload: Uint8Array): void;
+  /** Resolves once the server has processed everything published and subscribed so far (a round trip). */
+  flush(): Promise<void>;
   subscribe<T>(
     subject: string,
     codec: Codec<T>,
@@ -134,7 +139,7 @@ class NatsBus implements Bus {
   private drained: Promise<void> | undefined;
 
   constructor(
-    readonly connection: NatsConnection,
+    private readonly connection: NatsConnection,
     private readonly logger?: Logger,
   ) {
     this.kvm = new Kvm(connection);
@@ -145,6 +150,14 @@ class NatsBus implements Bus {
         }
       }
     })().catch(() => {});
+  }
+
+  publishRaw(subject: string, payload: Uint8Array): void {
+    this.connection.publish(subject, payload);
+  }
+
+  flush(): Promise<void> {
+    return this.connection.flush();
   }
 
   publish<T>(subject: string, codec: Codec<T>, message: T): void {

@@ -1,13 +1,17 @@
+import { FulcrumError, type ErrorKind } from "@fulcrum/core";
+
 /** Base of the NATS bus adapter's errors. */
-export class BusError extends Error {
+export class BusError extends FulcrumError {
   override name = "BusError";
   constructor(
+    code: string,
+    kind: ErrorKind,
     /** Subject (or bucket/key) the operation was about. */
     readonly subject: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, kind, message, options);
   }
 }
 
@@ -15,7 +19,7 @@ export class BusError extends Error {
 export class NoRespondersError extends BusError {
   override name = "NoRespondersError";
   constructor(subject: string, options?: { cause?: unknown }) {
-    super(subject, `no responders on "${subject}": is the service that answers it running?`, options);
+    super("NATS_NO_RESPONDERS", "unavailable", subject, `no responders on "${subject}": is the service that answers it running?`, options);
   }
 }
 
@@ -28,7 +32,7 @@ export class RequestTimeoutError extends BusError {
     readonly timeoutMs: number,
     options?: { cause?: unknown },
   ) {
-    super(subject, `request on "${subject}" got no reply within ${timeoutMs} ms`, options);
+    super("NATS_REQUEST_TIMEOUT", "deadline-exceeded", subject, `request on "${subject}" got no reply within ${timeoutMs} ms`, options);
   }
 }
 
@@ -36,7 +40,7 @@ export class RequestTimeoutError extends BusError {
 export class DecodeError extends BusError {
   override name = "DecodeError";
   constructor(subject: string, options?: { cause?: unknown }) {
-    super(subject, `cannot decode message on "${subject}": ${(options?.cause as Error | undefined)?.message ?? "invalid payload"}`, options);
+    super("NATS_DECODE_FAILED", "invalid-argument", subject, `cannot decode message on "${subject}": ${(options?.cause as Error | undefined)?.message ?? "invalid payload"}`, options);
   }
 }
 
@@ -44,6 +48,6 @@ export class DecodeError extends BusError {
 export class BusConnectError extends BusError {
   override name = "BusConnectError";
   constructor(servers: string, options?: { cause?: unknown }) {
-    super(servers, `cannot connect to NATS at ${servers}: ${(options?.cause as Error | undefined)?.message ?? "unknown error"}`, options);
+    super("NATS_CONNECT_FAILED", "unavailable", servers, `cannot connect to NATS at ${servers}: ${(options?.cause as Error | undefined)?.message ?? "unknown error"}`, options);
   }
 }

@@ -1,3 +1,4 @@
+import { FulcrumError } from "@fulcrum/core";
 /** One problem found while loading configuration. */
 export interface ConfigIssue {
   /** Dotted key path, e.g. `grpcPort` or `batcher.maxQueueSize`. */
@@ -9,7 +10,7 @@ export interface ConfigIssue {
 }
 
 /** Configuration is invalid. The message lists every problem at once, one per line. */
-export class ConfigError extends Error {
+export class ConfigError extends FulcrumError {
   override readonly name = "ConfigError";
   constructor(
     /** The service whose configuration failed. */
@@ -18,7 +19,7 @@ export class ConfigError extends Error {
     readonly issues: readonly ConfigIssue[],
     options?: { cause?: unknown },
   ) {
-    super(
+    super("CONFIG_INVALID", "invalid-argument", 
       `invalid ${service} configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
         issues.map((i) => `  - ${i.key} (${i.source}): ${i.message}`).join("\n"),
       options,

@@ -1,6 +1,6 @@
 export { HealthReporter, ServingStatus } from "./health.js";
 export type { GrpcServerHandle, GrpcServerOptions, GrpcServiceBinding } from "./server.js";
 export { startGrpcServer } from "./server.js";
-export { grpcStatusOf, toServiceError } from "./status.js";
+export { ERROR_CODE_METADATA_KEY, grpcStatusOf, toServiceError } from "./status.js";
 export type { InferOutcome, OipClientOptions } from "./oip-client.js";
 export { fp32Request, OipClient, oipParam, oipParamValue } from "./oip-client.js";

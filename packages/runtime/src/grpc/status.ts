@@ -11,9 +11,13 @@ const STATUS_OF_KIND: Record<ErrorKind, status> = {
   internal: status.INTERNAL,
 };
 
+/** Trailing-metadata key carrying a {@link FulcrumError}'s stable `code` to gRPC clients. */
+export const ERROR_CODE_METADATA_KEY = "fulcrum-error-code";
+
 /**
  * The one place where typed errors become gRPC statuses. A {@link FulcrumError} keeps its message
- * (it was written for the caller); anything else becomes INTERNAL without leaking its text.
+ * (it was written for the caller) and sends its stable code as `fulcrum-error-code` trailing
+ * metadata; anything else becomes INTERNAL (`INTERNAL` code) without leaking its text.
  */
 export function toServiceError(err: unknown): ServiceError {
   const code = err instanceof FulcrumError ? STATUS_OF_KIND[err.kind] : status.INTERNAL;
@@ -22,6 +26,7 @@ export function toServiceError(err: unknown): ServiceError {
   e.code = code;
   e.details = details;
   e.metadata = new Metadata();
+  e.metadata.set(ERROR_CODE_METADATA_KEY, err instanceof FulcrumError ? err.code : "INTERNAL");
   return e;
 }
 

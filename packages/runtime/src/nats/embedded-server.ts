@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FulcrumError } from "@fulcrum/core";
 
 /** Options of {@link startNatsServer}. */
 export interface NatsServerOptions {
@@ -38,10 +39,10 @@ export interface NatsServerHandle {
 }
 
 /** The nats-server binary is missing or would not start. */
-export class NatsServerStartError extends Error {
+export class NatsServerStartError extends FulcrumError {
   override readonly name = "NatsServerStartError";
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super("NATS_SERVER_START_FAILED", "unavailable", message, options);
   }
 }
 

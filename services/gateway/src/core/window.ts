@@ -1,5 +1,5 @@
 import type { GatewayWindow } from "@fulcrum/core/metrics";
-import { sampleQuantile } from "@fulcrum/core/perf";
+import { quantile } from "@fulcrum/core/stats";
 
 /** How one gateway request ended (DESIGN §8: sent = in-time + late + rejected-with-reason; failed is a rejection without a client-facing reason). */
 export type RequestFate = "in-time" | "late" | "rejected" | "failed";
@@ -57,7 +57,7 @@ export class RequestWindow {
 
   /** Returns the window ending at `nowMs` and starts the next one. */
   take(nowMs: number): WindowSnapshot {
-    const q = (s: number[], p: number): number => (s.length === 0 ? 0 : sampleQuantile(s, p));
+    const q = (s: number[], p: number): number => (s.length === 0 ? 0 : quantile(s, p));
     const snap: WindowSnapshot = {
       windowStartMs: this.startMs,
       windowMs: Math.max(0, nowMs - this.startMs),

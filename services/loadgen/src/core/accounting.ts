@@ -1,4 +1,4 @@
-import { sampleQuantile } from "@fulcrum/core/perf";
+import { quantile } from "@fulcrum/core/stats";
 
 /** How a request ended, from the client's side (DESIGN §8). */
 export type Fate = "in-time" | "late" | "rejected" | "failed";
@@ -84,7 +84,7 @@ export function summarize(records: readonly RequestRecord[], planned: number, du
   }
   const sent = records.length;
   const rejectedWithReason = Object.values(byCode).reduce((a, b) => a + b, 0);
-  const q = (p: number): number => (latencies.length ? sampleQuantile(latencies, p) : 0);
+  const q = (p: number): number => (latencies.length ? quantile(latencies, p) : 0);
   return {
     sent,
     inTime,

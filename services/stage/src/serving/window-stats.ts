@@ -1,3 +1,4 @@
+import { sortedQuantile } from "@fulcrum/core/stats";
 /** Counters of one metrics window; `take` returns them and starts a new window. */
 export interface WindowSnapshot {
   readonly windowStartMs: number;
@@ -15,14 +16,6 @@ export interface WindowSnapshot {
   readonly batches: number;
 }
 
-/** Quantile of sorted values by linear interpolation (0 when empty). */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 /**
  * Per-window request accounting for StageMetrics. Latencies are kept up to `maxSamples` per window
@@ -58,6 +51,7 @@ export class WindowStats {
 
   take(nowMs: number): WindowSnapshot {
     const sorted = this.latencies.sort((a, b) => a - b);
+    const q = (p: number): number => (sorted.length === 0 ? 0 : sortedQuantile(sorted, p));
     const snap: WindowSnapshot = {
       windowStartMs: this.start,
       windowMs: Math.max(0, nowMs - this.start),
@@ -67,9 +61,9 @@ export class WindowStats {
       earlyDrops: this.earlyDrops,
       rejected: this.rejected,
       failures: this.failures,
-      latencyP50Ms: quantile(sorted, 0.5),
-      latencyP95Ms: quantile(sorted, 0.95),
-      latencyP99Ms: quantile(sorted, 0.99),
+      latencyP50Ms: q(0.5),
+      latencyP95Ms: q(0.95),
+      latencyP99Ms: q(0.99),
       meanBatch: this.batches > 0 ? this.batchedRequests / this.batches : 0,
       batches: this.batches,
     };

@@ -1,0 +1,1 @@
+export { quantile, quantileOr, sortedQuantile } from "./quantile.js";
