@@ -13,3 +13,4 @@ export * from "./grpc/index.js";
 export * from "./metrics/index.js";
 export * from "./codec/index.js";
 export * from "./http/index.js";
+export * from "./data/index.js";

@@ -3,7 +3,8 @@
  * InfAdapter's burst window, a multi-day training trace, a 4G bandwidth trace and Sponge's
  * per-request budgets), plus parsers for user-supplied rate CSVs and bandwidth logs (text in,
  * series out; callers read the files). All series are one value per second; rates in RPS.
- * Synthetic: no real Twitter or LTE trace is available offline (models-and-data.md §C).
+ * The real Twitter trace is committed under `data/twitter-trace/` (read it with `loadTwitterTrace` from
+ * `@fulcrum/runtime`; the windows the papers replay are {@link TWITTER_WINDOWS}).
  */
 export type { BandwidthTraceOptions, ServerBudgetOptions } from "./bandwidth.js";
 export { generateBandwidthTrace, serverBudgetsMs, tileSeries } from "./bandwidth.js";
@@ -18,3 +19,5 @@ export type { SeriesStats } from "./stats.js";
 export { seriesStats } from "./stats.js";
 export type { TrainingTrace, TrainingTraceOptions } from "./training-trace.js";
 export { generateTrainingTrace } from "./training-trace.js";
+export type { TraceWindow, TwitterWindowName } from "./trace-windows.js";
+export { sliceTraceWindow, TWITTER_WINDOWS } from "./trace-windows.js";

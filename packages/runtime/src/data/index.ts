@@ -1,0 +1,1 @@
+export { loadTwitterTrace, TWITTER_TRACE_FILE } from "./twitter-trace.js";
