@@ -1,4 +1,3 @@
-import { FulcrumError } from "@fulcrum/core";
 /**
  * NATS subjects and JetStream KV buckets of Fulcrum's control plane (DESIGN §3), in one place.
  *
@@ -16,6 +15,7 @@ import { FulcrumError } from "@fulcrum/core";
  * | `fulcrum.ack.<pipeline>.<stage>.<instance>`              | stage → optimizer              | AssignmentAck  |
  * | KV `fulcrum_registry`, key `<pipeline>.<stage>.<instance>` | stage → gateway              | RegistryEntry  |
  */
+import { FulcrumError } from "@fulcrum/core";
 
 /** Root token of every Fulcrum subject. */
 export const SUBJECT_ROOT = "fulcrum";

@@ -19,10 +19,10 @@ import { familyVariants, resolveModelDir, resolveVariant } from "@fulcrum/zoo";
 import type { StageConfig } from "./config.js";
 import { Reconfigurer, type ApplyOutcome } from "./control/reconfigurer.js";
 import { stagePrometheus } from "./control/prometheus.js";
-import { InferencePool, type TensorDtype } from "./inference/index.js";
+import { InferencePool, type TensorDtype } from "@fulcrum/inference";
 import { StageServer } from "./serving/stage-server.js";
 import { grpcInferenceService } from "./transport/grpc-service.js";
-import { toPbAck, toPbRegistryEntry, toPbStageMetrics, type ModelSignature, type ServingSnapshot, type TensorSignature } from "./transport/codec.js";
+import { ackMessage, registryEntryMessage, stageMetricsMessage, type ModelSignature, type ServingSnapshot, type TensorSignature } from "./transport/codec.js";
 
 /** Lifecycle state published in the registry. */
 export type StageState = LifecycleState;
@@ -76,7 +76,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   });
 
   let state: StageState = "starting";
-  const startedMs = Date.now();
+  const startedMs = clock();
   const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize });
   const server = new StageServer({
     pool,
@@ -106,7 +106,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     return { variant: a?.variant ?? "", cores: a?.cores ?? 0, batchSize: a?.batchSize ?? 0, assignmentVersion: reconfigurer.version };
   };
   const ack = (o: ApplyOutcome): void => {
-    bus?.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, toPbAck(id, o, Date.now()));
+    bus?.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, ackMessage(id, o, clock()));
   };
   const onAssignment = async (pb: control.Assignment): Promise<void> => {
     const received = clock();
@@ -175,7 +175,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         bus.publish(
           subjects.stageMetrics(config.pipeline, config.stage, config.instance),
           control.StageMetrics,
-          toPbStageMetrics(id, w, serving(), server.queueLength, (c.user + c.system) / 1e6),
+          stageMetricsMessage(id, w, serving(), server.queueLength, (c.user + c.system) / 1e6),
         );
       }, config.metricsIntervalMs),
     );
@@ -186,7 +186,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
       .put(
         kvKeys.registry(config.pipeline, config.stage, config.instance),
         control.RegistryEntry,
-        toPbRegistryEntry(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, Date.now()),
+        registryEntryMessage(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, clock()),
       )
       .catch((err: unknown) => log.warn({ err }, "registry heartbeat failed"));
   };

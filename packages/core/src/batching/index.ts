@@ -9,3 +9,4 @@ export type { CompiledEdfBatcherOptions, EdfBatcherOptions, LatencyModel } from 
 export { BatcherConfigError, InvalidBatchRequestError } from "./errors.js";
 export { DeadlineHeap } from "./deadline-heap.js";
 export type { HeapItem } from "./deadline-heap.js";
+export { LatencyEstimator } from "./latency-estimator.js";

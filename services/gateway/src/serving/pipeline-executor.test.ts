@@ -2,7 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { inference } from "@fulcrum/proto";
 import { describe, expect, it } from "vitest";
 import { gatewayPipelineSchema } from "../config.js";
-import { Router } from "../core/router.js";
+import { Router } from "@fulcrum/core/routing";
 import type { StageCallOutcome, StageCaller } from "../transport/stage-clients.js";
 import { PipelineExecutor, type RequestObserver } from "./pipeline-executor.js";
 

@@ -1,15 +1,8 @@
-import type { Assignment, VariantAllocation } from "@fulcrum/core";
+import { targetForReplica, type Assignment, type ReplicaTarget } from "@fulcrum/core";
 import type { Logger } from "@fulcrum/runtime";
-import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "../inference/index.js";
+import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "@fulcrum/inference";
 import { IncompatibleVariantError, ReconfigurationError } from "../errors.js";
 import type { StageServer } from "../serving/stage-server.js";
-
-/** What one replica runs. */
-export interface ReplicaTarget {
-  readonly variant: string;
-  readonly cores: number;
-  readonly batchSize: number;
-}
 
 /** Outcome of applying one Assignment version. */
 export interface ApplyOutcome {
@@ -32,22 +25,6 @@ export interface ReconfigurerOptions {
   readonly modelPathOf: (variant: string) => string;
   readonly clock: () => number;
   readonly logger?: Logger;
-}
-
-/**
- * Which variant replica `index` of a stage runs: variants take consecutive replica ranges in the
- * order listed (a stage `[a×2, b×1]` gives replicas 0,1 → a and 2 → b). A replica beyond the total
- * keeps serving the variant with the largest share until the launcher retires it.
- */
-export function targetForReplica(variants: readonly VariantAllocation[], index: number): ReplicaTarget & { surplus: boolean } {
-  let at = 0;
-  for (const v of variants) {
-    if (v.weight <= 0 || v.replicas <= 0) continue;
-    if (index < at + v.replicas) return { variant: v.variant, cores: v.coresPerReplica, batchSize: v.batch, surplus: false };
-    at += v.replicas;
-  }
-  const best = [...variants].sort((a, b) => b.weight - a.weight)[0]!;
-  return { variant: best.variant, cores: best.coresPerReplica, batchSize: best.batch, surplus: true };
 }
 
 function zeros(spec: SessionInfo["inputs"][number], batch: number): TensorData {

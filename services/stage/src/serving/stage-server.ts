@@ -1,10 +1,10 @@
 import { context, trace, type Context, type Span } from "@opentelemetry/api";
-import { EdfBatcher, type QueuedRequest } from "@fulcrum/core/batching";
-import { concatBatch, splitBatch, type InferencePool, type SessionInfo, type TensorData } from "../inference/index.js";
+import { EdfBatcher, LatencyEstimator, type QueuedRequest } from "@fulcrum/core/batching";
+import { requestDeadline } from "@fulcrum/core/deadline";
+import { StageWindowStats, type StageWindow } from "@fulcrum/core/metrics";
+import { concatBatch, splitBatch, type InferencePool, type SessionInfo, type TensorData } from "@fulcrum/inference";
 import type { StageRequest, StageResponse } from "../transport/codec.js";
 import { DeadlineUnmeetableError, InferenceFailedError, QueueFullError, StageUnavailableError } from "../errors.js";
-import { LatencyEstimator } from "./latency-estimator.js";
-import { WindowStats, type WindowSnapshot } from "./window-stats.js";
 
 const tracer = trace.getTracer("@fulcrum/stage");
 
@@ -65,14 +65,14 @@ export class StageServer {
   private timerAtMs = Infinity;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
-  readonly stats: WindowStats;
+  readonly stats: StageWindowStats;
   /** Recent configuration changes, oldest first (bounded), for audits and tests. */
   readonly activations: Array<ActiveConfig & { readonly atMs: number }> = [];
   /** Lifetime totals (for Prometheus). */
   readonly totals = { arrivals: 0, completions: 0, late: 0, earlyDrops: 0, rejected: 0, failures: 0, unavailable: 0, batches: 0, inferenceMs: 0 };
 
   constructor(private readonly options: StageServerOptions) {
-    this.stats = new WindowStats(options.clock());
+    this.stats = new StageWindowStats(options.clock());
     this.batcher = new EdfBatcher<Pending>({
       maxBatchSize: 1,
       latencyModel: (b) => this.estimator().predict(b),
@@ -126,7 +126,7 @@ export class StageServer {
       this.totals.unavailable++;
       return Promise.reject(new StageUnavailableError(this.closing ? "stage is shutting down" : "stage has no model loaded yet"));
     }
-    const deadlineMs = req.deadlineUnixMs ?? now + (req.sloMs ?? this.options.defaultSloMs);
+    const deadlineMs = requestDeadline(now, req, this.options.defaultSloMs);
     return new Promise<StageResponse>((resolve, reject) => {
       const pending: Pending = { req, arrivalMs: now, deadlineMs, parent: context.active(), resolve, reject };
       const outcome = this.batcher.enqueue(pending, deadlineMs, now);
@@ -149,7 +149,7 @@ export class StageServer {
   }
 
   /** Current window's counters; starts a new window. */
-  takeWindow(): WindowSnapshot {
+  takeWindow(): StageWindow {
     return this.stats.take(this.options.clock());
   }
 

@@ -3,9 +3,12 @@
  * everything a client can get wrong and throws `InvalidArgumentError` naming the field.
  */
 import { InvalidArgumentError } from "@fulcrum/core";
+import type { ReplicaState } from "@fulcrum/core/control";
+import type { StageWindow } from "@fulcrum/core/metrics";
+import { OIP_PARAM } from "@fulcrum/core/oip";
+import { DTYPE_BYTES, elementCount, type TensorData, type TensorDtype } from "@fulcrum/inference";
 import type { control, inference } from "@fulcrum/proto";
-import { DTYPE_BYTES, elementCount, type TensorData, type TensorDtype } from "../inference/index.js";
-import type { WindowSnapshot } from "../serving/window-stats.js";
+import { oipParam, readFulcrumParams, toPbAck, toPbRegistryEntry, toPbStageMetrics } from "@fulcrum/runtime";
 
 /** OIP datatype names ↔ onnxruntime element types. */
 const OIP_TO_DTYPE: Readonly<Record<string, TensorDtype>> = {
@@ -80,26 +83,6 @@ export interface StageResponse {
   readonly queueMs: number;
   readonly stageLatencyMs: number;
   readonly batchSize: number;
-}
-
-type Param = inference.InferParameter | undefined;
-
-function numberParam(field: string, p: Param): number | undefined {
-  const c = p?.parameterChoice;
-  if (c === undefined) return undefined;
-  if (c.$case === "int64Param" || c.$case === "doubleParam" || c.$case === "uint64Param") {
-    if (!Number.isFinite(c.value)) throw new InvalidArgumentError(field, `must be a finite number, got ${c.value}`);
-    return c.value;
-  }
-  if (c.$case === "stringParam" && c.value.trim() !== "" && Number.isFinite(Number(c.value))) return Number(c.value);
-  throw new InvalidArgumentError(field, `must be a number, got ${c.$case} ${JSON.stringify(c.value)}`);
-}
-
-function stringParam(field: string, p: Param): string | undefined {
-  const c = p?.parameterChoice;
-  if (c === undefined) return undefined;
-  if (c.$case === "stringParam") return c.value;
-  throw new InvalidArgumentError(field, `must be a string, got ${c.$case}`);
 }
 
 /** Reads typed `contents` (for clients that do not send raw bytes) as little-endian bytes. */
@@ -225,14 +208,10 @@ export function decodeInferRequest(req: inference.ModelInferRequest, signature: 
     }
     return o.name;
   });
-  const p = req.parameters;
-  const sloMs = numberParam("parameters.slo_ms", p.slo_ms);
-  if (sloMs !== undefined && !(sloMs > 0)) throw new InvalidArgumentError("parameters.slo_ms", `must be > 0, got ${sloMs}`);
-  const deadlineUnixMs = numberParam("parameters.deadline_unix_ms", p.deadline_unix_ms);
-  const requestId = stringParam("parameters.request_id", p.request_id) ?? req.id;
+  const { sloMs, deadlineUnixMs, requestId } = readFulcrumParams(req.parameters);
   return {
     id: req.id,
-    requestId,
+    requestId: requestId ?? req.id,
     inputs,
     rows: rows ?? 1,
     outputs,
@@ -256,10 +235,10 @@ export function encodeInferResponse(modelName: string, res: StageResponse, reque
     modelVersion: "",
     id: res.id,
     parameters: {
-      variant: { parameterChoice: { $case: "stringParam", value: res.variant } },
-      queue_ms: { parameterChoice: { $case: "doubleParam", value: res.queueMs } },
-      stage_latency_ms: { parameterChoice: { $case: "doubleParam", value: res.stageLatencyMs } },
-      batch_size: { parameterChoice: { $case: "int64Param", value: res.batchSize } },
+      [OIP_PARAM.variant]: oipParam.str(res.variant),
+      [OIP_PARAM.queueMs]: oipParam.double(res.queueMs),
+      [OIP_PARAM.stageLatencyMs]: oipParam.double(res.stageLatencyMs),
+      [OIP_PARAM.batchSize]: oipParam.int(res.batchSize),
     },
     outputs,
     rawOutputContents: raw,
@@ -288,51 +267,21 @@ export interface ServingSnapshot {
 }
 
 /** An applied (or refused) Assignment version → AssignmentAck. */
-export function toPbAck(id: InstanceId, o: { version: number; applied: boolean; applyMs: number; error?: string }, nowUnixMs: number): control.AssignmentAck {
-  return { ...id, version: o.version, applied: o.applied, applyMs: o.applyMs, appliedUnixMs: nowUnixMs, error: o.error ?? "" };
+export function ackMessage(id: InstanceId, o: { version: number; applied: boolean; applyMs: number; error?: string }, nowUnixMs: number): control.AssignmentAck {
+  return toPbAck({ ...id, version: o.version, applied: o.applied, applyMs: o.applyMs, appliedAtMs: nowUnixMs, ...(o.error !== undefined ? { error: o.error } : {}) });
 }
 
 /** One metrics window → StageMetrics. */
-export function toPbStageMetrics(id: InstanceId, w: WindowSnapshot, serving: ServingSnapshot, queueLength: number, cpuSeconds: number): control.StageMetrics {
-  return {
-    ...id,
-    windowStartUnixMs: Math.round(w.windowStartMs),
-    windowMs: Math.round(w.windowMs),
-    arrivals: w.arrivals,
-    completions: w.completions,
-    queueLength,
-    latencyP50Ms: w.latencyP50Ms,
-    latencyP95Ms: w.latencyP95Ms,
-    latencyP99Ms: w.latencyP99Ms,
-    violations: w.violations,
-    earlyDrops: w.earlyDrops,
-    rejected: w.rejected,
-    meanBatch: w.meanBatch,
-    variant: serving.variant,
-    cores: serving.cores,
-    batchSize: serving.batchSize,
-    cpuSeconds,
-    assignmentVersion: serving.assignmentVersion,
-    failures: w.failures,
-  };
+export function stageMetricsMessage(id: InstanceId, w: StageWindow, serving: ServingSnapshot, queueLength: number, cpuSeconds: number): control.StageMetrics {
+  return toPbStageMetrics({ ...id, ...w, queueLength, ...serving, cpuSeconds });
 }
 
 /** The replica's registration → RegistryEntry. */
-export function toPbRegistryEntry(
+export function registryEntryMessage(
   id: InstanceId,
-  r: { address: string; serving: ServingSnapshot; state: string; startedUnixMs: number; variants: readonly string[] },
+  r: { address: string; serving: ServingSnapshot; state: ReplicaState; startedUnixMs: number; variants: readonly string[] },
   nowUnixMs: number,
 ): control.RegistryEntry {
-  return {
-    ...id,
-    address: r.address,
-    variant: r.serving.variant,
-    cores: r.serving.cores,
-    batch: r.serving.batchSize,
-    assignmentVersion: r.serving.assignmentVersion,
-    heartbeatUnixMs: nowUnixMs,
-    startedUnixMs: r.startedUnixMs,
-    state: r.state,
-    variants: [...r.variants],
-  };
+  const { variant, cores, batchSize, assignmentVersion } = r.serving;
+  return toPbRegistryEntry({ ...id, address: r.address, variant, cores, batch: batchSize, assignmentVersion, heartbeatMs: nowUnixMs, startedMs: r.startedUnixMs, state: r.state, variants: r.variants });
 }
