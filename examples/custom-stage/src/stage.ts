@@ -88,6 +88,8 @@ export async function startStage(c: Config, log: Log): Promise<StageHandle> {
       log(d.ack.applied ? "assignment applied" : "assignment refused", { version: a.version, error: d.ack.error || undefined });
       if (c.breakClause !== "acks") nc.publish(names.ack(c), contracts.AssignmentAck.encode(d.ack));
     });
+    // A failure is logged and does not stop the versions queued behind it.
+    chain = chain.catch((err: unknown) => log("assignment handling failed", { version: a.version, err: (err as Error).message }));
     return chain;
   };
   const stored = await assignments.get(c.pipeline).catch(() => null);
@@ -144,7 +146,9 @@ export async function startStage(c: Config, log: Log): Promise<StageHandle> {
       await server.close(graceMs);
       for (const t of timers) clearInterval(t);
       await registry.delete(names.registryKey(c)).catch(() => {});
-      await new Promise<void>((r) => grpcServer.tryShutdown(() => r()));
+      // Calls still arriving are refused at once; the bound only guards against a client that never reads its answer.
+      await Promise.race([new Promise<void>((r) => grpcServer.tryShutdown(() => r())), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      grpcServer.forceShutdown();
       health.endAll();
       await nc.drain().catch(() => {});
       state = "stopped";

@@ -18,7 +18,8 @@ export async function provisionRegistryBucket(natsUrl: string, ttlMs = REGISTRY_
       () => true,
       () => false,
     );
-    if (exists) await jsm.streams.update(stream, { max_age: ttlMs * 1e6 });
+    // JetStream requires the duplicates window to fit within the max age.
+    if (exists) await jsm.streams.update(stream, { max_age: ttlMs * 1e6, duplicate_window: ttlMs * 1e6 });
     else await new Kvm(nc).create("fulcrum_registry", { history: 1, ttl: ttlMs });
   } finally {
     await nc.close();
