@@ -12,6 +12,7 @@ describe("subjects", () => {
     expect(subjects.assignment("video")).toBe("fulcrum.assignment.video");
     expect(subjects.ack("video", "classifier", "a_b")).toBe("fulcrum.ack.video.classifier.a_b");
     expect(subjects.ackAll("video")).toBe("fulcrum.ack.video.>");
+    expect(subjects.drain("video", "classifier", "i-1")).toBe("fulcrum.drain.video.classifier.i-1");
     expect(KV_BUCKETS).toEqual({ assignments: "fulcrum_assignments", registry: "fulcrum_registry" });
     expect(kvKeys.registry("video", "detector", "i-1")).toBe("video.detector.i-1");
   });
@@ -21,6 +22,7 @@ describe("subjects", () => {
     ["pipeline", () => subjects.assignment("*"), "*"],
     ["stage", () => subjects.ack("p", "s >", "i"), "s >"],
     ["instance", () => subjects.stageMetrics("p", "s", ""), ""],
+    ["instance", () => subjects.drain("p", "s", "i.>"), "i.>"],
   ])("rejects a %s name that would change the subject's shape", (field, build, value) => {
     expect(build).toThrow(InvalidSubjectTokenError);
     expect(build).toThrow(`${field} "${value}" is not a valid NATS subject token`);

@@ -14,6 +14,7 @@
  * | `fulcrum.assignment.<pipeline>` + KV `fulcrum_assignments` | optimizer → stages, gateway  | Assignment     |
  * | `fulcrum.ack.<pipeline>.<stage>.<instance>`              | stage → optimizer              | AssignmentAck  |
  * | KV `fulcrum_registry`, key `<pipeline>.<stage>.<instance>` | stage → gateway              | RegistryEntry  |
+ * | `fulcrum.drain.<pipeline>.<stage>.<instance>` (request)  | operator, launcher → stage     | DrainRequest → DrainReply |
  */
 import { FulcrumError } from "@fulcrum/core";
 
@@ -66,6 +67,9 @@ export const subjects = {
     `${SUBJECT_ROOT}.ack.${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
   /** Every ack of one pipeline. */
   ackAll: (pipeline: string): string => `${SUBJECT_ROOT}.ack.${t("pipeline", pipeline)}.>`,
+  /** Drain requests to one stage instance (request/reply: DrainRequest → DrainReply). */
+  drain: (pipeline: string, stage: string, instance: string): string =>
+    `${SUBJECT_ROOT}.drain.${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
 } as const;
 
 /** JetStream KV bucket names. */

@@ -36,6 +36,12 @@ export interface StageDeps {
   readonly clock?: () => number;
   /** Environment for model-directory resolution. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Called when a DrainRequest arrives on `fulcrum.drain.<p>.<s>.<i>`, so the composition root
+   * shuts the process down exactly as on SIGTERM (which calls {@link StageHandle.shutdown}).
+   * @default calls {@link StageHandle.shutdown} only
+   */
+  readonly onDrainRequested?: (reason: string) => void;
 }
 
 /** A running stage replica. */
@@ -164,6 +170,8 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
 
   const subs: Stoppable[] = [];
   const timers: NodeJS.Timeout[] = [];
+  // A drain request may shorten the queue's service time (DrainRequest.grace_ms), never lengthen it.
+  let shutdownGraceMs = config.shutdownGraceMs;
   if (bus) {
     if (config.followAssignments) subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
     let cpu = process.cpuUsage();
@@ -198,7 +206,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   log.info({ address: grpc.address, metricsPort: metricsServer.port, variant: server.active?.variant }, "stage ready");
 
   let stopped: Promise<void> | undefined;
-  return {
+  const handle: StageHandle = {
     config,
     get state() {
       return state;
@@ -214,10 +222,10 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         grpc.health.set("", ServingStatus.NOT_SERVING);
         await heartbeat();
         for (const s of subs) await s.stop();
-        await server.close(config.shutdownGraceMs);
+        await server.close(shutdownGraceMs);
         // Calls still arriving are answered UNAVAILABLE at once, so closing the transport is quick;
         // the long force timeout only guards against a client that never reads its answer.
-        await grpc.shutdown(config.shutdownGraceMs + 5000);
+        await grpc.shutdown(shutdownGraceMs + 5000);
         for (const t of timers) clearInterval(t);
         await registryKv?.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)).catch(() => {});
         await pool.close();
@@ -227,4 +235,16 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
       return stopped;
     },
   };
+  if (bus) {
+    subs.push(
+      bus.serve(subjects.drain(config.pipeline, config.stage, config.instance), control.DrainRequest, control.DrainReply, (req) => {
+        if (req.graceMs > 0) shutdownGraceMs = Math.min(shutdownGraceMs, req.graceMs);
+        log.info({ reason: req.reason, graceMs: shutdownGraceMs }, "drain requested");
+        // Deferred so the reply goes out first: shutdown stops this very subscription, which waits for the handler.
+        setImmediate(() => (deps.onDrainRequested ? deps.onDrainRequested(`drain: ${req.reason}`) : void handle.shutdown()));
+        return { accepted: true, error: "" };
+      }),
+    );
+  }
+  return handle;
 }
