@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidSubjectTokenError, KV_BUCKETS, kvKeys, subjects } from "./subjects.js";
 
 describe("subjects", () => {
-  it("builds the DESIGN §3 subjects", () => {
+  it("builds the control-plane subjects of docs/architecture.md#control-plane", () => {
     expect(subjects.stageMetrics("video", "detector", "i-1")).toBe("fulcrum.metrics.stage.video.detector.i-1");
     expect(subjects.stageMetricsAll()).toBe("fulcrum.metrics.stage.*.>");
     expect(subjects.stageMetricsAll("video")).toBe("fulcrum.metrics.stage.video.>");

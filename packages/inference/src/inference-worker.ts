@@ -47,7 +47,7 @@ async function load(modelPath: string, intraOpThreads: number): Promise<Extract<
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
-    // Spinning intra-op threads burn a core each between batches (dependencies.md gotcha 6).
+    // Spinning intra-op threads burn a core each between batches (docs/architecture.md#onnxruntime-threads).
     extra: { session: { intra_op: { allow_spinning: "0" } } },
   });
   return { kind: "loaded", id: 0, inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata), loadMs: performance.now() - t0 };

@@ -2,7 +2,7 @@
  * Source of the HiGHS worker thread. It is evaluated (`eval: true`) rather than loaded from a file
  * so the same code runs from TypeScript sources (tsx, vitest) and from compiled `dist/`, and it
  * `require`s `highs` by an absolute path resolved in the parent (the CJS build's default export is
- * the loader; dependencies.md gotcha 7 is about the ESM typings of the same thing).
+ * the loader; docs/architecture.md#highs-in-a-worker is about the ESM typings of the same thing).
  *
  * Protocol: parent → `{ id, model, timeLimitS, mipGap }`; worker → `{ id, status, objective?, values?,
  * solveMs, message? }`, plus one `{ ready: true }` or `{ startError }` after loading.

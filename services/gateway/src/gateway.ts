@@ -41,7 +41,7 @@ export interface GatewayDeps {
   readonly clock?: () => number;
 }
 
-/** Request totals of one pipeline since start (fates as in DESIGN §8). */
+/** Request totals of one pipeline since start (fates as in docs/architecture.md#metrics). */
 export interface PipelineTotals {
   arrivals: number;
   inTime: number;

@@ -78,7 +78,7 @@ class Entry<T> implements QueuedRequest<T> {
 const NO_REQUESTS: readonly QueuedRequest<never>[] = Object.freeze([]);
 
 /**
- * Earliest-deadline-first dynamic batcher (DESIGN §7). Pure and deterministic: no timers and no
+ * Earliest-deadline-first dynamic batcher (docs/architecture.md#batching). Pure and deterministic: no timers and no
  * clock; every call takes `nowMs`, which MUST be non-decreasing across calls. The stage calls
  * `poll` whenever its inference slot is free (on arrival, on batch completion, and at
  * `nextWakeMs`); the simulator calls the same methods on its virtual clock.

@@ -1,7 +1,7 @@
 import type { MeasuredLatency } from "./perf-model.js";
 import type { SpongeCoefficients } from "./latency-model.js";
 
-/** Where a paper-derived number comes from (seed-systems.md tags: R = read in code, D = derived). */
+/** Where a paper-derived number comes from (provenance tags, docs/architecture.md#provenance-tags: R = read in code, D = derived). */
 export interface Provenance {
   readonly source: string;
   readonly tag: "R" | "D" | "A" | "S";
@@ -10,7 +10,7 @@ export interface Provenance {
 
 /**
  * Sponge's YOLOv5 latency profile (`experiments/runner/notebooks/algorithms.ipynb`), as far as
- * seed-systems.md §4.2 states it: ONLY the b=1 and b=16 rows of the b ∈ {1,2,4,8,16} × c ∈
+ * docs/architecture.md#sponge-yolov5-grid states it: ONLY the b=1 and b=16 rows of the b ∈ {1,2,4,8,16} × c ∈
  * {1,2,4,8,16,32} grid are given there; the b=2,4,8 rows are not reconstructed (no invented data).
  */
 export const SPONGE_YOLOV5_GRID: {
@@ -24,21 +24,21 @@ export const SPONGE_YOLOV5_GRID: {
   ],
   complete: false,
   provenance: {
-    source: "saeid93/sponge experiments/runner/notebooks/algorithms.ipynb via seed-systems.md §4.2",
+    source: "saeid93/sponge experiments/runner/notebooks/algorithms.ipynb via docs/architecture.md#sponge-yolov5-grid",
     tag: "R",
     note: "12 of 30 points (rows b=1 and b=16); rows b=2,4,8 are not stated in the brief",
   },
 };
 
 /**
- * The refit over the FULL 30-point grid reported in seed-systems.md §4.2 (RMSE 15.2 ms, max error
+ * The refit over the FULL 30-point grid reported in docs/architecture.md#sponge-yolov5-grid (RMSE 15.2 ms, max error
  * −58 ms at b=8, c=1). Refitting the 12 stated points recovers γ and δ within a few percent but not
  * ε and η (the b=2..8 rows carry that information).
  */
 export const SPONGE_YOLOV5_REPORTED_FIT: { readonly coefficients: SpongeCoefficients; readonly rmseMs: number; readonly provenance: Provenance } = {
   coefficients: { gammaMs: 18.29, deltaMs: 4.488, epsilonMs: 45.47, etaMs: 1.05 },
   rmseMs: 15.2,
-  provenance: { source: "seed-systems.md §4.2 (curve_fit refit of the 30-point grid)", tag: "D" },
+  provenance: { source: "docs/architecture.md#sponge-yolov5-grid (curve_fit refit of the 30-point grid)", tag: "D" },
 };
 
 /** One InfAdapter ResNet variant: accuracy, linear capacity at P99 ≤ 750 ms, and cold-start load time. */
@@ -54,7 +54,7 @@ export interface InfAdapterVariant {
   readonly loadTimeMs: number;
 }
 
-/** InfAdapter's capacity model data (seed-systems.md §2.2, §2.7). */
+/** InfAdapter's capacity model data (docs/architecture.md#infadapter-resnet-capacities). */
 export const INFADAPTER_RESNETS: { readonly variants: readonly InfAdapterVariant[]; readonly sloMs: number; readonly maxCores: number; readonly derate: number; readonly provenance: Provenance } = {
   variants: [
     { name: "resnet18", accuracy: 0.69758, slopeRpsPerCore: 24.45, interceptRps: -6.17, loadTimeMs: 6440 },
@@ -69,7 +69,7 @@ export const INFADAPTER_RESNETS: { readonly variants: readonly InfAdapterVariant
   provenance: {
     source: "reconfigurable-ml-pipeline/InfAdapter auto_tuner/adapter/capacity_result_Feb_21.csv, starter.py (load_times)",
     tag: "D",
-    note: "slopes/intercepts refit in seed-systems.md §2.2; load times read in code [R]",
+    note: "slopes/intercepts refit in docs/architecture.md#infadapter-resnet-capacities; load times read in code [R]",
   },
 };
 
@@ -80,7 +80,7 @@ export interface PaperStage {
   readonly variants: readonly { readonly name: string; readonly accuracy: number }[];
 }
 
-/** IPA's video-monitoring pipeline: YOLOv5 detector → ResNet classifier (seed-systems.md §3.5). */
+/** IPA's video-monitoring pipeline: YOLOv5 detector → ResNet classifier (docs/architecture.md#ipa-video-pipeline). */
 export const IPA_VIDEO_PIPELINE: { readonly stages: readonly PaperStage[]; readonly provenance: Provenance } = {
   stages: [
     {

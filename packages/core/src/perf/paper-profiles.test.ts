@@ -22,7 +22,7 @@ describe("paper-derived profiles", () => {
   });
 
   it("Sponge: refitting the 12 stated points recovers γ and δ within 10% but not ε and η", () => {
-    // The b=2,4,8 rows that pin ε and η are not in seed-systems.md; the gap is documented, not hidden.
+    // The b=2,4,8 rows that pin ε and η are not in the published set (docs/architecture.md#sponge-yolov5-grid); the gap is documented, not hidden.
     const fit = fitProfile(SPONGE_YOLOV5_PROFILE)[0]!.sponge!;
     const ref = SPONGE_YOLOV5_REPORTED_FIT.coefficients;
     expect(Math.abs(fit.coefficients.gammaMs / ref.gammaMs - 1)).toBeLessThan(0.1);

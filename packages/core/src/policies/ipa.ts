@@ -10,7 +10,7 @@ import { branchAndBoundSingleChoice } from "./branch-and-bound.js";
 import type { SolveStatus } from "./solver-port.js";
 import type { PolicyDecision, PolicyDeps, PolicyInput, PolicyName, PolicyState } from "./types.js";
 
-/** IPA's config (seed-systems.md §3.3; defaults are the video configs' weights). */
+/** IPA's config (docs/architecture.md#ipa; defaults are the video configs' weights). */
 export const ipaConfigSchema = z.object({
   ...commonConfigShape,
   /** α: weight of the accuracy term. @default 2 */

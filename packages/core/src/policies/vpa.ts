@@ -5,7 +5,7 @@ import { fallbackDecision } from "./fallback.js";
 import { applyScaleDownHysteresis } from "./hysteresis.js";
 import type { PolicyDecision, PolicyInput, PolicyState } from "./types.js";
 
-/** The VPA baseline's config (InfAdapter's VPA runs, seed-systems.md §2.6). */
+/** The VPA baseline's config (InfAdapter's VPA runs, docs/architecture.md#vpa). */
 export const vpaConfigSchema = z.object({
   ...commonConfigShape,
   /** Scale-down after this many stable intervals (InfAdapter: 4). @default 4 */

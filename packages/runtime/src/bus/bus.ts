@@ -1,5 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude, type KV } from "@nats-io/kv";
+import { KV_BUCKET_SPECS, type KvBucketSpec } from "@fulcrum/proto";
 import {
   connect,
   headers as natsHeaders,
@@ -25,7 +27,7 @@ export interface BusOptions {
   readonly logger?: Logger;
   /**
    * Wait between reconnect attempts, ms. Reconnects forever: services keep serving on their last
-   * assignment while NATS is away (DESIGN §3).
+   * assignment while NATS is away (docs/architecture.md#control-plane).
    * @default 1000
    */
   readonly reconnectTimeWaitMs?: number;
@@ -98,7 +100,11 @@ export interface Bus {
   request<Req, Res>(subject: string, reqCodec: Codec<Req>, message: Req, resCodec: Codec<Res>, options?: { timeoutMs?: number }): Promise<Res>;
   /** Answers requests on `subject` with `handler`'s result. */
   serve<Req, Res>(subject: string, reqCodec: Codec<Req>, resCodec: Codec<Res>, handler: (request: Req, meta: MessageMeta) => Res | Promise<Res>, options?: SubscribeOptions): Stoppable;
-  /** Opens (creating if missing) a KV bucket. */
+  /**
+   * Opens a KV bucket, creating it if missing. A bucket of `KV_BUCKET_SPECS` gets that retention
+   * (an existing bucket's max age is brought in line, so every service agrees on the registry's TTL);
+   * another bucket keeps `history` values per key (default 5) and never expires.
+   */
   kv(bucket: string, options?: { history?: number }): Promise<TypedKv>;
   /** Messages dropped because they could not be decoded, per subject. */
   readonly decodeFailures: ReadonlyMap<string, number>;
@@ -240,8 +246,22 @@ class NatsBus implements Bus {
   }
 
   async kv(bucket: string, options: { history?: number } = {}): Promise<TypedKv> {
-    const kv = await this.kvm.create(bucket, { history: options.history ?? 5 });
+    const spec: KvBucketSpec = (KV_BUCKET_SPECS as Readonly<Record<string, KvBucketSpec>>)[bucket] ?? { history: options.history ?? 5, maxAgeMs: 0 };
+    const kv = await this.kvm.create(bucket, { history: spec.history, ...(spec.maxAgeMs > 0 ? { ttl: spec.maxAgeMs } : {}) });
+    if (spec.maxAgeMs > 0) await this.alignMaxAge(bucket, spec.maxAgeMs);
     return new NatsKv(bucket, kv, this);
+  }
+
+  /** `Kvm.create` binds to an existing bucket as it is; a bucket created without the TTL gets it here. */
+  private async alignMaxAge(bucket: string, maxAgeMs: number): Promise<void> {
+    const jsm = await jetstreamManager(this.connection);
+    const stream = `KV_${bucket}`;
+    const info = await jsm.streams.info(stream);
+    const maxAgeNs = maxAgeMs * 1e6;
+    if (info.config.max_age === maxAgeNs) return;
+    // JetStream requires the duplicates window to fit within the max age.
+    await jsm.streams.update(stream, { max_age: maxAgeNs, duplicate_window: Math.min(info.config.duplicate_window ?? maxAgeNs, maxAgeNs) });
+    this.logger?.info({ bucket, maxAgeMs }, "KV bucket max age aligned");
   }
 
   drain(): Promise<void> {
