@@ -2,13 +2,13 @@
  * Composition root of a stage replica: the only file that reads the environment, connects to
  * NATS and installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, createLogger, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
 import { loadStageConfig } from "./config.js";
 import { startStage } from "./stage.js";
 
 const config = loadStageConfig(process.env);
 const logger = createLogger({ service: "stage", level: config.logLevel, base: { pipeline: config.pipeline, stage: config.stage, instance: config.instance } });
-const lifecycle = createLifecycle({ logger, stepTimeoutMs: config.shutdownGraceMs + 5000 });
+const lifecycle = createLifecycle({ logger, stepTimeoutMs: config.shutdownGraceMs + 5000, parentPid: launcherPid(process.env) });
 
 let bus: Bus | undefined;
 try {

@@ -6,6 +6,7 @@ import {
   startGrpcServer,
   startMetricsServer,
   toDomainAssignment,
+  toDomainPlacement,
   unixClockMs,
   type Bus,
   type GrpcServerHandle,
@@ -97,10 +98,12 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
 
   let assignmentsKv: TypedKv | undefined;
   let registryKv: TypedKv | undefined;
+  let placementsKv: TypedKv | undefined;
   if (bus) {
     try {
       assignmentsKv = await bus.kv(KV_BUCKETS.assignments);
       registryKv = await bus.kv(KV_BUCKETS.registry);
+      if (config.followPlacement) placementsKv = await bus.kv(KV_BUCKETS.placements);
     } catch (err) {
       log.warn({ err }, "KV buckets unavailable; serving without stored assignments and registry");
     }
@@ -128,9 +131,29 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     if (outcome) ack(outcome);
   };
 
-  // Start from the latest stored Assignment when one exists (a late starter catches up).
-  const stored = config.followAssignments ? await assignmentsKv?.get(kvKeys.assignment(config.pipeline), control.Assignment).catch(() => undefined) : undefined;
-  if (stored) await onAssignment(stored);
+  const onPlacement = async (pb: control.ReplicaPlacement | undefined): Promise<void> => {
+    if (!pb) return;
+    const received = clock();
+    let placement;
+    try {
+      placement = toDomainPlacement(pb);
+    } catch (err) {
+      log.warn({ err, generation: pb.generation }, "ignoring invalid placement");
+      return;
+    }
+    if (placement.pipeline !== config.pipeline || placement.stage !== config.stage || placement.instance !== config.instance) return;
+    const outcome = await reconfigurer.place(placement, received);
+    if (outcome) ack(outcome);
+  };
+  const placementKey = kvKeys.placement(config.pipeline, config.stage, config.instance);
+
+  // Start from the latest stored placement or Assignment when one exists (a late starter catches up).
+  if (config.followPlacement) {
+    await onPlacement(await placementsKv?.get(placementKey, control.ReplicaPlacement).catch(() => undefined));
+  } else if (config.followAssignments) {
+    const stored = await assignmentsKv?.get(kvKeys.assignment(config.pipeline), control.Assignment).catch(() => undefined);
+    if (stored) await onAssignment(stored);
+  }
   if (!server.active) await reconfigurer.switchTo({ variant: config.variant, cores: config.cores, batchSize: config.batchSize });
 
   const signature = (): ModelSignature | undefined => {
@@ -173,7 +196,11 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   // A drain request may shorten the queue's service time (DrainRequest.grace_ms), never lengthen it.
   let shutdownGraceMs = config.shutdownGraceMs;
   if (bus) {
-    if (config.followAssignments) subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
+    if (config.followPlacement) {
+      if (placementsKv) subs.push(await placementsKv.watch(placementKey, control.ReplicaPlacement, onPlacement, { updatesOnly: true }));
+    } else if (config.followAssignments) {
+      subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
+    }
     let cpu = process.cpuUsage();
     timers.push(
       setInterval(() => {
@@ -188,15 +215,31 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
       }, config.metricsIntervalMs),
     );
   }
+  /** A control-plane write that must not hold up serving or shutdown while NATS is away. */
+  const bounded = (what: string, work: Promise<unknown>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        log.warn({ timeoutMs: config.controlPlaneTimeoutMs }, `${what} timed out: NATS unreachable?`);
+        resolve();
+      }, config.controlPlaneTimeoutMs);
+      work.then(
+        () => resolve(),
+        (err: unknown) => {
+          log.warn({ err }, `${what} failed`);
+          resolve();
+        },
+      ).finally(() => clearTimeout(timer));
+    });
   const heartbeat = async (): Promise<void> => {
     if (!registryKv) return;
-    await registryKv
-      .put(
+    await bounded(
+      "registry heartbeat",
+      registryKv.put(
         kvKeys.registry(config.pipeline, config.stage, config.instance),
         control.RegistryEntry,
         registryEntryMessage(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, clock()),
-      )
-      .catch((err: unknown) => log.warn({ err }, "registry heartbeat failed"));
+      ),
+    );
   };
   timers.push(setInterval(() => void heartbeat(), config.heartbeatMs));
 
@@ -217,17 +260,20 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     reconfigurer,
     shutdown() {
       stopped ??= (async () => {
+        // Drain: tell the gateway first (registry `draining`), keep taking calls while it notices,
+        // then refuse new ones and serve what is queued and in flight.
         state = "draining";
-        server.stopIntake();
         grpc.health.set("", ServingStatus.NOT_SERVING);
         await heartbeat();
+        if (config.drainGraceMs > 0) await new Promise((r) => setTimeout(r, config.drainGraceMs));
+        server.stopIntake();
         for (const s of subs) await s.stop();
         await server.close(shutdownGraceMs);
         // Calls still arriving are answered UNAVAILABLE at once, so closing the transport is quick;
         // the long force timeout only guards against a client that never reads its answer.
         await grpc.shutdown(shutdownGraceMs + 5000);
         for (const t of timers) clearInterval(t);
-        await registryKv?.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)).catch(() => {});
+        if (registryKv) await bounded("registry delete", registryKv.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)));
         await pool.close();
         await metricsServer.close();
         state = "stopped";

@@ -6,7 +6,7 @@ export type { InstanceAck, VersionAcks } from "./ack-tracker.js";
 export { AckTracker } from "./ack-tracker.js";
 export type { AllocationChange } from "./assignment-diff.js";
 export { diffAssignments } from "./assignment-diff.js";
-export type { AssignmentAckRecord, LoadForecast, LoadSample, RegistryRecord, ReplicaState, StageSample } from "./messages.js";
+export type { AssignmentAckRecord, LoadForecast, LoadSample, RegistryRecord, ReplicaPlacement, ReplicaState, StageSample } from "./messages.js";
 export { REPLICA_STATES } from "./messages.js";
 export type { DecisionContext, InputGap } from "./policy-input.js";
 export { budgetsFromLoad, buildPolicyInput, forecastRps, usableForecast } from "./policy-input.js";

@@ -1,3 +1,5 @@
+import type { ReplicaTarget } from "../assignment/index.js";
+
 /**
  * Domain forms of the control-plane messages (`proto/protobuf/fulcrum/v1/control.proto`). Services
  * and the simulator speak these; only the codecs in `@fulcrum/runtime` (and a service's own
@@ -106,4 +108,16 @@ export interface RegistryRecord {
   readonly state: ReplicaState;
   /** Variants it can serve (models it has). */
   readonly variants: readonly string[];
+}
+
+/** What one managed replica should run (ReplicaPlacement in KV `fulcrum_placements`), written by the reconciler. */
+export interface ReplicaPlacement {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly instance: string;
+  readonly target: ReplicaTarget;
+  /** The Assignment version this placement carries out (acked by the replica). */
+  readonly assignmentVersion: number;
+  /** Increases with every placement written for this instance; a replica applies only newer ones. */
+  readonly generation: number;
 }

@@ -20,6 +20,8 @@ const tracer = trace.getTracer("@fulcrum/runtime/bus");
 
 /** Options of {@link connectBus}. */
 export interface BusOptions {
+  /** Longest `drain()` before the connection is closed instead (NATS may be away at shutdown), ms. @default 2000 */
+  readonly drainTimeoutMs?: number;
   /** NATS server URL(s), comma-separated (`nats://127.0.0.1:4222`). */
   readonly servers: string;
   /** Connection name shown by the server (service and instance). */
@@ -108,7 +110,7 @@ export interface Bus {
   kv(bucket: string, options?: { history?: number }): Promise<TypedKv>;
   /** Messages dropped because they could not be decoded, per subject. */
   readonly decodeFailures: ReadonlyMap<string, number>;
-  /** Flushes pending publishes and closes after in-flight handlers finish; idempotent. */
+  /** Flushes pending publishes and closes after in-flight handlers finish, within `drainTimeoutMs`; idempotent. */
   drain(): Promise<void>;
 }
 
@@ -136,7 +138,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   } catch (cause) {
     throw new BusConnectError(options.servers, { cause });
   }
-  return new NatsBus(nc, options.logger);
+  return new NatsBus(nc, options.logger, options.drainTimeoutMs);
 }
 
 class NatsBus implements Bus {
@@ -147,6 +149,7 @@ class NatsBus implements Bus {
   constructor(
     private readonly connection: NatsConnection,
     private readonly logger?: Logger,
+    private readonly drainTimeoutMs = 2000,
   ) {
     this.kvm = new Kvm(connection);
     void (async () => {
@@ -265,7 +268,23 @@ class NatsBus implements Bus {
   }
 
   drain(): Promise<void> {
-    this.drained ??= this.connection.isClosed() ? Promise.resolve() : this.connection.drain().catch(() => {});
+    this.drained ??= this.connection.isClosed()
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          // With the server away a drain waits for a reconnection that may never come: bound it,
+          // then close (what was not flushed is lost either way; shutdown must not hang on it).
+          const timer = setTimeout(() => {
+            this.logger?.warn({ timeoutMs: this.drainTimeoutMs }, "NATS drain timed out: closing the connection");
+            void this.connection.close().catch(() => {}).finally(resolve);
+          }, this.drainTimeoutMs);
+          this.connection
+            .drain()
+            .catch(() => {})
+            .finally(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+        });
     return this.drained;
   }
 

@@ -5,11 +5,13 @@ import {
   toDomainForecast,
   toDomainGatewayWindow,
   toDomainLoadSample,
+  toDomainPlacement,
   toDomainRegistryRecord,
   toDomainStageSample,
   toPbForecast,
   toPbGatewayMetrics,
   toPbLoadSample,
+  toPbPlacement,
   toPbRegistryEntry,
   toPbStageMetrics,
 } from "./control-codec.js";
@@ -37,6 +39,8 @@ describe("control-plane codec", () => {
     expect(toPbRegistryEntry(toDomainRegistryRecord(pbEntry))).toEqual(pbEntry);
     const load = { pipeline: "p", timestampUnixMs: 7, arrivalsRps: 3, windowMs: 1000, budgetP10Ms: 80, budgetP50Ms: 120 };
     expect(toPbLoadSample(toDomainLoadSample(load))).toEqual(load);
+    const placement = { pipeline: "p", stage: "s", instance: "s-1", variant: "v", cores: 2, batch: 8, assignmentVersion: 4, generation: 3 };
+    expect(toPbPlacement(toDomainPlacement(placement))).toEqual(placement);
   });
 
   it("reads 0 as absent where the contract says so", () => {
@@ -56,6 +60,7 @@ describe("control-plane codec", () => {
     ["stage window start 0", () => toDomainStageSample({ ...pbStage, windowStartUnixMs: 0 }), "window_start_unix_ms: must be a finite number ≥ 1, got 0"],
     ["registry state", () => toDomainRegistryRecord({ ...pbEntry, state: "zombie" }), 'state: must be one of starting, ready, draining, stopped, got "zombie"'],
     ["registry address", () => toDomainRegistryRecord({ ...pbEntry, address: "nowhere" }), 'address: must be host:port, got "nowhere"'],
+    ["placement cores 0", () => toDomainPlacement({ pipeline: "p", stage: "s", instance: "i", variant: "v", cores: 0, batch: 1, assignmentVersion: 1, generation: 1 }), "cores: must be ≥ 1, got 0"],
   ])("refuses %s, naming the field", (_name, decode, message) => {
     expect(decode).toThrow(message);
   });

@@ -5,7 +5,7 @@
  * message is refused (and logged by the caller) instead of reaching a service's state.
  */
 import { InvalidArgumentError } from "@fulcrum/core";
-import { REPLICA_STATES, type AssignmentAckRecord, type LoadForecast, type LoadSample, type RegistryRecord, type ReplicaState, type StageSample } from "@fulcrum/core/control";
+import { REPLICA_STATES, type AssignmentAckRecord, type LoadForecast, type LoadSample, type RegistryRecord, type ReplicaPlacement, type ReplicaState, type StageSample } from "@fulcrum/core/control";
 import type { GatewayWindow } from "@fulcrum/core/metrics";
 import { subjectToken, type control } from "@fulcrum/proto";
 
@@ -238,5 +238,35 @@ export function toPbRegistryEntry(r: RegistryRecord): control.RegistryEntry {
     startedUnixMs: Math.round(r.startedMs),
     state: r.state,
     variants: [...r.variants],
+  };
+}
+
+/** ReplicaPlacement → domain. */
+export function toDomainPlacement(pb: control.ReplicaPlacement): ReplicaPlacement {
+  if (!pb.variant) throw new InvalidArgumentError("variant", "is empty");
+  if (!(pb.cores >= 1)) throw new InvalidArgumentError("cores", `must be ≥ 1, got ${pb.cores}`);
+  if (!(pb.batch >= 1)) throw new InvalidArgumentError("batch", `must be ≥ 1, got ${pb.batch}`);
+  if (!(pb.generation >= 1)) throw new InvalidArgumentError("generation", `must be ≥ 1, got ${pb.generation}`);
+  return {
+    pipeline: token("pipeline", pb.pipeline),
+    stage: token("stage", pb.stage),
+    instance: token("instance", pb.instance),
+    target: { variant: pb.variant, cores: pb.cores, batchSize: pb.batch },
+    assignmentVersion: finite("assignment_version", pb.assignmentVersion),
+    generation: pb.generation,
+  };
+}
+
+/** Domain → ReplicaPlacement. */
+export function toPbPlacement(p: ReplicaPlacement): control.ReplicaPlacement {
+  return {
+    pipeline: p.pipeline,
+    stage: p.stage,
+    instance: p.instance,
+    variant: p.target.variant,
+    cores: p.target.cores,
+    batch: p.target.batchSize,
+    assignmentVersion: p.assignmentVersion,
+    generation: p.generation,
   };
 }

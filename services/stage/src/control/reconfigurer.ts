@@ -1,4 +1,5 @@
 import { targetForReplica, type Assignment, type ReplicaTarget } from "@fulcrum/core";
+import type { ReplicaPlacement } from "@fulcrum/core/control";
 import type { Logger } from "@fulcrum/runtime";
 import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "@fulcrum/inference";
 import { IncompatibleVariantError, ReconfigurationError } from "../errors.js";
@@ -46,6 +47,7 @@ function signatureOf(info: SessionInfo): string {
  */
 export class Reconfigurer {
   private versionApplied = 0;
+  private generation = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private signature: string | undefined;
 
@@ -73,21 +75,38 @@ export class Reconfigurer {
     return run;
   }
 
+  /**
+   * Applies a placement (a managed replica's own target, written by the reconciler) if its
+   * generation is newer; resolves with the outcome to ack under the placement's Assignment version.
+   */
+  place(placement: ReplicaPlacement, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
+    const run = this.chain.then(async () => {
+      if (placement.generation <= this.generation) return undefined;
+      this.generation = placement.generation;
+      return this.applyTarget(placement.assignmentVersion, placement.target, receivedAtMs);
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
   private async doApply(a: Assignment, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
     if (a.version <= this.versionApplied) return undefined;
     const mine = a.stages.find((s) => s.stage === this.options.stage);
     if (!mine) return undefined;
-    const target = targetForReplica(mine.variants, this.options.replicaIndex);
+    return this.applyTarget(a.version, targetForReplica(mine.variants, this.options.replicaIndex), receivedAtMs);
+  }
+
+  private async applyTarget(version: number, target: ReplicaTarget, receivedAtMs: number): Promise<ApplyOutcome> {
     try {
       await this.doSwitch(target);
-      this.versionApplied = a.version;
-      return { version: a.version, applied: true, applyMs: this.options.clock() - receivedAtMs, target };
+      this.versionApplied = Math.max(this.versionApplied, version);
+      return { version, applied: true, applyMs: this.options.clock() - receivedAtMs, target };
     } catch (err) {
-      const e = new ReconfigurationError(a.version, (err as Error).message, { cause: err });
-      this.options.logger?.warn({ err: e, version: a.version, target }, "assignment not applied; keeping the current configuration");
+      const e = new ReconfigurationError(version, (err as Error).message, { cause: err });
+      this.options.logger?.warn({ err: e, version, target }, "configuration not applied; keeping the current one");
       // A version that cannot be applied is still consumed: re-trying it on every later message would not help.
-      this.versionApplied = a.version;
-      return { version: a.version, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target };
+      this.versionApplied = Math.max(this.versionApplied, version);
+      return { version, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target };
     }
   }
 
