@@ -20,7 +20,7 @@ export { seriesStats } from "./stats.js";
 export type { TrainingTrace, TrainingTraceOptions } from "./training-trace.js";
 export { generateTrainingTrace } from "./training-trace.js";
 export type { TraceWindow, TwitterWindowName } from "./trace-windows.js";
-export { sliceTraceWindow, TWITTER_WINDOWS } from "./trace-windows.js";
+export { IPA_DAMPING, sliceTraceWindow, TWITTER_TRAIN_SECONDS, TWITTER_WINDOWS } from "./trace-windows.js";
 export type { PlannedRequest, SloSpec } from "./arrivals.js";
 export { planArrivals } from "./arrivals.js";
 export type { RateProfile } from "./rate-profile.js";
