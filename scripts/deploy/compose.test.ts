@@ -7,6 +7,7 @@ const file = (rel: string): string => fileURLToPath(new URL(`../../${rel}`, impo
 const yaml = (rel: string): any => parseYaml(readFileSync(file(rel), "utf8"), { merge: true }); // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped YAML
 const base = yaml("docker-compose.yml");
 const local = yaml("docker-compose.local.yml");
+const published = yaml("docker-compose.override.yml");
 const prometheus = yaml("infra/prometheus/prometheus.yml");
 const FULCRUM = ["stage-0", "stage-1", "monitor", "predictor", "optimizer", "gateway"];
 
@@ -46,6 +47,16 @@ describe("docker-compose files", () => {
     }
     // Every compose service name another service dials resolves to loopback.
     expect(local.services.gateway.extra_hosts.sort()).toEqual(["nats", ...FULCRUM, "prometheus"].map((h) => `${h}:127.0.0.1`).sort());
+  });
+
+  it("host ports are published only by docker-compose.override.yml (a host-network run cannot publish)", () => {
+    expect(Object.values(base.services).filter((s) => (s as { ports?: unknown }).ports !== undefined)).toEqual([]);
+    expect(published.services).toEqual({
+      gateway: { ports: ["8000:8000", "8001:8001"] },
+      prometheus: { ports: ["9090:9090"] },
+      grafana: { ports: ["3000:3000"] },
+      jaeger: { ports: ["16686:16686", "4318:4318"] },
+    });
   });
 
   it("the gateway's accuracies are the optimizer spec's", () => {
