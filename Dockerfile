@@ -28,20 +28,27 @@ COPY --from=manifests /manifests/ ./
 # binaries in optional dependencies, and onnxruntime-node's script would only download CUDA
 # libraries. --ignore-scripts also keeps npm versions without `allowScripts` (npm < 11) safe.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY . .
-# Build every workspace (protobuf code generation included), drop dev dependencies, then copy what
-# the services run into /app: manifests, dist/, node_modules, the committed fashion models, the
-# predictor's LSTM, the optimizer's example specs and the measured profiles (no sources, tests or
-# generated test models; see scripts/docker/assemble.mjs).
+# Build every workspace (protobuf code generation included) from only what the build reads, so
+# that editing docs, compose files or infra/ rebuilds nothing; then drop dev dependencies.
+COPY tsconfig.base.json turbo.json ./
+COPY proto proto
+COPY packages packages
+COPY services services
+COPY profiles profiles
 RUN npx turbo run build --output-logs=errors-only \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
- && node scripts/docker/assemble.mjs /src /app
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# Copy what the services run into /app: manifests, dist/, node_modules, the committed fashion
+# models, the predictor's LSTM, the optimizer's example specs and the measured profiles (no
+# sources, tests or generated test models; see scripts/docker/assemble.mjs).
+COPY scripts/docker/assemble.mjs scripts/docker/
+RUN node scripts/docker/assemble.mjs /src /app
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only for the service user: a service writes nothing into its image.
 COPY --from=build /app /app
+COPY scripts/docker/entrypoint.sh scripts/docker/readyz.mjs /app/scripts/docker/
 USER node
-HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 CMD ["node", "/app/scripts/docker/readyz.mjs"]
+HEALTHCHECK --interval=5s --timeout=10s --start-period=120s --retries=3 CMD ["node", "/app/scripts/docker/readyz.mjs"]
 ENTRYPOINT ["/app/scripts/docker/entrypoint.sh"]

@@ -3,8 +3,8 @@
 // runtime image's /app (see the Dockerfile):
 //   package.json + dist/ of every workspace, the root package.json, node_modules (workspace links
 //   kept as links), the committed model families (packages/zoo/models), the predictor's LSTM
-//   (services/predictor/models), the optimizer's example specs, the measured profiles, and the
-//   image's entry point and health check (scripts/docker).
+//   (services/predictor/models), the optimizer's example specs and the measured profiles. (The
+//   Dockerfile adds the entry point and health check of scripts/docker itself.)
 // Left out: TypeScript sources, tests, generated test models (.fulcrum/), bench results, data/, and
 // onnxruntime-node's libraries for other platforms (≈ 245 MB of macOS, Windows and other-arch builds).
 // Usage: node scripts/docker/assemble.mjs <built checkout> <empty target dir>
@@ -27,7 +27,7 @@ const ASSETS = {
   "services/predictor": ["models"],
   "services/optimizer": ["examples"],
 };
-const ROOT_FILES = ["package.json", "profiles", "scripts/docker/entrypoint.sh", "scripts/docker/readyz.mjs"];
+const ROOT_FILES = ["package.json", "profiles"];
 
 const ortBin = join(from, "node_modules", "onnxruntime-node", "bin");
 /** onnxruntime-node ships every platform's build; keep this one's (linux/<arch>). */
