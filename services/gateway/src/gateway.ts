@@ -1,7 +1,7 @@
 import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError } from "@fulcrum/core";
 import { RequestWindow } from "@fulcrum/core/metrics";
-import { eligibleReplicas, Router } from "@fulcrum/core/routing";
+import { Router } from "@fulcrum/core/routing";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
 import {
   ServingStatus,
@@ -90,7 +90,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const totals = new Map<string, PipelineTotals>(config.pipelines.map((p) => [p.name, { arrivals: 0, inTime: 0, late: 0, rejected: 0, failed: 0 }]));
 
   const liveCounts = (): Array<{ pipeline: string; stage: string; live: number }> =>
-    config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: eligibleReplicas(router.replicasOf(p.name, s.name), { nowMs: clock(), staleMs: config.staleMs }).length })));
+    config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: router.liveReplicas(p.name, s.name, clock()).length })));
   const metrics = createGatewayMetrics(liveCounts);
 
   const observer: RequestObserver = {
@@ -147,7 +147,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       return false;
     }
     if (state !== "ready") return false;
-    return p.stages.every((s) => eligibleReplicas(router.replicasOf(p.name, s.name), { nowMs: clock(), staleMs: config.staleMs }).length > 0);
+    return p.stages.every((s) => router.liveReplicas(p.name, s.name, clock()).length > 0);
   };
   const metadata = async (name: string, version?: string): Promise<inference.ModelMetadataResponse> => {
     const p = pipelineOf(name, version);
@@ -186,7 +186,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
               return;
             }
             try {
-              router.upsertReplica(p.name, toDomainRegistryRecord(e));
+              const r = toDomainRegistryRecord(e);
+              const known = router.replicasOf(p.name, r.stage).some((x) => x.instance === r.instance && x.address === r.address);
+              router.upsertReplica(p.name, r);
+              if (!known) clients.connect(r.address);
             } catch (err) {
               log.warn({ err, key }, "ignoring an invalid registry entry");
             }
@@ -216,6 +219,39 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       log.warn({ err }, "assignments KV unavailable: following broadcast assignments only");
     }
     await bus.flush().catch(() => {});
+    // The data plane does not depend on the control plane: while NATS is away (or every heartbeat
+    // went stale at once, which only a control-plane outage explains), keep routing to the replicas
+    // known, and let health probes and failed calls eject the ones that are really gone.
+    let away = false;
+    let probing = false;
+    const known = (): Array<{ pipeline: string; replica: ReturnType<Router["replicasOf"]>[number] }> =>
+      config.pipelines.flatMap((p) => p.stages.flatMap((s) => router.replicasOf(p.name, s.name).filter((r) => r.state === "ready").map((replica) => ({ pipeline: p.name, replica }))));
+    timers.push(
+      setInterval(() => {
+        const now = clock();
+        const ready = known();
+        const allStale = ready.length > 0 && ready.every(({ replica }) => now - replica.heartbeatMs > config.staleMs);
+        const nowAway = !bus.connected || allStale;
+        if (nowAway !== away) {
+          away = nowAway;
+          router.setControlPlaneAway(away);
+          metrics.controlPlaneAway.set(away ? 1 : 0);
+          if (away) log.warn({ natsConnected: bus.connected, replicas: ready.length }, "control plane away: routing to the replicas known, checked by health probes");
+          else log.info("control plane back: routing by registry heartbeats again");
+        }
+        if (!away || probing) return;
+        probing = true;
+        void Promise.all(
+          ready.map(async ({ replica }) => {
+            const ok = await clients.probe(replica.address, Math.min(1000, config.probeIntervalMs));
+            if (ok) router.readmit(replica.instance);
+            else router.eject(replica.instance, clock());
+          }),
+        ).finally(() => {
+          probing = false;
+        });
+      }, Math.min(1000, config.probeIntervalMs)),
+    );
     timers.push(
       setInterval(() => {
         const now = clock();

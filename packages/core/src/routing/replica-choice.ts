@@ -12,14 +12,20 @@ export interface EligibilityRules {
   readonly exclude?: ReadonlySet<string>;
   /** Instances ejected after a failure, with the Unix ms they are trusted again. */
   readonly ejectedUntil?: ReadonlyMap<string, number>;
+  /**
+   * The control plane is away (NATS down): heartbeats cannot arrive, so a stale one says nothing
+   * about the replica. Liveness then rests on the data plane alone (failed calls and health probes
+   * eject a replica). @default false
+   */
+  readonly controlPlaneAway?: boolean;
 }
 
-/** Replicas that may take a call now: `ready`, fresh heartbeat, not tried, not ejected. */
+/** Replicas that may take a call now: `ready`, fresh heartbeat (unless the control plane is away), not tried, not ejected. */
 export function eligibleReplicas(replicas: readonly ReplicaInfo[], rules: EligibilityRules): ReplicaInfo[] {
   return replicas.filter(
     (r) =>
       r.state === "ready" &&
-      rules.nowMs - r.heartbeatMs <= rules.staleMs &&
+      (rules.controlPlaneAway === true || rules.nowMs - r.heartbeatMs <= rules.staleMs) &&
       !rules.exclude?.has(r.instance) &&
       !((rules.ejectedUntil?.get(r.instance) ?? -Infinity) > rules.nowMs),
   );

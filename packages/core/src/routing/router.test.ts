@@ -96,3 +96,23 @@ describe("Router", () => {
     expect(r.outstandingOf("x")).toBe(0);
   });
 });
+
+describe("Router while the control plane is away", () => {
+  it("keeps routing to replicas whose heartbeats went stale, until a failure ejects them", () => {
+    const r = new Router({ staleMs: 5000, ejectMs: 1000 });
+    r.upsertReplica("p", replica({ instance: "x", heartbeatMs: NOW - 60_000 }));
+    r.upsertReplica("p", replica({ instance: "y", heartbeatMs: NOW - 60_000 }));
+    expect(r.route("p", "s", NOW)).toBeUndefined();
+    r.setControlPlaneAway(true);
+    expect(r.liveReplicas("p", "s", NOW).map((x) => x.instance)).toEqual(["x", "y"]);
+    r.eject("x", NOW);
+    expect(Array.from({ length: 3 }, () => r.route("p", "s", NOW)!.replica.instance)).toEqual(["y", "y", "y"]);
+    r.readmit("x");
+    expect(r.liveReplicas("p", "s", NOW)).toHaveLength(2);
+    // Draining replicas stay out whatever the control plane does.
+    r.upsertReplica("p", replica({ instance: "x", state: "draining", heartbeatMs: NOW - 60_000 }));
+    expect(r.liveReplicas("p", "s", NOW).map((x) => x.instance)).toEqual(["y"]);
+    r.setControlPlaneAway(false);
+    expect(r.route("p", "s", NOW)).toBeUndefined();
+  });
+});

@@ -33,6 +33,7 @@ export class Router {
   private readonly outstanding = new Map<string, number>();
   private readonly ejected = new Map<string, number>();
   private readonly ties = new Map<string, number>();
+  private controlPlaneAway = false;
 
   constructor(private readonly options: RouterOptions) {}
 
@@ -72,9 +73,27 @@ export class Router {
     return this.assignments.get(pipeline);
   }
 
+  /**
+   * Whether the control plane is away: while it is, stale heartbeats do not disqualify a replica
+   * (the data plane keeps serving on what it knows; failures and probes still eject).
+   */
+  setControlPlaneAway(away: boolean): void {
+    this.controlPlaneAway = away;
+  }
+
+  /** Trusts an ejected replica again (a health probe answered). */
+  readmit(instance: string): void {
+    this.ejected.delete(instance);
+  }
+
+  /** Replicas of a stage that may take a call at `nowMs` (same rules as {@link route}). */
+  liveReplicas(pipeline: string, stage: string, nowMs: number, exclude?: ReadonlySet<string>): ReplicaInfo[] {
+    return eligibleReplicas(this.replicasOf(pipeline, stage), { nowMs, staleMs: this.options.staleMs, ejectedUntil: this.ejected, controlPlaneAway: this.controlPlaneAway, ...(exclude ? { exclude } : {}) });
+  }
+
   /** Chooses the replica for one call of `stage`; undefined when no replica is live. */
   route(pipeline: string, stage: string, nowMs: number, exclude?: ReadonlySet<string>): Route | undefined {
-    const live = eligibleReplicas(this.replicasOf(pipeline, stage), { nowMs, staleMs: this.options.staleMs, ejectedUntil: this.ejected, ...(exclude ? { exclude } : {}) });
+    const live = this.liveReplicas(pipeline, stage, nowMs, exclude);
     if (live.length === 0) return undefined;
     const liveVariants = new Set(live.map((r) => r.variant));
     const split = this.assignments.get(pipeline)?.stages.find((s) => s.stage === stage)?.variants ?? [];

@@ -85,6 +85,8 @@ export interface TypedKv {
  */
 export interface Bus {
   publish<T>(subject: string, codec: Codec<T>, message: T): void;
+  /** Whether the connection to NATS is up now (false between a disconnect and the reconnect). */
+  readonly connected: boolean;
   /**
    * Publishes bytes that need not be a valid message, without trace headers: for fault injection
    * and conformance tools that must send what a broken or hostile peer would.
@@ -145,6 +147,7 @@ class NatsBus implements Bus {
   readonly decodeFailures = new Map<string, number>();
   private readonly kvm: Kvm;
   private drained: Promise<void> | undefined;
+  private up = true;
 
   constructor(
     private readonly connection: NatsConnection,
@@ -154,11 +157,17 @@ class NatsBus implements Bus {
     this.kvm = new Kvm(connection);
     void (async () => {
       for await (const s of connection.status()) {
+        if (s.type === "disconnect") this.up = false;
+        if (s.type === "reconnect") this.up = true;
         if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
           this.logger?.warn({ nats: s.type, server: "server" in s ? s.server : undefined }, `nats ${s.type}`);
         }
       }
     })().catch(() => {});
+  }
+
+  get connected(): boolean {
+    return this.up && !this.connection.isClosed();
   }
 
   publishRaw(subject: string, payload: Uint8Array): void {

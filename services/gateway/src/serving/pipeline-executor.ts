@@ -125,8 +125,8 @@ export class PipelineExecutor {
         const v = outcome.response.parameters[OIP_PARAM.variant]?.parameterChoice;
         return { response: outcome.response, variant: v?.$case === "stringParam" ? v.value : r.variant };
       }
-      if (outcome.code !== status.UNAVAILABLE) throw new StageCallError(kindOfStatus(outcome.code), pipeline, stage, r.instance, outcome.details);
-      // The replica is gone or draining: skip it for a while and try another one.
+      if (!replicaFailed(outcome)) throw new StageCallError(kindOfStatus(outcome.code), pipeline, stage, r.instance, outcome.details);
+      // The replica is gone, draining or unreachable: skip it for a while and try another one.
       this.o.router.eject(r.instance, this.o.clock());
       exclude.add(r.instance);
       tried.push(r.instance);
@@ -134,6 +134,17 @@ export class PipelineExecutor {
     }
     throw new NoReplicaError(pipeline, stage, tried);
   }
+}
+
+/**
+ * Whether a failed call says the replica failed rather than the request: UNAVAILABLE (refused,
+ * draining, no model), or a transport failure that no stage answered (a reset or dropped
+ * connection: INTERNAL, CANCELLED or UNKNOWN without a stage's error code). Such a call is retried
+ * on another replica; inference is idempotent, so a retry cannot do harm.
+ */
+export function replicaFailed(o: { readonly code: number; readonly errorCode?: string }): boolean {
+  if (o.code === status.UNAVAILABLE) return true;
+  return o.errorCode === undefined && (o.code === status.INTERNAL || o.code === status.CANCELLED || o.code === status.UNKNOWN);
 }
 
 /** The next stage's inputs from the previous stage's outputs, renamed by the stage's `feed`. */
