@@ -214,6 +214,7 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
           const ms = now - m.startedAtMs;
           coldStarts.push({ instance: m.instance, stage: m.stage, variant: m.target.variant, ms });
           metrics.coldStartSeconds.observe({ pipeline: p, stage: m.stage, variant: m.target.variant }, ms / 1000);
+          metrics.coldStarts.inc({ pipeline: p, stage: m.stage, variant: m.target.variant });
           metrics.actionSeconds.observe({ pipeline: p, kind: "start" }, ms / 1000);
           planState = recordStartSuccess(planState, m.stage, m.target.variant);
           log?.info({ instance: m.instance, variant: m.target.variant, coldStartMs: Math.round(ms) }, "reconciler: replica ready");
