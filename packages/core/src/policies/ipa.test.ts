@@ -133,7 +133,7 @@ describe("decideIpa", () => {
       feasible++;
       expect(d.explanation.status, `instance ${i}: ${JSON.stringify(d.explanation.fallback)}`).toBe("optimal");
       expect(Math.abs(d.explanation.objective! - brute.objective), `instance ${i}`).toBeLessThan(1e-6);
-      expect(d.explanation.method).toBe(method === "milp" ? "milp" : "enumeration");
+      expect(d.explanation.method).toBe(method === "milp" ? "milp" : "branch-and-bound");
       const bounds = input.stages.map((st) => d.explanation.chosen.find((c) => c.stage === st.name)!.boundMs);
       expect(endToEndBoundMs(pipeline, bounds)).toBeLessThanOrEqual(input.sloMs + 1e-7);
       expect(d.stages.reduce((s, st) => s + st.variants[0]!.replicas * st.variants[0]!.coresPerReplica, 0)).toBeLessThanOrEqual(input.limits.maxCores);
