@@ -143,4 +143,18 @@ describe("decideIpa", () => {
     expect(feasible).toBeGreaterThan(60);
     expect(feasible).toBeLessThan(200);
   });
+
+  it("gives the same optimum with milp and branch-and-bound on 20 seeded IPA-size instances", { timeout: 120_000 }, async () => {
+    // IPA's size, beyond brute force: 3 stages × 5 variants × 5 batches × cores 1–16.
+    const rng = createRng(14);
+    const shape = { stages: 3, variantsPerStage: 5, batches: [1, 2, 4, 8, 16], coresPerReplica: Array.from({ length: 16 }, (_, i) => i + 1), maxCores: 256, maxReplicas: 100 };
+    for (let i = 0; i < 20; i++) {
+      const input = { ...randomInstance(rng, shape), sloMs: 400 };
+      const milp = await decideIpa(input, undefined, ipaConfigSchema.parse({ costPerCore: 0.01, method: "milp", solveTimeLimitMs: 60_000 }), 0, deps);
+      const bb = await decideIpa(input, undefined, ipaConfigSchema.parse({ costPerCore: 0.01, method: "branch-and-bound" }), 0, deps);
+      expect(milp.explanation.status, `instance ${i}`).toBe("optimal");
+      expect(bb.explanation.status, `instance ${i}`).toBe("optimal");
+      expect(Math.abs(milp.explanation.objective! - bb.explanation.objective!), `instance ${i}`).toBeLessThan(1e-6);
+    }
+  });
 });
