@@ -14,7 +14,7 @@ export interface FulcrumSearchProblem<T extends ShareOption> {
   readonly maxCores: number;
   /** At most this many active variants per stage. @default Infinity */
   readonly maxVariantsPerStage?: number;
-  /** Work limit: stage configurations generated plus search nodes. */
+  /** Work limit: partial stage configurations generated plus branch-and-bound nodes. */
   readonly nodeLimit: number;
 }
 
@@ -28,7 +28,9 @@ export interface FulcrumSearchResult<T extends ShareOption> {
   readonly selection?: readonly (readonly T[])[];
   /** Σ value of the selection (shed term excluded). Present when optimal. */
   readonly value?: number;
-  /** Work done: configurations generated plus branch-and-bound nodes. */
+  /** Partial stage configurations generated (the frontier work). */
+  readonly generated: number;
+  /** Branch-and-bound nodes over whole configurations (the search work). */
   readonly nodes: number;
 }
 
@@ -43,11 +45,12 @@ export interface FulcrumSearchResult<T extends ShareOption> {
  */
 export function searchFulcrum<T extends ShareOption>(p: FulcrumSearchProblem<T>): FulcrumSearchResult<T> {
   const n = p.options.length;
-  if (p.options.some((opts) => opts.length === 0)) return { status: "infeasible", nodes: 0 };
+  if (p.options.some((opts) => opts.length === 0)) return { status: "infeasible", generated: 0, nodes: 0 };
   const minCores = p.options.map((opts) => Math.min(...opts.map((o) => o.totalCores)));
   const minBound = p.options.map((opts) => Math.min(...opts.map((o) => o.boundMs)));
   const through = fastestPathThrough(p.pipeline, minBound);
   const totalMinCores = minCores.reduce((a, b) => a + b, 0);
+  let generated = 0;
   let nodes = 0;
   const frontiers: (readonly (readonly StageConfiguration<T>[])[])[] = [];
   for (let s = 0; s < n; s++) {
@@ -57,21 +60,21 @@ export function searchFulcrum<T extends ShareOption>(p: FulcrumSearchProblem<T>)
       maxCores: p.maxCores - (totalMinCores - minCores[s]!),
       // The tolerance the branch and bound allows on path sums, so rounding never drops an option.
       maxBoundMs: p.budgetMs - (through[s]! - minBound[s]!) + 1e-7,
-      maxGenerated: p.nodeLimit - nodes,
+      maxGenerated: p.nodeLimit - generated,
     });
-    if (!configs) return { status: "node-limit", nodes: p.nodeLimit };
-    nodes += configs.generated;
+    if (!configs) return { status: "node-limit", generated: p.nodeLimit, nodes: 0 };
+    generated += configs.generated;
     frontiers.push(configs.byUnits);
   }
   for (let a = p.units; a >= 1; a--) {
     const level = frontiers.map((byUnits) => byUnits[a] ?? []);
     if (level.some((configs) => configs.length === 0)) continue;
-    const bb = branchAndBoundSingleChoice({ pipeline: p.pipeline, options: level, value: (c) => c.value, budgetMs: p.budgetMs, maxCores: p.maxCores }, p.nodeLimit - nodes);
+    const bb = branchAndBoundSingleChoice({ pipeline: p.pipeline, options: level, value: (c) => c.value, budgetMs: p.budgetMs, maxCores: p.maxCores }, p.nodeLimit - generated - nodes);
     nodes += bb.nodes;
-    if (bb.status === "node-limit") return { status: "node-limit", nodes };
-    if (bb.status === "optimal") return { status: "optimal", admittedUnits: a, selection: bb.choice!.map((c) => c.options), value: bb.objective!, nodes };
+    if (bb.status === "node-limit") return { status: "node-limit", generated, nodes };
+    if (bb.status === "optimal") return { status: "optimal", admittedUnits: a, selection: bb.choice!.map((c) => c.options), value: bb.objective!, generated, nodes };
   }
-  return { status: "infeasible", nodes };
+  return { status: "infeasible", generated, nodes };
 }
 
 /** Per stage, the longest source→sink path through it when every stage takes `boundMs[s]`, ms. */

@@ -1,7 +1,7 @@
 /** What {@link paretoFilter} compares: smaller bound, fewer cores and larger value are better. */
 export interface ParetoPoint {
   readonly boundMs: number;
-  /** An integer (cores are whole). */
+  /** A non-negative integer (cores are whole). */
   readonly totalCores: number;
   readonly value: number;
 }
@@ -17,12 +17,13 @@ export function paretoFilter<T extends ParetoPoint>(points: readonly T[]): T[] {
   // Bound ascending, then cores ascending, then value descending: every possible dominator of a
   // point comes before it.
   const sorted = [...points].sort((a, b) => a.boundMs - b.boundMs || a.totalCores - b.totalCores || b.value - a.value);
-  const levels = [...new Set(sorted.map((p) => p.totalCores))].sort((a, b) => a - b);
-  const rank = new Map(levels.map((c, i) => [c, i + 1]));
-  const tree = new Array<number>(levels.length + 1).fill(-Infinity);
+  let maxCores = 0;
+  for (const p of sorted) if (p.totalCores > maxCores) maxCores = p.totalCores;
+  // Indexed by cores + 1 (Fenwick trees start at 1); cores are small integers, so no compression.
+  const tree = new Float64Array(maxCores + 2).fill(-Infinity);
   const kept: T[] = [];
   for (const p of sorted) {
-    const r = rank.get(p.totalCores)!;
+    const r = p.totalCores + 1;
     let best = -Infinity;
     for (let i = r; i > 0; i -= i & -i) if (tree[i]! > best) best = tree[i]!;
     if (best >= p.value) continue;
