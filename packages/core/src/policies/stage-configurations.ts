@@ -39,10 +39,10 @@ export interface StageConfigurations<T extends ShareOption> {
 }
 
 /** A partial configuration as a linked list, so a candidate costs O(1) until it is kept. */
-interface Partial extends ParetoPoint {
+interface PartialConfiguration extends ParetoPoint {
   readonly units: number;
   readonly option?: ShareOption;
-  readonly prev?: Partial;
+  readonly prev?: PartialConfiguration;
 }
 
 /**
@@ -66,7 +66,7 @@ export function enumerateStageConfigurations<T extends ShareOption>(options: rea
   // Counting active variants is needed only when the limit can bind.
   const K = limits.maxVariants < variants.size ? limits.maxVariants : 0;
   const slot = (k: number): number => (K > 0 ? k : 0);
-  let states: Partial[][][] = Array.from({ length: G + 1 }, () => Array.from({ length: K + 1 }, () => []));
+  let states: PartialConfiguration[][][] = Array.from({ length: G + 1 }, () => Array.from({ length: K + 1 }, () => []));
   states[0]![0]!.push({ units: 0, boundMs: 0, totalCores: 0, value: 0 });
   let generated = 0;
   for (const variantOptions of variants.values()) {
@@ -139,8 +139,8 @@ function coresValueFrontier<T extends ShareOption>(options: readonly T[]): T[] {
   return kept;
 }
 
-function optionsOf<T extends ShareOption>(p: Partial): T[] {
+function optionsOf<T extends ShareOption>(p: PartialConfiguration): T[] {
   const out: T[] = [];
-  for (let q: Partial | undefined = p; q?.option; q = q.prev) out.push(q.option as T);
+  for (let q: PartialConfiguration | undefined = p; q?.option; q = q.prev) out.push(q.option as T);
   return out.reverse();
 }
