@@ -22,7 +22,9 @@ function resnets(overrides: Partial<PolicyInput> = {}): PolicyInput {
 
 describe("decideInfAdapter", () => {
   it("mixes variants at the burst: shares sum to 1 and capacity ≥ λ̂", async () => {
-    const config = infAdapterConfigSchema.parse({});
+    // This MILP takes ≈ 1.5 s of HiGHS on a loaded 2-core machine: a generous limit, so the test
+    // checks the decision, not the machine's speed.
+    const config = infAdapterConfigSchema.parse({ solveTimeLimitMs: 60_000 });
     const d = await decideInfAdapter(resnets({ forecastRps: 250 }), undefined, config, 0, { solver });
     expect(d.explanation.status).toBe("optimal");
     const vs = d.stages[0]!.variants;
