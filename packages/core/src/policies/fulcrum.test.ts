@@ -137,7 +137,7 @@ describe("decideFulcrum", () => {
     await expect(POLICIES.fulcrum.decide(twoVariants(), undefined, { shareUnits: 0 }, 0, deps)).rejects.toThrow(/invalid fulcrum config: shareUnits/);
   });
 
-  it.each(["branch-and-bound", "milp"] as const)("matches brute force on 200 seeded enumerable instances with method %s (objective within 1e-6, feasible, shares sum to 1)", async (method) => {
+  it.each(["branch-and-bound", "milp"] as const)("matches brute force on 200 seeded enumerable instances with method %s (objective within 1e-6, feasible, shares sum to 1)", { timeout: 120_000 }, async (method) => {
     const rng = createRng(60606);
     let feasible = 0;
     let shed = 0;

@@ -35,7 +35,7 @@ describe("decideInfAdapter", () => {
     expect(vs.every((v) => v.coresPerReplica >= 2)).toBe(true);
   });
 
-  it("matches brute force on 200 seeded random instances", async () => {
+  it("matches brute force on 200 seeded random instances", { timeout: 120_000 }, async () => {
     const rng = createRng(4242);
     let feasible = 0;
     for (let i = 0; i < 200; i++) {

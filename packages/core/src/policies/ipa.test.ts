@@ -109,7 +109,7 @@ describe("decideIpa", () => {
     expect(d3.stages).not.toEqual(big);
   });
 
-  it.each(["milp", "auto"] as const)("matches brute force on 200 seeded random instances with method %s (objective within 1e-6, feasible)", async (method) => {
+  it.each(["milp", "auto"] as const)("matches brute force on 200 seeded random instances with method %s (objective within 1e-6, feasible)", { timeout: 120_000 }, async (method) => {
     const rng = createRng(20240601);
     let feasible = 0;
     for (let i = 0; i < 200; i++) {
