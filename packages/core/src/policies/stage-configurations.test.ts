@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng, type Rng } from "../rng/index.js";
-import { enumerateStageConfigurations, type ShareOption, type StageConfiguration } from "./stage-configurations.js";
+import { enumerateStageConfigurations, maxStageValue, type ShareOption, type StageConfiguration } from "./stage-configurations.js";
 
 interface Opt extends ShareOption {
   readonly id: number;
@@ -70,6 +70,39 @@ describe("enumerateStageConfigurations", () => {
         }
       }
     }
+  });
+
+  it("with a target, returns only configurations of that many units at or above the value floor, still dominating every such one", () => {
+    const rng = createRng(777);
+    let nonTrivial = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const G = 2 + Math.floor(rng.next() * 3);
+      const options = randomOptions(rng, 2 + Math.floor(rng.next() * 3), G);
+      const caps = { units: G, maxCores: 10 + Math.floor(rng.next() * 20), maxBoundMs: 30 + rng.next() * 30 };
+      const eligible = options.filter((o) => o.totalCores <= caps.maxCores && o.boundMs <= caps.maxBoundMs);
+      const maxVariants = trial % 4 === 0 ? 2 : Infinity;
+      const all = allConfigurations(eligible, G, Infinity).filter((c) => c.units === G);
+      // maxStageValue: the best G-unit value, bounds and cores ignored (the variant limit too).
+      expect(maxStageValue(options, caps), `trial ${trial}`).toBeCloseTo(all.length > 0 ? Math.max(...all.map((c) => c.value)) : -Infinity, 12);
+      const wanted = all.filter((c) => c.options.length <= maxVariants && c.totalCores <= caps.maxCores);
+      const minValue = wanted.length > 0 ? wanted[Math.floor(rng.next() * wanted.length)]!.value : 0;
+      const r = enumerateStageConfigurations(options, { ...caps, maxVariants, maxGenerated: 1e7, target: { units: G, minValue } })!;
+      r.byUnits.forEach((configs, u) => {
+        if (u !== G) expect(configs).toEqual([]);
+      });
+      for (const c of r.byUnits[G]!) {
+        expect(c.value).toBeGreaterThanOrEqual(minValue - 1e-9);
+        expect(c.options.reduce((s, o) => s + o.units, 0)).toBe(G);
+        expect(c.options.length).toBeLessThanOrEqual(maxVariants);
+      }
+      const above = wanted.filter((c) => c.value >= minValue);
+      if (above.length < wanted.length) nonTrivial++;
+      for (const b of above) {
+        expect(r.byUnits[G]!.some((c) => c.boundMs <= b.boundMs && c.totalCores <= b.totalCores && c.value >= b.value - 1e-12), `trial ${trial}`).toBe(true);
+      }
+    }
+    // The floor must actually cut configurations in a good share of the trials.
+    expect(nonTrivial).toBeGreaterThan(20);
   });
 
   it("gives up when the work limit is exceeded", () => {

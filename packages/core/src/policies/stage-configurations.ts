@@ -28,7 +28,19 @@ export interface StageConfigurationLimits {
   readonly maxBoundMs: number;
   /** Work guard: give up (return `undefined`) after generating this many partial configurations. */
   readonly maxGenerated: number;
+  /**
+   * Only configurations carrying exactly `units` whose value can reach `minValue` are wanted: a
+   * partial configuration is dropped as soon as even the best options of the remaining variants
+   * (ignoring bounds and cores) cannot lift it to `minValue`. Omitted: every units 1..G, no floor.
+   */
+  readonly target?: { readonly units: number; readonly minValue: number };
 }
+
+/** The option filter both functions below apply: within G, the cores cap and the bound cap. */
+type OptionCaps = Pick<StageConfigurationLimits, "units" | "maxCores" | "maxBoundMs">;
+
+/** Rounding slack when comparing summed values against a floor. */
+const VALUE_TOL = 1e-9;
 
 /** Result of {@link enumerateStageConfigurations}. */
 export interface StageConfigurations<T extends ShareOption> {
@@ -55,23 +67,22 @@ interface PartialConfiguration extends ParetoPoint {
  * `undefined` when `maxGenerated` is exceeded.
  */
 export function enumerateStageConfigurations<T extends ShareOption>(options: readonly T[], limits: StageConfigurationLimits): StageConfigurations<T> | undefined {
-  const G = limits.units;
-  const variants = new Map<number, T[]>();
-  for (const o of options) {
-    if (o.units > G || o.totalCores > limits.maxCores || o.boundMs > limits.maxBoundMs) continue;
-    const g = variants.get(o.variantIndex);
-    if (g) g.push(o);
-    else variants.set(o.variantIndex, [o]);
-  }
+  const variants = eligibleByVariant(options, limits);
+  // With a target, units beyond it are useless, and reach[k][r] bounds what variants k.. add with r units.
+  const G = limits.target?.units ?? limits.units;
+  const reach = limits.target ? completionBounds(variants, G) : undefined;
+  const floor = limits.target ? limits.target.minValue - VALUE_TOL : -Infinity;
+  const canReach = (k: number, units: number, value: number): boolean => !reach || value + reach[k]![G - units]! >= floor;
   // Counting active variants is needed only when the limit can bind.
-  const K = limits.maxVariants < variants.size ? limits.maxVariants : 0;
+  const K = limits.maxVariants < variants.length ? limits.maxVariants : 0;
   const slot = (k: number): number => (K > 0 ? k : 0);
   let states: PartialConfiguration[][][] = Array.from({ length: G + 1 }, () => Array.from({ length: K + 1 }, () => []));
-  states[0]![0]!.push({ units: 0, boundMs: 0, totalCores: 0, value: 0 });
+  if (canReach(0, 0, 0)) states[0]![0]!.push({ units: 0, boundMs: 0, totalCores: 0, value: 0 });
   let generated = 0;
-  for (const variantOptions of variants.values()) {
+  for (const [v, variantOptions] of variants.entries()) {
     const groups = unitGroups(variantOptions);
-    const next = states.map((row) => row.map((list) => [...list]));
+    // Not using this variant: kept if the variants after it can still lift the value to the floor.
+    const next = states.map((row) => row.map((list) => list.filter((s) => canReach(v + 1, s.units, s.value))));
     for (let u = 0; u < G; u++) {
       for (let k = 0; k <= K; k++) {
         if (K > 0 && k === K) continue;
@@ -85,14 +96,14 @@ export function enumerateStageConfigurations<T extends ShareOption>(options: rea
             while (p < g.byBound.length && g.byBound[p]!.boundMs <= s.boundMs) p++;
             for (const o of g.prefixFrontier[p]!) {
               const totalCores = s.totalCores + o.totalCores;
-              if (totalCores > limits.maxCores) continue;
+              if (totalCores > limits.maxCores || !canReach(v + 1, units, s.value + o.value)) continue;
               if (++generated > limits.maxGenerated) return undefined;
               out.push({ units, boundMs: s.boundMs, totalCores, value: s.value + o.value, option: o, prev: s });
             }
             for (let i = p; i < g.byBound.length; i++) {
               const o = g.byBound[i]!;
               const totalCores = s.totalCores + o.totalCores;
-              if (totalCores > limits.maxCores) continue;
+              if (totalCores > limits.maxCores || !canReach(v + 1, units, s.value + o.value)) continue;
               if (++generated > limits.maxGenerated) return undefined;
               out.push({ units, boundMs: o.boundMs, totalCores, value: s.value + o.value, option: o, prev: s });
             }
@@ -103,9 +114,51 @@ export function enumerateStageConfigurations<T extends ShareOption>(options: rea
     states = next.map((row) => row.map((list) => paretoFilter(list)));
   }
   const byUnits = states.map((row, u) =>
-    u === 0 ? [] : paretoFilter(row.flat()).map((p): StageConfiguration<T> => ({ units: p.units, boundMs: p.boundMs, totalCores: p.totalCores, value: p.value, options: optionsOf<T>(p) })),
+    u === 0 || (limits.target && u !== limits.target.units) ? [] : paretoFilter(row.flat()).map((p): StageConfiguration<T> => ({ units: p.units, boundMs: p.boundMs, totalCores: p.totalCores, value: p.value, options: optionsOf<T>(p) })),
   );
   return { byUnits, generated };
+}
+
+/**
+ * The largest value of any configuration carrying exactly `units` (at most one option per variant,
+ * options within the caps), ignoring the bound and cores it adds up to: an upper bound on what the
+ * stage can contribute. `-Infinity` when no configuration carries exactly `units`.
+ */
+export function maxStageValue(options: readonly ShareOption[], caps: OptionCaps): number {
+  return completionBounds(eligibleByVariant(options, caps), caps.units)[0]![caps.units]!;
+}
+
+/** The options within the caps, grouped by variant. */
+function eligibleByVariant<T extends ShareOption>(options: readonly T[], caps: OptionCaps): T[][] {
+  const variants = new Map<number, T[]>();
+  for (const o of options) {
+    if (o.units > caps.units || o.totalCores > caps.maxCores || o.boundMs > caps.maxBoundMs) continue;
+    const g = variants.get(o.variantIndex);
+    if (g) g.push(o);
+    else variants.set(o.variantIndex, [o]);
+  }
+  return [...variants.values()];
+}
+
+/**
+ * reach[k][r]: the largest Σ value that variants k, k+1, … add with exactly r units (at most one
+ * option each), `-Infinity` when impossible; reach[n][0] = 0.
+ */
+function completionBounds(variants: readonly (readonly ShareOption[])[], units: number): number[][] {
+  const reach: number[][] = Array.from({ length: variants.length + 1 }, () => new Array<number>(units + 1).fill(-Infinity));
+  reach[variants.length]![0] = 0;
+  for (let k = variants.length - 1; k >= 0; k--) {
+    const row = reach[k]!;
+    const after = reach[k + 1]!;
+    for (let r = 0; r <= units; r++) row[r] = after[r]!;
+    for (const o of variants[k]!) {
+      for (let r = o.units; r <= units; r++) {
+        const v = o.value + after[r - o.units]!;
+        if (v > row[r]!) row[r] = v;
+      }
+    }
+  }
+  return reach;
 }
 
 /** One variant's options carrying the same units. */
