@@ -129,6 +129,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     if (a.pipeline !== config.pipeline) return;
     const outcome = await reconfigurer.apply(a, received);
     if (outcome) ack(outcome);
+    if (outcome?.applied && state === "ready") void heartbeat();
   };
 
   const onPlacement = async (pb: control.ReplicaPlacement | undefined): Promise<void> => {
@@ -144,6 +145,8 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     if (placement.pipeline !== config.pipeline || placement.stage !== config.stage || placement.instance !== config.instance) return;
     const outcome = await reconfigurer.place(placement, received);
     if (outcome) ack(outcome);
+    // The registry shows the new configuration at once, not at the next heartbeat.
+    if (outcome?.applied && state === "ready") void heartbeat();
   };
   const placementKey = kvKeys.placement(config.pipeline, config.stage, config.instance);
 

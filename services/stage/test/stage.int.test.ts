@@ -200,7 +200,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
 
   it("answers every queued request on shutdown (served or UNAVAILABLE) and refuses new ones", async () => {
     const stage: StageHandle = await startStage(
-      config({ family: "resnet", variant: "resnet18", resolution: ZOO_TEST_RESOLUTION, batchSize: 1, maxQueueDelayMs: 0, shutdownGraceMs: 20 }),
+      config({ family: "resnet", variant: "resnet18", resolution: ZOO_TEST_RESOLUTION, batchSize: 1, maxQueueDelayMs: 0, shutdownGraceMs: 20, drainGraceMs: 0 }),
       { logger, bus },
     );
     const client = new OipClient(stage.grpcAddress);
