@@ -85,6 +85,28 @@ describe("InferencePool buffers and errors", () => {
     expect([y.data.byteOffset, y.data.byteLength]).toEqual([0, y.data.buffer.byteLength]);
   });
 
+  it("runBatch concatenates per-request parts (copied, never detached) and reuses batch buffers the worker hands back", async () => {
+    pool.activate(key);
+    const before = pool.bufferCounts;
+    for (let i = 0; i < 12; i++) {
+      const parts = [input(1, 20 + i), input(2, 40 + i)];
+      const r = await pool.runBatch({ x: parts.map((p) => p.tensor) });
+      expect(parts.map((p) => p.tensor.data.byteLength)).toEqual([64, 128]);
+      const x = new Float32Array([...parts[0]!.x, ...parts[1]!.x]);
+      expectMatches(modelA.model, x, 3, r.outputs.y);
+    }
+    const after = pool.bufferCounts;
+    // One batch in flight at a time here: the first batch allocates, every later one reuses it.
+    expect(after.allocated - before.allocated).toBe(1);
+    expect(after.reused - before.reused).toBe(11);
+  });
+
+  it("runBatch rejects parts that do not stack, naming the tensor", async () => {
+    pool.activate(key);
+    const bad = pool.runBatch({ x: [input(1, 1).tensor, { dtype: "float32", dims: [1, 8], data: new Uint8Array(32) }] });
+    await expect(bad).rejects.toThrow('tensor "x": dims [1,8] do not match [*,16] in the same batch');
+  });
+
   const bad: ReadonlyArray<{ name: string; inputs: Record<string, TensorData>; error: string; message: RegExp }> = [
     {
       name: "truncated bytes",

@@ -2,7 +2,8 @@ import { NoActiveSessionError, PoolClosedError, SessionNotReadyError, TensorErro
 import type { WireTensor, WorkerFault } from "./messages.js";
 import { SessionSlot, sessionKey } from "./session-slot.js";
 import type { RunResult, SessionInfo, SessionSpec, SlotState } from "./session-slot.js";
-import { checkTensor, transferableBytes } from "./tensor.js";
+import { BufferRecycler } from "./buffer-recycler.js";
+import { checkTensor, concatBatch, transferableBytes } from "./tensor.js";
 import type { TensorData } from "./tensor.js";
 import { WorkerHost } from "./worker-host.js";
 
@@ -109,6 +110,7 @@ export class InferencePool {
   private readonly disposing = new Set<Promise<void>>();
   private activeSlot: SessionSlot | undefined;
   private closed: Promise<void> | undefined;
+  private readonly buffers = new BufferRecycler();
 
   constructor(options: InferencePoolOptions = {}) {
     this.opts = compile(options);
@@ -161,7 +163,7 @@ export class InferencePool {
       slot = undefined;
     }
     if (slot === undefined) {
-      slot = new SessionSlot(spec, () => this.takeHost(), runsPerSize, sizes);
+      slot = new SessionSlot(spec, () => this.takeHost(), runsPerSize, sizes, (b) => this.buffers.give(b));
       this.slots.set(key, slot);
       try {
         await slot.loaded;
@@ -209,25 +211,55 @@ export class InferencePool {
    */
   async run(inputs: Readonly<Record<string, TensorData>>, options: { readonly sessionKey?: string } = {}): Promise<RunResult> {
     this.assertOpen();
-    let slot: SessionSlot | undefined;
-    if (options.sessionKey === undefined) {
-      slot = this.activeSlot;
-      if (slot === undefined) throw new NoActiveSessionError();
-    } else {
-      slot = this.slots.get(options.sessionKey);
-      if (slot === undefined) throw new SessionNotReadyError(options.sessionKey, "not prepared (or evicted from the cache)");
-    }
+    const slot = this.slotFor(options.sessionKey);
     const wire: WireTensor[] = [];
     const transfer: ArrayBuffer[] = [];
-    for (const [name, t] of Object.entries(inputs)) {
+    for (const name in inputs) {
+      const t = inputs[name] as TensorData;
       checkTensor(name, t);
       const buffer = transferableBytes(t.data);
       if (transfer.includes(buffer)) throw new TensorError("shares its ArrayBuffer with another input", { tensor: name });
-      wire.push({ name, dtype: t.dtype, dims: [...t.dims], buffer });
+      wire.push({ name, dtype: t.dtype, dims: t.dims, buffer });
       transfer.push(buffer);
     }
     if (wire.length === 0) throw new TensorError("a batch needs at least one input tensor", {});
     return slot.run(wire, transfer);
+  }
+
+  /**
+   * Runs one batch made of per-request parts: each input's parts are concatenated along dim 0
+   * (same rules as `concatBatch`) into a buffer the pool reuses once the worker hands it back, so a
+   * steady stream of batches allocates nothing. The parts are copied, never detached. Same
+   * errors as {@link run}.
+   */
+  async runBatch(parts: Readonly<Record<string, readonly TensorData[]>>, options: { readonly sessionKey?: string } = {}): Promise<RunResult> {
+    this.assertOpen();
+    const slot = this.slotFor(options.sessionKey);
+    const wire: WireTensor[] = [];
+    const transfer: ArrayBuffer[] = [];
+    const take = (bytes: number): ArrayBuffer => this.buffers.take(bytes);
+    for (const name in parts) {
+      const t = concatBatch(name, parts[name] as readonly TensorData[], take);
+      wire.push({ name, dtype: t.dtype, dims: t.dims, buffer: t.data.buffer as ArrayBuffer });
+      transfer.push(t.data.buffer as ArrayBuffer);
+    }
+    if (wire.length === 0) throw new TensorError("a batch needs at least one input tensor", {});
+    return slot.run(wire, transfer);
+  }
+
+  /** How often batch buffers were reused vs allocated (see {@link runBatch}). */
+  get bufferCounts(): { readonly reused: number; readonly allocated: number } {
+    return { ...this.buffers.counts };
+  }
+
+  private slotFor(sessionKey: string | undefined): SessionSlot {
+    if (sessionKey === undefined) {
+      if (this.activeSlot === undefined) throw new NoActiveSessionError();
+      return this.activeSlot;
+    }
+    const slot = this.slots.get(sessionKey);
+    if (slot === undefined) throw new SessionNotReadyError(sessionKey, "not prepared (or evicted from the cache)");
+    return slot;
   }
 
   /** Warms `key` at more batch sizes (e.g. before raising the batch size); queued behind its batches. */

@@ -138,7 +138,9 @@ async function handle(msg: ToWorker, receivedMs: number): Promise<void> {
       }
       const queuedMs = performance.now() - receivedMs;
       const { outputs, transfer, runMs } = await run(msg.inputs);
-      post({ kind: "result", id: msg.id, outputs, runMs, queuedMs }, transfer);
+      // The inputs go back to the pool for the next batch (session.run has let go of them).
+      const inputs = msg.inputs.map((t) => t.buffer).filter((b) => !transfer.includes(b));
+      post({ kind: "result", id: msg.id, outputs, runMs, queuedMs, inputs }, [...transfer, ...inputs]);
       return;
     }
     case "fault":
