@@ -300,6 +300,10 @@ export class StageServer {
       this.fail(flight, err);
       return;
     }
+    // Hand the session its next batch before answering this one: encoding and sending the replies
+    // then overlap with inference instead of delaying it.
+    this.inFlight--;
+    this.pump(done);
     for (let i = 0; i < size; i++) {
       const p = batch[i]!.payload;
       const outputs: Record<string, TensorData> = {};
@@ -318,7 +322,7 @@ export class StageServer {
       }
       p.reply(null, { id: p.req.id, outputs, variant, queueMs: dispatchMs - p.arrivalMs, stageLatencyMs: latencyMs, batchSize: size });
     }
-    this.settle();
+    this.notifyIdle();
   }
 
   private fail(flight: InFlightBatch, err: unknown): void {
@@ -332,10 +336,6 @@ export class StageServer {
       }
       e.payload.reply(new InferenceFailedError(e.payload.req.requestId, err));
     });
-    this.settle();
-  }
-
-  private settle(): void {
     this.inFlight--;
     this.pump();
     this.notifyIdle();
