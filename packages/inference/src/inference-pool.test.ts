@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,36 @@ describe("InferencePool basic run", () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+/** Nice value of each thread of this process, by thread id (Linux `/proc`). */
+function threadNiceness(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+  }
+  return out;
+}
+
+describe.runIf(existsSync("/proc/thread-self"))("InferencePool thread priority", () => {
+  it("runs the inference threads at inferenceNiceness and leaves the event loop's thread alone", async () => {
+    const before = threadNiceness();
+    const pool = new InferencePool({ spareWorkers: 0, inferenceNiceness: 7 });
+    try {
+      await pool.prepare({ modelPath: modelA.path, cores: 2 });
+      const added = [...threadNiceness()].filter(([tid]) => !before.has(tid));
+      // The worker thread and onnxruntime's extra intra-op thread (cores = 2) both run at nice 7.
+      expect(added.filter(([, nice]) => nice === 7).length).toBeGreaterThanOrEqual(2);
+      expect(threadNiceness().get(process.pid)).toBe(before.get(process.pid));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("rejects a nice value outside 0–19", () => {
+    expect(() => new InferencePool({ inferenceNiceness: 20 })).toThrow("InferencePool option inferenceNiceness=20: expected an integer from 0 to 19");
   });
 });
 

@@ -28,6 +28,16 @@ export interface InferencePoolOptions {
   readonly warmupRunsPerSize?: number;
   /** How long `close` waits for a worker to exit before terminating it, ms. @default 5000 */
   readonly closeTimeoutMs?: number;
+  /**
+   * Nice value (0–19) of the inference threads (each session's worker and onnxruntime's intra-op
+   * threads), on Linux; the event loop's thread keeps its own. When a replica is held to its cores
+   * (taskset, a CPU limit) the event loop shares them with inference: a lower priority for the
+   * long-running batch lets request intake and replies run the moment they are ready, so the next
+   * batch fills while the current one runs instead of waiting behind it. Affects only this
+   * process's threads relative to each other on a dedicated core. 0 leaves them alone.
+   * @default 10
+   */
+  readonly inferenceNiceness?: number;
 }
 
 /** What `prepare` loads. */
@@ -52,6 +62,7 @@ export interface SessionStatus {
 }
 
 interface CompiledOptions {
+  readonly inferenceNiceness: number;
   readonly maxCachedSessions: number;
   readonly spareWorkers: number;
   readonly warmupBatchSizes: readonly number[];
@@ -66,6 +77,7 @@ function compile(o: InferencePoolOptions): CompiledOptions {
     warmupBatchSizes: o.warmupBatchSizes ?? [1],
     warmupRunsPerSize: o.warmupRunsPerSize ?? 2,
     closeTimeoutMs: o.closeTimeoutMs ?? 5000,
+    inferenceNiceness: o.inferenceNiceness ?? 10,
   };
   const positiveInt = (k: keyof CompiledOptions, min: number): void => {
     const v = c[k];
@@ -75,6 +87,8 @@ function compile(o: InferencePoolOptions): CompiledOptions {
   positiveInt("spareWorkers", 0);
   positiveInt("warmupRunsPerSize", 0);
   positiveInt("closeTimeoutMs", 0);
+  positiveInt("inferenceNiceness", 0);
+  if (c.inferenceNiceness > 19) throw new RangeError(`InferencePool option inferenceNiceness=${c.inferenceNiceness}: expected an integer from 0 to 19`);
   checkBatchSizes("warmupBatchSizes", c.warmupBatchSizes);
   return c;
 }
@@ -333,7 +347,7 @@ export class InferencePool {
     while ((host = this.spares.shift()) !== undefined && !host.alive);
     // Refilled by `prepare` once the load is over, not now: a worker start-up would compete
     // with the load for the CPU.
-    host ??= new WorkerHost();
+    host ??= new WorkerHost(this.opts.inferenceNiceness);
     await host.ready;
     return host;
   }
@@ -341,7 +355,7 @@ export class InferencePool {
   private refillSpares(): void {
     if (this.closed !== undefined) return;
     while (this.spares.length < this.opts.spareWorkers) {
-      const host = new WorkerHost();
+      const host = new WorkerHost(this.opts.inferenceNiceness);
       host.onCrash = () => {
         const i = this.spares.indexOf(host);
         if (i >= 0) this.spares.splice(i, 1);
