@@ -34,8 +34,12 @@ export const stageConfigSchema = z.object({
   cores: z.coerce.number().int().min(1).max(64).default(1),
   /** Initial maximum batch size. @default 8 */
   batchSize: z.coerce.number().int().min(1).max(256).default(8),
-  /** Longest wait of the oldest queued request for its batch to fill, ms. @default 5 */
-  maxQueueDelayMs: z.coerce.number().min(0).default(5),
+  /**
+   * How long an idle replica may hold a partial batch for more requests, ms. 0 is work-conserving:
+   * an idle replica dispatches what is queued at once and batches form only from what queues while
+   * it is busy (no batching delay at light load). @default 0
+   */
+  maxQueueDelayMs: z.coerce.number().min(0).default(0),
   /** Queue bound; beyond it requests get RESOURCE_EXHAUSTED. @default 1024 */
   maxQueueSize: z.coerce.number().int().min(1).default(1024),
   /** Slack added to every predicted finish time (model error, data-plane overhead), ms. @default 2 */
