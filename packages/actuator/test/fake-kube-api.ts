@@ -58,7 +58,10 @@ export class FakeKubeApi {
   private server: Server | undefined;
   url = "";
 
-  constructor(readonly namespace = "fulcrum") {}
+  constructor(
+    readonly namespace = "fulcrum",
+    readonly pipeline = "fashion",
+  ) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -91,7 +94,7 @@ export class FakeKubeApi {
       replicas: 0,
       resourceVersion: 1,
       cpu,
-      labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "stage", "fulcrum.dev/pipeline": "fashion", "fulcrum.dev/stage": stage, "fulcrum.dev/variant": variant },
+      labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "stage", "fulcrum.dev/pipeline": this.pipeline, "fulcrum.dev/stage": stage, "fulcrum.dev/variant": variant },
     });
     return name;
   }

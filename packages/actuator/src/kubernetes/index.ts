@@ -6,3 +6,4 @@ export type { KubernetesActuatorOptions } from "./kubernetes-actuator.js";
 export { KubernetesActuator } from "./kubernetes-actuator.js";
 export type { StagePod } from "./pods.js";
 export { K8S_KEYS } from "./pods.js";
+export { loadKubeConfig } from "./kube-config.js";
