@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { conformanceCommand } from "./commands/conformance.js";
 import { predictorCommand } from "./commands/predictor.js";
 import { profileCommand } from "./commands/profile.js";
+import { reconcileCommand } from "./commands/reconcile.js";
 import { tracesCommand } from "./commands/traces.js";
 import { upCommand } from "./commands/up.js";
 import { zooCommand } from "./commands/zoo.js";
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .description("Fulcrum: adaptive ML inference serving (accuracy, cost and latency, re-decided live)")
     .showHelpAfterError()
     .addCommand(upCommand())
+    .addCommand(reconcileCommand())
     .addCommand(zooCommand())
     .addCommand(predictorCommand())
     .addCommand(tracesCommand())

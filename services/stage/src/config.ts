@@ -82,6 +82,15 @@ export const stageConfigSchema = z.object({
    */
   followPlacement: envBoolean().default(false),
   /**
+   * Pinned-variant mode, for one deployment per (stage, variant) (Kubernetes): the replica keeps
+   * `variant` whatever the Assignment or its placement says. From an Assignment it takes the
+   * cores (intra-op threads) and batch of its own variant's entry instead of the target of
+   * `replicaIndex` (when its variant has no traffic it keeps its configuration); with
+   * `followPlacement`, a placement naming another variant is refused (acked not applied).
+   * @default false
+   */
+  pinVariant: envBoolean().default(false),
+  /**
    * On drain, time between putting `draining` in the registry and refusing new calls, ms: the
    * gateway sees the entry and stops routing here first, so no call is refused. @default 500
    */

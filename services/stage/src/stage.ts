@@ -94,7 +94,16 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     safetyMarginMs: config.safetyMarginMs,
     pipelineDepth: config.pipelineDepth,
   });
-  const reconfigurer = new Reconfigurer({ stage: config.stage, replicaIndex: config.replicaIndex, server, pool, modelPathOf, clock, logger: log });
+  const reconfigurer = new Reconfigurer({
+    stage: config.stage,
+    replicaIndex: config.replicaIndex,
+    ...(config.pinVariant ? { pinnedVariant: config.variant } : {}),
+    server,
+    pool,
+    modelPathOf,
+    clock,
+    logger: log,
+  });
 
   let assignmentsKv: TypedKv | undefined;
   let registryKv: TypedKv | undefined;
@@ -191,7 +200,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   });
   const wildcard = config.grpcHost === "0.0.0.0" || config.grpcHost === "::";
   const advertised = `${config.advertiseHost ?? (wildcard ? hostname() : config.grpcHost)}:${grpc.port}`;
-  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance });
+  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance }, () => reconfigurer.version);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.grpcHost, registry, ready: () => state === "ready" });
 
   const subs: Stoppable[] = [];
