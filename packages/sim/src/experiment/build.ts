@@ -41,7 +41,7 @@ export interface PlanOptions {
    * One forecaster for every policy (a sensitivity check: the same λ̂ process for all, so policies
    * differ only in what they decide). @default each policy's own
    */
-  readonly forecast?: { readonly serve: string; readonly value: "point" | "upper"; readonly marginFraction: number };
+  readonly forecast?: { readonly serve: string; readonly value: "point" | "upper"; readonly marginFraction: number; readonly binS?: number; readonly horizonS?: number };
 }
 
 /**
@@ -112,10 +112,12 @@ interface Shared {
 function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario {
   const key = `${spec.id}: policies.${pol.name}`;
   const control = { ...spec.control, ...pol.control };
-  const forecast = s.forecast ?? { serve: "best", value: "upper" as const, marginFraction: 0, ...spec.control.forecast, ...pol.control?.forecast };
+  const forecast = { ...spec.control.forecast, ...(s.forecast ?? pol.control?.forecast) };
+  // The LSTM joins the forecasters only where its bins and horizon are the predictor's.
+  const lstm = s.lstm && s.lstm.binS === forecast.binS && s.lstm.horizonBins * s.lstm.binS === forecast.horizonS ? s.lstm : undefined;
   let predictor;
   try {
-    predictor = compilePredictorConfig({ ...(s.lstm ? { lstm: s.lstm } : {}), serve: forecast.serve });
+    predictor = compilePredictorConfig({ ...(lstm ? { lstm } : {}), serve: forecast.serve, binS: forecast.binS, horizonS: forecast.horizonS });
   } catch (err) {
     throw new ExperimentConfigError(key, [{ key: "control.forecast.serve", message: (err as Error).message }], { cause: err });
   }

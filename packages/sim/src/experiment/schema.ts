@@ -77,13 +77,30 @@ const profileSetSchema = z.strictObject({
 });
 export type ProfileSetSpec = z.output<typeof profileSetSchema>;
 
-const forecastSchema = z.strictObject({
-  /** Forecaster served: `best` (lowest rolling error), or a name (`lstm`, `ewma`, `last-value`, `moving-max`, `holt`). */
-  serve: z.string().min(1).default("best"),
-  /** λ̂ = the point forecast or its conformal upper bound. */
-  value: z.enum(["point", "upper"]).default("upper"),
+const forecastFields = {
+  /** Forecaster served: `best` (lowest rolling error), or a name (`lstm`, `ewma`, `last-value`, `moving-max`, `holt`). @default "best" */
+  serve: z.string().min(1),
+  /** λ̂ = the point forecast or its conformal upper bound. @default "upper" */
+  value: z.enum(["point", "upper"]),
   /** Extra headroom: λ̂·(1 + marginFraction). @default 0 */
-  marginFraction: z.number().min(0).default(0),
+  marginFraction: z.number().min(0),
+  /**
+   * Seconds per load bin the forecasters read (each bin keeps its peak second). The LSTM serves
+   * only at its own bins (10 s). 1 with `last-value` = react to the last second (Sponge). @default 10
+   */
+  binS: z.number().int().min(1),
+  /** Span the forecast peak covers, s (a multiple of binS). @default 20 */
+  horizonS: z.number().int().min(1),
+};
+/** A policy's forecast settings: only the keys given replace the experiment's. */
+const forecastOverrideSchema = z.strictObject(forecastFields).partial();
+/** The experiment's forecast settings, with defaults. */
+const forecastSchema = z.strictObject({
+  serve: forecastFields.serve.default("best"),
+  value: forecastFields.value.default("upper"),
+  marginFraction: forecastFields.marginFraction.default(0),
+  binS: forecastFields.binS.default(10),
+  horizonS: forecastFields.horizonS.default(20),
 });
 
 const controlSchema = z.strictObject({
@@ -93,7 +110,7 @@ const controlSchema = z.strictObject({
   firstDecisionMs: z.number().int().min(0).optional(),
   /** Per-second budget samples a decision considers, ms back. @default 10000 */
   loadWindowMs: z.number().int().min(1000).optional(),
-  forecast: forecastSchema.partial().optional(),
+  forecast: forecastOverrideSchema.optional(),
 });
 
 const actuationSchema = z.strictObject({
@@ -171,7 +188,7 @@ export const experimentSchema = z.strictObject({
     maxReplicas: z.number().int().min(1),
   }),
   /** Control-loop defaults (each policy may override). */
-  control: controlSchema.extend({ intervalMs: z.number().int().min(100) }),
+  control: controlSchema.extend({ intervalMs: z.number().int().min(100), forecast: forecastSchema.default({ serve: "best", value: "upper", marginFraction: 0, binS: 10, horizonS: 20 }) }),
   /** Actuation defaults (each policy may override). */
   actuation: z.strictObject({
     mode: z.enum(ACTUATION_MODES),

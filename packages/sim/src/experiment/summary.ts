@@ -1,3 +1,4 @@
+import type { PlanOptions } from "./build.js";
 import type { RunResult } from "../result.js";
 
 /**
@@ -75,7 +76,7 @@ export interface ExperimentSummary {
   readonly seed: number;
   readonly sloMs: number;
   /** Present when every policy was made to use one forecaster (a sensitivity run), instead of its own. */
-  readonly forecastOverride?: { readonly serve: string; readonly value: "point" | "upper"; readonly marginFraction: number };
+  readonly forecastOverride?: NonNullable<PlanOptions["forecast"]>;
   /** Simulated length of each run, s, by pattern. */
   readonly durationS: Readonly<Record<string, number>>;
   readonly policies: Readonly<Record<string, PolicySummary>>;
