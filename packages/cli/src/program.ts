@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { experimentCommand } from "./commands/experiment.js";
 import { predictorCommand } from "./commands/predictor.js";
 import { profileCommand } from "./commands/profile.js";
 import { tracesCommand } from "./commands/traces.js";
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
     .addCommand(zooCommand())
     .addCommand(predictorCommand())
     .addCommand(tracesCommand())
-    .addCommand(profileCommand());
+    .addCommand(profileCommand())
+    .addCommand(experimentCommand());
 }
