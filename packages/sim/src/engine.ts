@@ -49,7 +49,7 @@ export async function simulate(scenario: Scenario, deps: SimDeps): Promise<RunRe
 
 class Engine implements ReplicaHooks, EventTarget {
   private readonly queue = new EventQueue();
-  private readonly ledger = new Ledger();
+  private readonly ledger: Ledger;
   private readonly cores = new StepIntegrator(0);
   private readonly accuracy = new StepIntegrator(0);
   private readonly forecast = new StepIntegrator(0);
@@ -78,6 +78,7 @@ class Engine implements ReplicaHooks, EventTarget {
     private readonly deps: SimDeps,
   ) {
     if (scenario.stages.length === 0) throw new ExperimentConfigError(scenario.label, [{ key: "stages", message: "a pipeline needs at least one stage" }]);
+    this.ledger = new Ledger(scenario.workload.kind === "trace" ? scenario.workload.countsPerSecond.length : scenario.workload.durationS);
     this.stages = scenario.stages.map((st) => ({
       names: st.variants.map((v) => v.name),
       accuracy: st.variants.map((v) => v.accuracy),
@@ -307,7 +308,8 @@ class Engine implements ReplicaHooks, EventTarget {
   private result(endMs: number, wallMs: number | undefined): RunResult {
     const counts = this.ledger.counts();
     const n = this.durationS;
-    const lat = this.ledger.latenciesMs.sort((a, b) => a - b);
+    // A typed array sorts numerically, natively; sortedQuantile only indexes it.
+    const lat = Float64Array.from(this.ledger.latenciesMs).sort() as unknown as readonly number[];
     const arrivals = Array.from({ length: n }, (_, i) => this.ledger.arrivalsPerSecond[i] ?? 0);
     const inTime = this.ledger.fatePerSecond("inTime", n);
     const meanCores = this.cores.meanUntil(endMs);

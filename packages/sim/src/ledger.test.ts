@@ -20,7 +20,7 @@ describe("Ledger", () => {
     expect(l.fatePerSecond("inTime", 3)).toEqual([1, 0, 0]);
     expect(l.fatePerSecond("late", 3)).toEqual([1, 0, 0]);
     expect(l.fatePerSecond("dropped", 3)).toEqual([0, 1, 0]);
-    expect(l.latenciesMs).toEqual([90, 101]);
+    expect([...l.latenciesMs]).toEqual([90, 101]);
   });
 
   it("refuses to balance when a request is counted twice or lost", () => {

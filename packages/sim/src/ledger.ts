@@ -36,23 +36,39 @@ export class Ledger {
   private arrivalsTotal = 0;
   private readonly totals = [0, 0, 0, 0, 0];
   /** Per arrival second: arrivals, then one array per fate. */
-  readonly arrivalsPerSecond: number[] = [];
-  readonly perSecond: number[][] = [[], [], [], [], []];
-  /** End-to-end latency of every answered request (in time or late), ms. */
-  readonly latenciesMs: number[] = [];
+  readonly arrivalsPerSecond: number[];
+  readonly perSecond: number[][];
+  private latencies = new Float64Array(1024);
+  private answeredCount = 0;
   private accuracySum = 0;
+
+  /** @param seconds the run's length, s: per-second rows are sized for it (they grow past it if need be). */
+  constructor(seconds = 0) {
+    this.arrivalsPerSecond = new Array<number>(seconds).fill(0);
+    this.perSecond = FATES.map(() => new Array<number>(seconds).fill(0));
+  }
+
+  /** End-to-end latency of every answered request (in time or late), ms, in the order they were answered. */
+  get latenciesMs(): Float64Array {
+    return this.latencies.subarray(0, this.answeredCount);
+  }
 
   /** Counts an arrival. */
   arrive(req: SimRequest): void {
     this.arrivalsTotal++;
     const s = Math.floor(req.arrivalMs / 1000);
-    grow(this.arrivalsPerSecond, s);
+    if (s >= this.arrivalsPerSecond.length) grow(this.arrivalsPerSecond, s);
     this.arrivalsPerSecond[s]!++;
   }
 
   /** The request was answered at `nowMs` (its accuracy is final). */
   answered(req: SimRequest, nowMs: number): void {
-    this.latenciesMs.push(nowMs - req.arrivalMs);
+    if (this.answeredCount === this.latencies.length) {
+      const grown = new Float64Array(this.latencies.length * 2);
+      grown.set(this.latencies);
+      this.latencies = grown;
+    }
+    this.latencies[this.answeredCount++] = nowMs - req.arrivalMs;
     this.accuracySum += req.accuracy;
     this.count(req, nowMs <= req.deadlineMs ? IN_TIME : LATE);
   }
@@ -115,7 +131,7 @@ export class Ledger {
     this.totals[fate]!++;
     const s = Math.floor(req.arrivalMs / 1000);
     const row = this.perSecond[fate]!;
-    grow(row, s);
+    if (s >= row.length) grow(row, s);
     row[s]!++;
   }
 }
