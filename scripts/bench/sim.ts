@@ -45,7 +45,11 @@ async function child(args: ChildArgs): Promise<ChildResult> {
   const solver = createHighsSolver();
   const before = loadavg()[0]!;
   const c0 = process.cpuUsage();
-  const out = await runExperiment(spec, data, { solver, wallClock: () => performance.now() }, args.policies ? { policies: args.policies } : {});
+  const cpuClock = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const out = await runExperiment(spec, data, { solver, wallClock: () => performance.now(), cpuClock }, args.policies ? { policies: args.policies } : {});
   const cpu = process.cpuUsage(c0);
   await solver.close();
   const runs: ChildResult["runs"] = {};
@@ -83,17 +87,19 @@ export default async function simBench(argv: string[]): Promise<object> {
   const simulatedRequestsPerSecond = t.engineRequestsPerSecond!;
   console.log(`simulatedRequestsPerSecond (E2 data plane${pinned ? ", pinned to CPU 0" : ""}): ${fmt(simulatedRequestsPerSecond)} (${fmt(t.requests!)} requests, ${fmt(t.stageVisits!)} stage visits, ${(t.engineWallMs! / 1000).toFixed(2)} s outside control steps)`);
   console.log(`endToEndRequestsPerSecond (E2, control steps included): ${fmt(t.requestsPerSecond!)} (${(t.wallMs! / 1000).toFixed(1)} s wall, of which control steps ${(t.decisionWallMs! / 1000).toFixed(1)} s: ${t.decisions} steps, mean ${t.decisionWallMeanMs!.toFixed(1)} ms)`);
+  console.log(`simulatedRequestsPerCpuSecond (E2 data plane, process CPU outside control steps): ${fmt(t.engineRequestsPerCpuSecond!)} (${(t.engineCpuMs! / 1000).toFixed(2)} CPU s)`);
   console.log(`E2 CPU time ${(e2.cpuMs / 1000).toFixed(1)} s (process, all threads); load average ${e2.loadAverage.before.toFixed(1)} → ${e2.loadAverage.after.toFixed(1)}`);
-  const byPolicy: Record<string, { requests: number; engineWallMs: number; decisionWallMs: number; decisions: number }> = {};
+  const byPolicy: Record<string, { requests: number; engineWallMs: number; engineCpuMs: number; decisionWallMs: number; decisions: number }> = {};
   for (const [k, r] of Object.entries(e2.runs)) {
-    const p = (byPolicy[k.split("/")[1]!] ??= { requests: 0, engineWallMs: 0, decisionWallMs: 0, decisions: 0 });
+    const p = (byPolicy[k.split("/")[1]!] ??= { requests: 0, engineWallMs: 0, engineCpuMs: 0, decisionWallMs: 0, decisions: 0 });
     p.requests += r.requests!;
     p.engineWallMs += r.engineWallMs!;
+    p.engineCpuMs += r.engineCpuMs!;
     p.decisionWallMs += r.decisionWallMs!;
     p.decisions += r.decisions!;
   }
   for (const [p, x] of Object.entries(byPolicy)) {
-    console.log(`  E2 ${p}: data plane ${fmt((x.requests / x.engineWallMs) * 1000)} requests/s; control step mean ${(x.decisionWallMs / x.decisions).toFixed(2)} ms over ${x.decisions}`);
+    console.log(`  E2 ${p}: data plane ${fmt((x.requests / x.engineWallMs) * 1000)} requests/s (${fmt((x.requests / x.engineCpuMs) * 1000)} per CPU s); control step mean ${(x.decisionWallMs / x.decisions).toFixed(2)} ms over ${x.decisions}`);
   }
   let e4: ChildResult | undefined;
   if (!argv.includes("--skip-e4")) {
@@ -101,7 +107,7 @@ export default async function simBench(argv: string[]): Promise<object> {
     for (const [k, r] of Object.entries(e4.runs)) {
       console.log(
         `E4 ${k}: ${fmt(r.requests!)} requests, mean cores ${r.meanCores!.toFixed(0)}, ${r.coreSecondsPer1000Requests!.toFixed(2)} core·s per 1,000 requests, attainment ${(100 * r.attainment!).toFixed(2)} %; ` +
-          `control step mean ${r.decisionWallMeanMs!.toFixed(0)} ms, p50 ${r.decisionWallP50Ms!.toFixed(0)} ms, p99 ${r.decisionWallP99Ms!.toFixed(0)} ms, max ${r.decisionWallMaxMs!.toFixed(0)} ms; data plane ${fmt(r.engineRequestsPerSecond!)} requests/s (${fmt((r.stageVisits! / r.engineWallMs!) * 1000)} stage visits/s)`,
+          `control step mean ${r.decisionWallMeanMs!.toFixed(0)} ms, p50 ${r.decisionWallP50Ms!.toFixed(0)} ms, p99 ${r.decisionWallP99Ms!.toFixed(0)} ms, max ${r.decisionWallMaxMs!.toFixed(0)} ms; data plane ${fmt(r.engineRequestsPerSecond!)} requests/s (${fmt((r.stageVisits! / r.engineWallMs!) * 1000)} stage visits/s; ${fmt(r.engineRequestsPerCpuSecond!)} requests per CPU s)`,
       );
     }
   }
@@ -109,6 +115,7 @@ export default async function simBench(argv: string[]): Promise<object> {
     pinnedToCpu0: pinned,
     simulatedRequestsPerSecond,
     simulatedRequestsPerSecondTarget: 500_000,
+    simulatedRequestsPerCpuSecond: t.engineRequestsPerCpuSecond,
     endToEndRequestsPerSecond: t.requestsPerSecond,
     e2: { ...e2, byPolicy },
     ...(e4 ? { e4 } : {}),

@@ -113,3 +113,13 @@ describe("simulate: actuation", () => {
     expect(r.counts.unavailable).toBe(1);
   });
 });
+
+describe("simulate: bad decisions", () => {
+  it("names a batch the replicas are not built for", async () => {
+    const sc = scenarioOf({ m: FIT }, {
+      workload: { kind: "explicit", requests: [], durationS: 1 },
+      initial: [{ stage: "s0", variants: [{ variant: "m", weight: 1, batch: 4, coresPerReplica: 1, replicas: 1 }] }],
+    });
+    await expect(simulate(sc, { solver: NO_SOLVER })).rejects.toThrow(/limits\.batches: policy static at t=0 s, stage s0: batch 4 of m is outside 1\.\.2/);
+  });
+});

@@ -1,7 +1,7 @@
 import { totalCores, type StageAssignment } from "@fulcrum/core";
 import { createRng } from "@fulcrum/core/rng";
 import { quantile, sortedQuantile } from "@fulcrum/core/stats";
-import type { Solver } from "@fulcrum/core/policies";
+import type { PolicyStage, Solver } from "@fulcrum/core/policies";
 import { planStage, type ReplicaView } from "./actuation.js";
 import { explicitArrivals, traceArrivals, type ArrivalSource } from "./arrivals.js";
 import { ControlLoop, type DecisionRecord, type LoadSecond } from "./control-loop.js";
@@ -21,6 +21,12 @@ export interface SimDeps {
   readonly solver: Solver;
   /** A wall clock in ms (e.g. `performance.now`), to time decisions; omitted: no timing. */
   readonly wallClock?: () => number;
+  /**
+   * The process's CPU time in ms (e.g. from `process.cpuUsage()`), to split the CPU a run costs
+   * between the control steps and the data plane; a robust measure on a shared machine, where
+   * wall time counts the other processes' turns too. Needs `wallClock`.
+   */
+  readonly cpuClock?: () => number;
   /** Called after every decision with the virtual time reached and the run length, ms. */
   readonly onProgress?: (simMs: number, durationMs: number) => void;
 }
@@ -72,6 +78,7 @@ class Engine implements ReplicaHooks, EventTarget {
   private inPlaceSwitches = 0;
   private stageVisits = 0;
   private readonly decisions: DecisionRecord[] = [];
+  private decisionCpuMs = 0;
 
   constructor(
     private readonly scenario: Scenario,
@@ -109,7 +116,16 @@ class Engine implements ReplicaHooks, EventTarget {
     const t0 = clock?.() ?? 0;
     const s = this.scenario;
     const endMs = this.durationS * 1000;
-    const initial = "decideAtRps" in s.initial ? await this.control.decideFor(s.initial.decideAtRps, 0, this.load) : undefined;
+    const cpu = this.deps.cpuClock;
+    const c0 = cpu?.() ?? 0;
+    const timedCpu = async <T>(f: () => Promise<T>): Promise<T> => {
+      const start = cpu?.() ?? 0;
+      const out = await f();
+      this.decisionCpuMs += (cpu?.() ?? 0) - start;
+      return out;
+    };
+    const initialRps = "decideAtRps" in s.initial ? s.initial.decideAtRps : undefined;
+    const initial = initialRps !== undefined ? await timedCpu(() => this.control.decideFor(initialRps, 0, this.load)) : undefined;
     const initialStages = initial?.stages ?? (s.initial as readonly StageAssignment[]);
     if (initial) this.decisions.push(initial);
     this.control.setInitial(initialStages);
@@ -132,7 +148,7 @@ class Engine implements ReplicaHooks, EventTarget {
     for (let at = s.control.firstDecisionMs; at < endMs; at += s.control.intervalMs) {
       advance(at);
       this.closeLoadSeconds(Math.floor(at / 1000));
-      const d = await this.control.decide(at, this.load);
+      const d = await timedCpu(() => this.control.decide(at, this.load));
       this.decisions.push(d);
       if (d.stages) this.install(d.stages, at, false, d.forecastRps ?? 0);
       this.deps.onProgress?.(at, endMs);
@@ -144,7 +160,8 @@ class Engine implements ReplicaHooks, EventTarget {
     }
     this.deps.onProgress?.(endMs, endMs);
     const wallMs = (clock?.() ?? 0) - t0;
-    return this.result(endMs, clock ? wallMs : undefined);
+    const cpuMs = cpu ? cpu() - c0 : undefined;
+    return this.result(endMs, clock ? wallMs : undefined, cpuMs);
   }
 
   // ---- data plane ---------------------------------------------------------------------------
@@ -209,12 +226,13 @@ class Engine implements ReplicaHooks, EventTarget {
   private install(stages: readonly StageAssignment[], nowMs: number, initial: boolean, forecastRps: number): void {
     const s = this.scenario;
     const act = s.actuation;
-    this.accuracy.set(expectedAccuracy(this.stages, s, stages), nowMs);
+    this.accuracy.set(expectedAccuracy(s.stages, stages), nowMs);
     this.forecast.set(forecastRps, nowMs);
     this.decidedCores.set(totalCores({ stages }), nowMs);
     s.stages.forEach((stage, si) => {
       const st = this.stages[si]!;
       const alloc = stages.find((a) => a.stage === stage.name)?.variants ?? [];
+      for (const a of alloc) this.checkAllocation(si, a, nowMs);
       const weights = st.names.map((n) => alloc.filter((a) => a.variant === n).reduce((w, a) => w + a.weight, 0));
       this.router.setWeights(si, weights);
       if (initial) {
@@ -264,6 +282,21 @@ class Engine implements ReplicaHooks, EventTarget {
     });
   }
 
+  /** An allocation the replicas cannot run is a scenario mistake (e.g. a batch beyond the tables): say which. */
+  private checkAllocation(stage: number, a: StageAssignment["variants"][number], nowMs: number): void {
+    const where = `policy ${this.scenario.policy.name} at t=${nowMs / 1000} s, stage ${this.scenario.stages[stage]!.name}`;
+    this.variantIndex(stage, a.variant);
+    const bad = (key: string, message: string): never => {
+      throw new ExperimentConfigError(this.scenario.label, [{ key, message: `${where}: ${message}` }]);
+    };
+    if (!Number.isInteger(a.batch) || a.batch < 1 || a.batch > this.scenario.replica.maxBatch) {
+      bad("limits.batches", `batch ${a.batch} of ${a.variant} is outside 1..${this.scenario.replica.maxBatch}, the largest batch the replicas are built for (add it to limits.batches)`);
+    }
+    if (!Number.isInteger(a.coresPerReplica) || a.coresPerReplica < 1) bad("assignment", `${a.variant} has ${a.coresPerReplica} cores per replica`);
+    if (!Number.isInteger(a.replicas) || a.replicas < 0) bad("assignment", `${a.variant} has ${a.replicas} replicas`);
+    if (!(a.weight >= 0)) bad("assignment", `${a.variant} has weight ${a.weight}`);
+  }
+
   private newReplica(stage: number, variant: number, cores: number, batch: number, state: ReplicaState, nowMs: number): Replica {
     const st = this.stages[stage]!;
     const r = new Replica(this.nextReplicaId++, stage, st.names, variant, cores, batch, state, this.scenario.service, this.scenario.replica, this.queue, this, this.serviceRng);
@@ -305,7 +338,7 @@ class Engine implements ReplicaHooks, EventTarget {
 
   // ---- results ------------------------------------------------------------------------------
 
-  private result(endMs: number, wallMs: number | undefined): RunResult {
+  private result(endMs: number, wallMs: number | undefined, cpuMs: number | undefined): RunResult {
     const counts = this.ledger.counts();
     const n = this.durationS;
     // A typed array sorts numerically, natively; sortedQuantile only indexes it.
@@ -346,7 +379,12 @@ class Engine implements ReplicaHooks, EventTarget {
       },
       decisionLog: this.decisions,
       ...(wallMs !== undefined
-        ? { timing: { wallMs, decisionWallMs, decisionWallMaxMs: Math.max(0, ...decisionWall), engineWallMs: wallMs - decisionWallMs, stageVisits: this.stageVisits } }
+        ? {
+            timing: {
+              wallMs, decisionWallMs, decisionWallMaxMs: Math.max(0, ...decisionWall), engineWallMs: wallMs - decisionWallMs, stageVisits: this.stageVisits,
+              ...(cpuMs !== undefined ? { cpuMs, decisionCpuMs: this.decisionCpuMs, engineCpuMs: cpuMs - this.decisionCpuMs } : {}),
+            },
+          }
         : {}),
     };
   }
@@ -354,19 +392,15 @@ class Engine implements ReplicaHooks, EventTarget {
 
 /**
  * Expected pipeline accuracy of an assignment: per stage Σ share·accuracy over its variants
- * (shares normalised), multiplied over stages; 0 for a stage without traffic.
+ * (shares normalised), multiplied over stages; 0 when a stage has no traffic.
  */
-export function expectedAccuracy(stages: readonly { readonly names: readonly string[]; readonly accuracy: readonly number[] }[], scenario: Pick<Scenario, "stages">, assignment: readonly StageAssignment[]): number {
+export function expectedAccuracy(stages: readonly PolicyStage[], assignment: readonly StageAssignment[]): number {
   let pas = 1;
-  scenario.stages.forEach((stage, si) => {
+  for (const stage of stages) {
     const alloc = assignment.find((a) => a.stage === stage.name)?.variants ?? [];
     const total = alloc.reduce((w, a) => w + a.weight, 0);
-    if (!(total > 0)) {
-      pas = 0;
-      return;
-    }
-    const st = stages[si]!;
-    pas *= alloc.reduce((acc, a) => acc + (a.weight / total) * (st.accuracy[st.names.indexOf(a.variant)] ?? 0), 0);
-  });
+    if (!(total > 0)) return 0;
+    pas *= alloc.reduce((acc, a) => acc + (a.weight / total) * (stage.variants.find((v) => v.name === a.variant)?.accuracy ?? 0), 0);
+  }
   return pas;
 }

@@ -71,4 +71,8 @@ export interface RunTiming {
   readonly engineWallMs: number;
   /** Stage visits simulated (a request crossing 2 stages counts 2). */
   readonly stageVisits: number;
+  /** Process CPU time of the run, of its control steps and of the rest, ms (with a CPU clock). */
+  readonly cpuMs?: number;
+  readonly decisionCpuMs?: number;
+  readonly engineCpuMs?: number;
 }

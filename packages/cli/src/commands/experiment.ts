@@ -70,7 +70,7 @@ export function summaryLines(s: ExperimentSummary): string[] {
   for (const c of claims) lines.push(`paper: ${c.claim} (${c.source})`);
   if (s.cost) {
     const c = s.cost.total;
-    lines.push(`simulated ${c.requests} requests in ${num(c.wallMs / 1000, 1)} s (control steps ${num(c.decisionWallMs / 1000, 1)} s, ${c.decisions} of them, mean ${num(c.decisionWallMeanMs, 1)} ms, max ${num(c.decisionWallMaxMs, 0)} ms); data plane ${num(c.engineRequestsPerSecond, 0)} requests/s`);
+    lines.push(`simulated ${c.requests} requests in ${num(c.wallMs / 1000, 1)} s (control steps ${num(c.decisionWallMs / 1000, 1)} s, ${c.decisions} of them, mean ${num(c.decisionWallMeanMs, 1)} ms, max ${num(c.decisionWallMaxMs, 0)} ms); data plane ${num(c.engineRequestsPerSecond, 0)} requests/s${c.engineRequestsPerCpuSecond !== undefined ? ` (${num(c.engineRequestsPerCpuSecond, 0)} per CPU second)` : ""}`);
   }
   return lines;
 }

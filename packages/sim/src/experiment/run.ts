@@ -10,6 +10,8 @@ export interface ExperimentDeps {
   readonly solver: Solver;
   /** Wall clock in ms, to time decisions and runs; omitted: no `cost` in the summary. */
   readonly wallClock?: () => number;
+  /** Process CPU time in ms, to split CPU between control steps and data plane (see `SimDeps.cpuClock`). */
+  readonly cpuClock?: () => number;
   /** Progress: runs finished, runs in all, the run under way and its virtual progress in [0, 1]. */
   readonly onProgress?: (p: { readonly done: number; readonly total: number; readonly run: string; readonly fraction: number }) => void;
 }
@@ -39,6 +41,7 @@ export async function runExperiment(spec: ExperimentSpec, data: ExperimentData, 
     const result = await simulate(run.scenario, {
       solver: deps.solver,
       ...(deps.wallClock ? { wallClock: deps.wallClock } : {}),
+      ...(deps.cpuClock ? { cpuClock: deps.cpuClock } : {}),
       onProgress: (at, end) => deps.onProgress?.({ done: i, total: runs.length, run: name, fraction: end > 0 ? at / end : 1 }),
     });
     results.push({ pattern: run.pattern, policy: run.policy, result });
@@ -99,7 +102,9 @@ function costOf(results: readonly RunResult[]): RunCost | undefined {
   const engineWallMs = wallMs - decisionWallMs;
   const requests = sum((r) => r.counts.arrivals);
   const decisions = sum((r) => r.decisionLog.length);
+  const engineCpuMs = results.every((r) => r.timing!.engineCpuMs !== undefined) ? sum((r) => r.timing!.engineCpuMs!) : undefined;
   return {
+    ...(engineCpuMs !== undefined ? { engineCpuMs, engineRequestsPerCpuSecond: engineCpuMs > 0 ? (requests / engineCpuMs) * 1000 : 0 } : {}),
     wallMs, decisions, decisionWallMeanMs: decisions > 0 ? decisionWallMs / decisions : 0, decisionWallMs, engineWallMs, requests,
     decisionWallMaxMs: Math.max(...results.map((r) => r.timing!.decisionWallMaxMs)),
     stageVisits: sum((r) => r.timing!.stageVisits),

@@ -59,6 +59,9 @@ export interface RunCost {
   readonly engineRequestsPerSecond: number;
   /** requests ÷ wallMs·1000: everything included. */
   readonly requestsPerSecond: number;
+  /** With a CPU clock: process CPU outside the control steps, ms, and requests per CPU second of it. */
+  readonly engineCpuMs?: number;
+  readonly engineRequestsPerCpuSecond?: number;
 }
 
 /**

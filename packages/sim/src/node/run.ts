@@ -36,7 +36,11 @@ export async function runExperimentFromDisk(id: string, options: DiskRunOptions)
   const paper = loadPaperResults(spec.paper);
   const solver = createHighsSolver();
   try {
-    const output = await runExperiment(spec, data, { solver, wallClock: () => performance.now(), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }, {
+    const cpuClock = (): number => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const output = await runExperiment(spec, data, { solver, wallClock: () => performance.now(), cpuClock, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }, {
       paper,
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
