@@ -37,7 +37,7 @@ describe("fulcrum experiment", () => {
     expect(existsSync(join(out, "timeseries.json"))).toBe(true);
     expect(lines[0]).toBe("e3-sponge (sim, profiles paper, seed 2)");
     expect(lines.some((l) => /^ {2}sponge +\d+\.\d\d %/.test(l))).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it("--live fails and says what is missing; bad options are named", async () => {
     await expect(run(["run", "e1", "--live", "--no-progress"])).rejects.toThrow(/elastic replicas/);

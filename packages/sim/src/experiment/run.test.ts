@@ -20,7 +20,7 @@ describe("runExperiment", () => {
     const c = await runExperiment(spec, smallData(), { solver }, { seed: 4 });
     expect(b).toEqual(a);
     expect(c.summary.policies).not.toEqual(a.summary.policies);
-  }, 120_000);
+  }, 300_000);
 
   it("accounts for every request of every run, and summarises per pattern and as means", async () => {
     const out = await runExperiment(spec, smallData(), { solver }, { paper: { note: "x" } });
@@ -44,5 +44,5 @@ describe("runExperiment", () => {
     }
     // FA2-low never leaves its pinned variants: PAS 45.7 × 69.758.
     expect(out.summary.policies["fa2-low"]!.meanAccuracy).toBeCloseTo(0.457 * 0.69758 * 100, 9);
-  }, 120_000);
+  }, 300_000);
 });

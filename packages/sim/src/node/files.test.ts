@@ -23,7 +23,7 @@ describe("the committed experiments", () => {
       }
       if (spec.paper) expect(loadPaperResults(spec.paper)).toHaveProperty("provenance");
     }
-  }, 60_000);
+  }, 300_000);
 
   it("are found by id prefix, and an unknown id lists the known ones", () => {
     expect(loadExperiment("e2").id).toBe("e2-ipa-video");
