@@ -86,7 +86,8 @@ describe("the simulator's core is pure", () => {
     const impure = sim
       .filter((f) => !relative(SIM_SRC, f).startsWith("node/"))
       .flatMap((f) => {
-        const src = text(f);
+        // Code only: a comment may name what the code must not touch.
+        const src = text(f).replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
         const bad = [
           ...[...src.matchAll(/from "((?:node:)?(?:fs|child_process|worker_threads|net|process)[^"]*|@fulcrum\/runtime|@fulcrum\/solver)"/g)].map((m) => `imports ${m[1]}`),
           ...(/\bprocess\./.test(src) ? ["uses process"] : []),
