@@ -56,10 +56,10 @@ export async function simulate(scenario: Scenario, deps: SimDeps): Promise<RunRe
 class Engine implements ReplicaHooks, EventTarget {
   private readonly queue = new EventQueue();
   private readonly ledger: Ledger;
-  private readonly cores = new StepIntegrator(0);
-  private readonly accuracy = new StepIntegrator(0);
-  private readonly forecast = new StepIntegrator(0);
-  private readonly decidedCores = new StepIntegrator(0);
+  private readonly cores: StepIntegrator;
+  private readonly accuracy: StepIntegrator;
+  private readonly forecast: StepIntegrator;
+  private readonly decidedCores: StepIntegrator;
   private readonly stages: StageState[];
   private readonly router: RequestRouter;
   private readonly control: ControlLoop;
@@ -109,6 +109,11 @@ class Engine implements ReplicaHooks, EventTarget {
       this.trackBudgets = w.requests.some((r) => r.budgetMs !== scenario.sloMs);
       this.arrivals = explicitArrivals(w.requests);
     }
+    const endMs = this.durationS * 1000;
+    this.cores = new StepIntegrator(0, endMs);
+    this.accuracy = new StepIntegrator(0, endMs);
+    this.forecast = new StepIntegrator(0, endMs);
+    this.decidedCores = new StepIntegrator(0, endMs);
   }
 
   async run(): Promise<RunResult> {

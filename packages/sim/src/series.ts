@@ -1,6 +1,7 @@
 /**
  * A piecewise-constant quantity over time (cores allocated, accuracy of the assignment in force,
- * λ̂), integrated exactly into one-second bins and over the whole run. `set` must be called with
+ * λ̂), integrated exactly into one-second bins and over the whole run, up to a horizon (the run's
+ * end: replicas still draining after it are not the run's cost). `set` must be called with
  * non-decreasing times.
  */
 export class StepIntegrator {
@@ -10,7 +11,11 @@ export class StepIntegrator {
   /** ∫ value dt per second, value·ms. */
   readonly perSecond: number[] = [];
 
-  constructor(initial: number) {
+  /** @param horizonMs nothing after this time is integrated. @default Infinity */
+  constructor(
+    initial: number,
+    private readonly horizonMs = Infinity,
+  ) {
     this.value = initial;
   }
 
@@ -44,8 +49,9 @@ export class StepIntegrator {
     return out;
   }
 
-  private advance(toMs: number): void {
+  private advance(untilMs: number): void {
     let t = this.sinceMs;
+    const toMs = Math.min(untilMs, this.horizonMs);
     if (toMs <= t) return;
     const v = this.value;
     this.total += v * (toMs - t);
