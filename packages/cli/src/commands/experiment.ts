@@ -114,9 +114,9 @@ export function experimentCommand(io: ExperimentCommandIo = { out: (line) => con
       const seed = o.seed ?? spec.seed;
       const out = o.out ?? join(".fulcrum", "experiments", spec.id, `${profiles}-seed${seed}${o.forecaster ? `-forecaster-${o.forecaster}` : ""}`);
       const bar = showProgress && o.progress
-        ? new cliProgress.SingleBar({ format: "{experiment} [{bar}] {percentage}% | run {done}/{total} {run} | ETA {eta_formatted}", hideCursor: true }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar({ format: "{experiment} [{bar}] {percentage}% | run {runsDone}/{runs} {run} | ETA {eta_formatted}", hideCursor: true }, cliProgress.Presets.shades_classic)
         : undefined;
-      bar?.start(1000, 0, { experiment: spec.id, done: 0, total: 0, run: "" });
+      bar?.start(1000, 0, { experiment: spec.id, runsDone: 0, runs: "?", run: "" });
       try {
         const result = await runExperimentFromDisk(spec.id, {
           mode: o.live ? "live" : "sim",
@@ -126,7 +126,7 @@ export function experimentCommand(io: ExperimentCommandIo = { out: (line) => con
           ...(o.policies ? { policies: o.policies } : {}),
           ...(o.patterns ? { patterns: o.patterns } : {}),
           ...(o.forecaster ? { forecast: { serve: o.forecaster, value: "point" as const, marginFraction: 0, binS: 10, horizonS: 20 } } : {}),
-          onProgress: (p) => bar?.update(Math.round((1000 * (p.done + p.fraction)) / Math.max(1, p.total)), { done: Math.min(p.done + 1, p.total), total: p.total, run: p.run }),
+          onProgress: (p) => bar?.update(Math.round((1000 * (p.done + p.fraction)) / Math.max(1, p.total)), { runsDone: Math.min(p.done + 1, p.total), runs: p.total, run: p.run }),
         });
         bar?.stop();
         for (const line of summaryLines(result.summary)) io.out(line);
