@@ -79,6 +79,7 @@ class Engine implements ReplicaHooks, EventTarget {
   private stageVisits = 0;
   private readonly decisions: DecisionRecord[] = [];
   private decisionCpuMs = 0;
+  private controlWallMs = 0;
 
   constructor(
     private readonly scenario: Scenario,
@@ -123,10 +124,13 @@ class Engine implements ReplicaHooks, EventTarget {
     const endMs = this.durationS * 1000;
     const cpu = this.deps.cpuClock;
     const c0 = cpu?.() ?? 0;
+    // Control steps are timed here, clock readings included: instrumentation is not data-plane work.
     const timedCpu = async <T>(f: () => Promise<T>): Promise<T> => {
+      const w = clock?.() ?? 0;
       const start = cpu?.() ?? 0;
       const out = await f();
       this.decisionCpuMs += (cpu?.() ?? 0) - start;
+      this.controlWallMs += (clock?.() ?? 0) - w;
       return out;
     };
     const initialRps = "decideAtRps" in s.initial ? s.initial.decideAtRps : undefined;
@@ -347,14 +351,14 @@ class Engine implements ReplicaHooks, EventTarget {
     const counts = this.ledger.counts();
     const n = this.durationS;
     // A typed array sorts numerically, natively; sortedQuantile only indexes it.
-    const lat = Float64Array.from(this.ledger.latenciesMs).sort() as unknown as readonly number[];
+    const lat = this.ledger.latenciesMs.slice().sort() as unknown as readonly number[];
     const arrivals = Array.from({ length: n }, (_, i) => this.ledger.arrivalsPerSecond[i] ?? 0);
     const inTime = this.ledger.fatePerSecond("inTime", n);
     const meanCores = this.cores.meanUntil(endMs);
     const meanAccuracy = this.accuracy.meanUntil(endMs);
     this.forecast.meanUntil(endMs);
     const decisionWall = this.decisions.map((d) => d.wallMs);
-    const decisionWallMs = decisionWall.reduce((a, b) => a + b, 0);
+    const decisionWallMs = this.controlWallMs;
     return {
       label: this.scenario.label,
       durationS: n,

@@ -63,7 +63,7 @@ export interface RunResult {
 export interface RunTiming {
   /** Whole run, ms. */
   readonly wallMs: number;
-  /** Inside the control steps (predictor and policy, the solver included), ms. */
+  /** Inside the control steps (predictor and policy, the solver included, and their timing), ms. */
   readonly decisionWallMs: number;
   /** Slowest control step, ms. */
   readonly decisionWallMaxMs: number;
