@@ -2,7 +2,7 @@
  * `npm run bench -- sim [--e2-policies a,b] [--skip-e4]`: the simulator's speed.
  * - E2 (IPA video, all policies × IPA's four patterns, paper profiles) run in a child process
  *   pinned to CPU 0 (one core, the HiGHS worker included), after a warm-up pass of the four
- *   solver-free policies over the four patterns (discarded, so the JIT has compiled the hot path):
+ *   IPA-family policies over the four patterns (discarded, so the JIT has compiled the hot path):
  *   `simulatedRequestsPerSecond` is the data
  *   plane's speed, requests ÷ wall time outside the control steps (predictor and policy, solver
  *   included), which are reported beside it; `endToEndRequestsPerSecond` includes them.
