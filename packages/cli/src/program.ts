@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { conformanceCommand } from "./commands/conformance.js";
+import { experimentCommand } from "./commands/experiment.js";
 import { predictorCommand } from "./commands/predictor.js";
 import { profileCommand } from "./commands/profile.js";
 import { reconcileCommand } from "./commands/reconcile.js";
@@ -18,5 +19,6 @@ export function buildProgram(): Command {
     .addCommand(predictorCommand())
     .addCommand(tracesCommand())
     .addCommand(profileCommand())
-    .addCommand(conformanceCommand());
+    .addCommand(conformanceCommand())
+    .addCommand(experimentCommand());
 }
