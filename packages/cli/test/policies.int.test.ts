@@ -11,7 +11,8 @@ import type { RegistryRecord } from "@fulcrum/core/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const INTERVAL_MS = 3000;
+// The launcher's default decision period: two of them (10 s) leave room for a cold start on a busy machine.
+const INTERVAL_MS = 5000;
 const RUN_S = 60;
 /** Launchers run at once (each is a whole system); 5 keeps two rounds on a 2-core machine. */
 const CONCURRENCY = Number(process.env.FULCRUM_POLICY_TEST_CONCURRENCY ?? 5);
