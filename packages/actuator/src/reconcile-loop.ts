@@ -33,6 +33,12 @@ export interface ReconcileLoopOptions {
   readonly config?: Partial<Omit<ReconcileConfig, "inPlaceVariantChange">>;
   /** Replicas wanted before the first Assignment exists, per stage (so the pipeline serves from the start). */
   readonly bootstrap: Readonly<Record<string, readonly SlotTarget[]>>;
+  /**
+   * The stages whose replicas this loop runs; the Assignment's other stages are run by someone else
+   * (e.g. a stage outside the workspace that the launcher runs itself and that follows Assignments,
+   * not placements). Their cores are not in `coreBudget`. @default every stage of the Assignment
+   */
+  readonly stages?: readonly string[];
   /** Period of reconciliation passes, ms (an Assignment or registry change also triggers one). @default 1000 */
   readonly passIntervalMs?: number;
   /** A new replica not ready by then is a failed start: it is stopped and its slot backs off, ms. @default 90000 */
@@ -323,7 +329,8 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
     }
     if (holding) log?.info("reconciler: heartbeats are back; reconciling again");
     holding = false;
-    const desired = assignment ? desiredSlots(assignment.stages) : o.bootstrap;
+    const wanted = assignment ? desiredSlots(assignment.stages) : o.bootstrap;
+    const desired = o.stages ? Object.fromEntries(Object.entries(wanted).filter(([stage]) => o.stages!.includes(stage))) : wanted;
     const version = assignment?.version ?? 0;
     const out = planReconcile({ desired, observed, coreBudget: o.coreBudget, instancePrefix: o.instancePrefix ?? "" }, planState, config, now);
     planState = out.state;

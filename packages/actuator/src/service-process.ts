@@ -9,6 +9,11 @@ export interface ChildSpec {
   readonly name: string;
   /** Entry point relative to the repository root (`services/gateway/src/main.ts`). */
   readonly entry: string;
+  /**
+   * Run `node <entry>` as it is: a built program outside the workspace (e.g. examples/custom-stage),
+   * without tsx, the `@fulcrum/source` condition or Fulcrum's telemetry preload. @default false
+   */
+  readonly plain?: boolean;
   /** Environment added to the launcher's own. */
   readonly env: Readonly<Record<string, string>>;
   /** Port of its `/readyz` (Prometheus server), when it has one. */
@@ -76,8 +81,8 @@ export function compiledEntry(repoRoot: string, entry: string): string | undefin
 export function spawnService(spec: ChildSpec, repoRoot: string, logDir: string): ManagedChild {
   const logFile = join(logDir, `${spec.name}.log`);
   const fd = openSync(logFile, "a");
-  const compiled = compiledEntry(repoRoot, spec.entry);
-  const argv = compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry];
+  const compiled = spec.plain ? undefined : compiledEntry(repoRoot, spec.entry);
+  const argv = spec.plain ? [spec.entry] : compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry];
   const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, FULCRUM_PARENT_PID: String(process.pid), ...spec.env },

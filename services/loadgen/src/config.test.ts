@@ -8,6 +8,12 @@ describe("loadLoadgenConfig", () => {
     expect(c).toMatchObject({ pipeline: "fashion", rateRps: 20, inputShape: [3, 8, 8], target: "localhost:9001", durationS: 10, sloMs: 200 });
   });
 
+  it("takes UINT8 inputs and refuses a datatype it cannot send, naming it", () => {
+    expect(loadLoadgenConfig({ FULCRUM_LOADGEN_PIPELINE: "p", FULCRUM_LOADGEN_RATE_RPS: "1", FULCRUM_LOADGEN_INPUT_DATATYPE: "UINT8" }).inputDatatype).toBe("UINT8");
+    expect(loadLoadgenConfig({ FULCRUM_LOADGEN_PIPELINE: "p", FULCRUM_LOADGEN_RATE_RPS: "1" }).inputDatatype).toBe("FP32");
+    expect(() => loadLoadgenConfig({ FULCRUM_LOADGEN_PIPELINE: "p", FULCRUM_LOADGEN_RATE_RPS: "1", FULCRUM_LOADGEN_INPUT_DATATYPE: "INT64" })).toThrow(/inputDatatype/);
+  });
+
   it("refuses a non-loopback target, several trace sources and a half SLO range, listing every problem", () => {
     let err: unknown;
     try {

@@ -21,8 +21,13 @@ export const loadgenConfigSchema = z
     target: z.string().default("127.0.0.1:8001"),
     /** Pipeline (OIP model name) to call. */
     pipeline: z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'"),
-    /** Name of the FP32 input tensor. @default input */
+    /** Name of the input tensor. @default input */
     inputName: z.string().min(1).default("input"),
+    /**
+     * OIP datatype of the input: `FP32` (every value 0.5) or `UINT8` (seeded noise bytes, e.g. an
+     * RGB image `[H, W, 3]` for a preprocessing stage). @default FP32
+     */
+    inputDatatype: z.enum(["FP32", "UINT8"]).default("FP32"),
     /** Input shape without the batch dimension. @default [1, 28, 28] (fashion) */
     inputShape: z.array(z.number().int().positive()).min(1).default([1, 28, 28]),
     /** Constant rate, requests per second (with `durationS`). */

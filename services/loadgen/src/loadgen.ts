@@ -7,6 +7,7 @@ import { classify, formatSummary, summarize, type RunSummary, type SentRequestRe
 import { parseRateCsv, planArrivals, ratesOf, type RateProfile, type SloSpec } from "@fulcrum/core/workload";
 import { fp32Request, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
 import type { LoadgenConfig } from "./config.js";
+import { uint8Request } from "./uint8-request.js";
 
 /** The result of a run. */
 export interface LoadgenReport {
@@ -60,7 +61,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   const client = new OipClient(config.target);
   const records: SentRequestRecord[] = [];
   const records$ = config.recordsFile ? createWriteStream(config.recordsFile) : undefined;
-  const base = fp32Request(config.pipeline, config.inputName, config.inputShape);
+  const base = config.inputDatatype === "UINT8" ? uint8Request(config.pipeline, config.inputName, config.inputShape, config.seed) : fp32Request(config.pipeline, config.inputName, config.inputShape);
   let stopped = false;
   let inFlight = 0;
   let wake: (() => void) | undefined;

@@ -7,7 +7,8 @@ import { createReconcileMetrics, LocalActuator, startReconcileLoop, tail, type E
 import { connectBus, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
-import { upPipeline, type UpPipeline } from "../up/pipelines.js";
+import { frontStageSpec, waitRegistered } from "../up/front-stage.js";
+import { UP_PIPELINES, upPipeline, type UpPipeline } from "../up/pipelines.js";
 import { UpStatus } from "../up/status.js";
 import { Supervisor, type SupervisedService } from "../up/supervisor.js";
 
@@ -82,7 +83,7 @@ function parseSteps(text: string): Array<{ rps: number; durationS: number }> {
 export function upCommand(): Command {
   return new Command("up")
     .description("start the whole Fulcrum system locally (embedded nats-server when none answers at NATS_URL)")
-    .addOption(new Option("--pipeline <name>", "pipeline to run").choices(["fashion", "resnet"]).default("fashion"))
+    .addOption(new Option("--pipeline <name>", "pipeline to run").choices(UP_PIPELINES).default("fashion"))
     .option("--name <pipeline-name>", "pipeline name on the wire (default: the --pipeline value)")
     .option("--replicas <n>", "run a fixed number of stage replicas instead of elastic ones (for comparison)", positiveInt("--replicas"))
     .option("--max-cores <n>", "cores the stage replicas may hold in all (the optimizer's limit too)", positiveInt("--max-cores"), availableParallelism())
@@ -112,7 +113,11 @@ export function upCommand(): Command {
  */
 function defaultPolicyConfig(policy: string, pipe: UpPipeline, cores: number): string | undefined {
   if (policy === "rim") return JSON.stringify({ replicas: Math.min(3, cores) });
-  if (policy === "static") return JSON.stringify({ stages: { [pipe.stage]: { variant: pipe.initialVariant, batch: 8, coresPerReplica: 1, replicas: 1 } } });
+  if (policy === "static") {
+    const stages = { [pipe.stage]: { variant: pipe.initialVariant, batch: 8, coresPerReplica: 1, replicas: 1 } };
+    if (pipe.front) stages[pipe.front.stage] = { variant: pipe.front.variant, batch: 8, coresPerReplica: 1, replicas: 1 };
+    return JSON.stringify({ stages });
+  }
   return undefined;
 }
 
@@ -143,6 +148,13 @@ async function up(opts: UpOptions): Promise<number> {
   const pipe: UpPipeline = picked;
   const name = opts.name ?? pipe.key;
   const elastic = opts.replicas === undefined;
+  // A front stage holds one 1-core replica of the cores the optimizer plans with; the elastic
+  // replicas get the rest.
+  const frontCores = pipe.front ? 1 : 0;
+  if (elastic && opts.maxCores <= frontCores) {
+    process.stderr.write(`fulcrum up: --max-cores ${opts.maxCores} leaves no core for the "${pipe.stage}" replicas once "${pipe.front!.stage}" holds ${frontCores}: give at least ${frontCores + 1}\n`);
+    return 1;
+  }
   const runDir = resolve(opts.runDir ?? join(REPO_ROOT, ".fulcrum", "runs", new Date().toISOString().replace(/[:.]/g, "-")));
   mkdirSync(runDir, { recursive: true });
   const started = Date.now();
@@ -188,6 +200,11 @@ async function up(opts: UpOptions): Promise<number> {
     const common = { NATS_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...(await traceExport(process.env)) };
     const stageEnv = { ...common, FULCRUM_STAGE_FAMILY: pipe.family };
     const services: SupervisedService[] = [];
+    // Ids unique across runs: a previous run's registry entries may still be in KV.
+    const runPrefix = `${(Date.now() % 1e6).toString(36)}-`;
+    const front = pipe.front
+      ? { instance: `${runPrefix}${pipe.front.stage}-0`, svc: sup.start(frontStageSpec(pipe.front, { pipeline: name, instance: `${runPrefix}${pipe.front.stage}-0`, grpcPort: await freePort(), env: common })) }
+      : undefined;
     if (elastic) {
       const metrics = createReconcileMetrics();
       launcherMetrics = await startMetricsServer({ port: await freePort(), host: "127.0.0.1", registry: metrics.registry });
@@ -196,10 +213,11 @@ async function up(opts: UpOptions): Promise<number> {
         pipeline: name,
         bus,
         actuator,
-        coreBudget: opts.maxCores,
+        coreBudget: opts.maxCores - frontCores,
         bootstrap: { [pipe.stage]: [{ variant: pipe.initialVariant, cores: 1, batchSize: 8 }] },
-        // Ids unique across runs: a previous run's registry entries may still be in KV.
-        instancePrefix: `${(Date.now() % 1e6).toString(36)}-`,
+        // Only the stage it can start (the local actuator runs Fulcrum's stage; a front stage is the launcher's).
+        stages: [pipe.stage],
+        instancePrefix: runPrefix,
         metrics,
       });
     } else {
@@ -236,7 +254,7 @@ async function up(opts: UpOptions): Promise<number> {
         address: `grpc 127.0.0.1:${gwGrpc}, http 127.0.0.1:${gwHttp}`,
         env: {
           ...common,
-          FULCRUM_GATEWAY_PIPELINES: JSON.stringify([{ name, sloMs: pipe.sloMs, stages: [{ name: pipe.stage }], accuracies: pipe.accuracies }]),
+          FULCRUM_GATEWAY_PIPELINES: JSON.stringify([{ name, sloMs: pipe.sloMs, stages: [...(pipe.front ? [{ name: pipe.front.stage }] : []), { name: pipe.stage }], accuracies: pipe.accuracies }]),
           FULCRUM_GATEWAY_GRPC_PORT: String(gwGrpc),
           FULCRUM_GATEWAY_HTTP_PORT: String(gwHttp),
           FULCRUM_GATEWAY_METRICS_PORT: String(gwMetrics),
@@ -249,7 +267,7 @@ async function up(opts: UpOptions): Promise<number> {
     // it decides within the running replicas (1 core each).
     const limits = elastic
       ? { maxCores: opts.maxCores, batches: [1, 2, 4, 8], coresPerReplica: Array.from({ length: Math.min(4, opts.maxCores) }, (_, i) => i + 1), maxReplicas: opts.maxCores }
-      : { maxCores: opts.replicas!, batches: [1, 2, 4, 8], coresPerReplica: [1], maxReplicas: opts.replicas! };
+      : { maxCores: opts.replicas! + frontCores, batches: [1, 2, 4, 8], coresPerReplica: [1], maxReplicas: opts.replicas! };
     services.push(
       sup.start({
         name: "optimizer",
@@ -270,7 +288,7 @@ async function up(opts: UpOptions): Promise<number> {
     const predPort = await freePort();
     services.push(sup.start({ name: "predictor", entry: "services/predictor/src/main.ts", readyPort: predPort, env: { ...common, FULCRUM_PREDICTOR_PIPELINE: name, FULCRUM_PREDICTOR_METRICS_PORT: String(predPort) } }));
 
-    await Promise.all(services.map((c) => sup.waitReady(c, 120_000)));
+    await Promise.all([...services.map((c) => sup.waitReady(c, 120_000)), ...(front ? [waitRegistered(status, front.svc, front.instance, 60_000)] : [])]);
     if (loop) {
       // The pipeline serves once its first replica is ready.
       const t0 = Date.now();
@@ -286,13 +304,13 @@ async function up(opts: UpOptions): Promise<number> {
     if (launcherMetrics) rows.push(["reconciler", String(process.pid), "-", `http://127.0.0.1:${launcherMetrics.port}/metrics`]);
     const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
     out("");
-    out(`Fulcrum is up: pipeline "${name}" (${pipe.family}, stage "${pipe.stage}", ${elastic ? `elastic replicas within ${opts.maxCores} core(s)` : `${opts.replicas} fixed replica(s)`}, SLO ${pipe.sloMs} ms, policy ${opts.policy})`);
+    out(`Fulcrum is up: pipeline "${name}" (${pipe.family}, stage${pipe.front ? `s "${pipe.front.stage}" (one replica, variant ${pipe.front.variant}) →` : ""} "${pipe.stage}", ${elastic ? `elastic replicas within ${opts.maxCores} core(s)` : `${opts.replicas} fixed replica(s)`}, SLO ${pipe.sloMs} ms, policy ${opts.policy})`);
     for (const r of rows) out(`  ${r.map((c, k) => c.padEnd(widths[k]!)).join("  ")}`);
     out(`  nats       ${url}${nats ? " (private, stops with fulcrum up)" : ""}`);
     if (loop) out(`  replicas   ${elasticLine(loop.snapshot())}`);
     out(`  assignment v${status.snapshot().assignmentVersion}`);
     out(`  logs       ${runDir}`);
-    out(`  REST       POST http://127.0.0.1:${gwHttp}/v2/models/${name}/infer  (OIP JSON; input "${pipe.inputName}" FP32 [N,${pipe.inputShape.join(",")}])`);
+    out(`  REST       POST http://127.0.0.1:${gwHttp}/v2/models/${name}/infer  (OIP JSON; input "${pipe.inputName}" ${pipe.inputDatatype} [N,${pipe.inputShape.join(",")}])`);
     out(`Ctrl-C stops everything.${opts.duration ? ` Stopping by itself after ${opts.duration} s.` : ""}`);
     out("");
 
@@ -312,6 +330,7 @@ async function up(opts: UpOptions): Promise<number> {
             FULCRUM_LOADGEN_TARGET: `127.0.0.1:${gwGrpc}`,
             FULCRUM_LOADGEN_PIPELINE: name,
             FULCRUM_LOADGEN_INPUT_NAME: pipe.inputName,
+            FULCRUM_LOADGEN_INPUT_DATATYPE: pipe.inputDatatype,
             FULCRUM_LOADGEN_INPUT_SHAPE: JSON.stringify(pipe.inputShape),
             ...rates,
             FULCRUM_LOADGEN_SLO_MS: String(opts.slo ?? pipe.sloMs),
@@ -392,7 +411,7 @@ async function up(opts: UpOptions): Promise<number> {
             elastic: elasticSnap ? { ...elasticSnap, timeline, replicaProcesses } : undefined,
             loadgen: report?.summary,
             restarts,
-            children: sup.services.map((s) => ({ name: s.spec.name, pid: s.child.process.pid, exit: s.child.exit, restarts: s.restarts })),
+            children: sup.services.map((s) => ({ name: s.spec.name, pid: s.child.process.pid, exit: s.child.exit, restarts: s.restarts, ...(s.spec.address ? { address: s.spec.address } : {}) })),
           },
           null,
           2,
