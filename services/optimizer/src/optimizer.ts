@@ -21,7 +21,7 @@ import { createHighsSolver, type HighsSolver } from "@fulcrum/solver";
 import { toPolicyShape, type OptimizerConfig } from "./config.js";
 import { RolloutWatch } from "./control/rollout-watch.js";
 import { createGuardMetrics } from "./telemetry/guard-metrics.js";
-import { createOptimizerMetrics, type OptimizerMetrics } from "./telemetry/metrics.js";
+import { createOptimizerMetrics, recordAssignment, type OptimizerMetrics } from "./telemetry/metrics.js";
 import { openAssignmentStore, type AssignmentStore } from "./transport/assignment-store.js";
 import { startNatsHandlers } from "./transport/nats-handlers.js";
 
@@ -151,7 +151,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     log.info({ version: store.version }, "continuing from the stored assignment");
   }
   metrics.version.set(store.version);
-  if (current) metrics.coresAllocated.set(totalCores(current));
+  if (current) recordAssignment(metrics, current);
 
   let forecast: { value: LoadForecast; span?: SpanContext } | undefined;
   const loads: LoadSample[] = [];
@@ -262,7 +262,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         current = out;
         metrics.decisions.inc({ policy: config.policy, status: ex.status });
         if (ex.fallback) metrics.fallbacks.inc({ reason: ex.fallback.reason });
-        metrics.coresAllocated.set(totalCores(out));
+        recordAssignment(metrics, out);
         metrics.admittedFraction.set(ex.admittedFraction ?? 1);
         if (result.status === "written") written(out);
         span.setAttribute("fulcrum.version", out.version);
