@@ -3,6 +3,9 @@ import type { GatewayWindow } from "@fulcrum/core/metrics";
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import { DEFAULT_MESSAGE_LIMITS, followAssignments, Refusals, toDomainAck, toDomainGatewayWindow, toDomainRegistryRecord, type Bus, type MessageMeta, type Stoppable } from "@fulcrum/runtime";
 
+/** Assignment versions whose acks are kept. */
+const ACK_VERSIONS_KEPT = 64;
+
 /** What the launcher knows about the running pipeline (from the control plane). */
 export interface UpSnapshot {
   /** Latest assignment version seen (0: none yet). */
@@ -32,7 +35,6 @@ export class UpStatus {
   private latest: { a: Assignment; reason: string } | undefined;
   private readonly refusals: Refusals;
   private readonly acks = new Map<number, Set<string>>();
-  private highestApplied = 0;
   private readonly totals = { arrivals: 0, inTime: 0, late: 0, rejected: 0, failed: 0 };
   private readonly replicas = new Map<string, { instance: string; variant: string; state: string }>();
 
@@ -71,9 +73,12 @@ export class UpStatus {
       bus.subscribe(subjects.ackAll(p), control.AssignmentAck, accept("AssignmentAck", toDomainAck, (a) => {
         if (!a.applied) return;
         let s = this.acks.get(a.version);
-        if (!s) this.acks.set(a.version, (s = new Set()));
+        if (!s) {
+          this.acks.set(a.version, (s = new Set()));
+          // Bounded: forged acks of ever new versions must not grow it.
+          if (this.acks.size > ACK_VERSIONS_KEPT) this.acks.delete(Math.min(...this.acks.keys()));
+        }
         s.add(a.instance);
-        this.highestApplied = Math.max(this.highestApplied, a.version);
       })),
       await followAssignments({ bus, pipeline: p, onUpdate: (u) => void ("assignment" in u ? (this.latest = { a: u.assignment, reason: u.reason }) : this.refusals.record("Assignment", u.refused)) }),
     );
@@ -87,6 +92,16 @@ export class UpStatus {
     await bus.flush();
   }
 
+  /**
+   * Newest version acked as applied that is not above the Assignment in force (the KV entry): an
+   * ack of a version the optimizer never wrote (forged) does not count.
+   */
+  private highestApplied(inForce: number): number {
+    let best = 0;
+    for (const v of this.acks.keys()) if (v <= inForce && v > best) best = v;
+    return best;
+  }
+
   snapshot(): UpSnapshot {
     const a = this.latest?.a;
     return {
@@ -95,7 +110,7 @@ export class UpStatus {
         ? a.stages.map((s) => `${s.stage}: ${s.variants.map((v) => `${v.variant}×${v.replicas} b${v.batch} c${v.coresPerReplica} (${(100 * v.weight).toFixed(0)}%)`).join(", ")}`).join("; ") + ` [${a.policy}, ${this.latest?.reason ?? ""}]`
         : "none yet",
       appliedBy: a ? [...(this.acks.get(a.version) ?? [])].sort() : [],
-      highestApplied: this.highestApplied,
+      highestApplied: this.highestApplied(a?.version ?? 0),
       totals: { ...this.totals },
       replicas: [...this.replicas.values()].sort((x, y) => (x.instance < y.instance ? -1 : 1)),
       refused: this.refusals.total(),
