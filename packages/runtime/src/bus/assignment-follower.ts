@@ -32,7 +32,7 @@ export interface AssignmentFollowerOptions {
 export interface AssignmentFollower extends Stoppable {
   /** Newest version handed to `onUpdate` (0 before any). */
   readonly version: number;
-  /** Broadcasts ignored because they were not the KV's current Assignment. */
+  /** Broadcasts ignored because the KV entry did not hold their version (stray or forged). */
   readonly strayBroadcasts: number;
 }
 
@@ -41,8 +41,9 @@ export interface AssignmentFollower extends Stoppable {
  * `fulcrum_assignments/<pipeline>` with compare-and-set and then broadcasts on
  * `fulcrum.assignment.<pipeline>`. A receiver applies what the KV entry holds: a KV update (watched)
  * or a broadcast (a hint that makes it re-read the entry) leads to a delivery only when the entry
- * holds a version newer than the last one delivered. A broadcast whose version is not the entry's
- * is ignored and logged: a stray message, even with version 10¹², cannot freeze the pipeline.
+ * holds a version newer than the last one delivered. A broadcast with a version the entry does not
+ * hold (newer than it, or of another pipeline) is ignored and logged: a stray message, even with
+ * version 10¹², cannot freeze the pipeline; an older one (overtaken by a newer write) is old news.
  *
  * Resolves once the entry stored at start (if any) has been delivered, so a late starter applies it
  * before it serves. With no entry in KV nothing is delivered: an Assignment exists only once the
@@ -111,7 +112,8 @@ export async function followAssignments(o: AssignmentFollowerOptions): Promise<A
         return;
       }
       if (entry) await consider(entry);
-      if (entry?.value?.version === pb.version && pb.pipeline === pipeline) return;
+      // The entry's own broadcast, or an older one overtaken by a newer write: nothing to say.
+      if (pb.pipeline === pipeline && pb.version <= (entry?.value?.version ?? 0)) return;
       stray += 1;
       let why = "";
       try {
