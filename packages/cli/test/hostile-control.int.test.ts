@@ -115,6 +115,7 @@ describe("fulcrum up under a hostile control plane", () => {
 
     const stage = "classifier";
     const instance = `${stage}-0`;
+    const burstUnixMs = Date.now();
     const kvs = new Map<string, Awaited<ReturnType<Bus["kv"]>>>();
     for (const row of table(name, stage, instance)) {
       if (row.target.startsWith("kv:")) {
@@ -151,7 +152,7 @@ describe("fulcrum up under a hostile control plane", () => {
     const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as {
       stopReason: string;
       status: { assignmentVersion: number; highestApplied: number };
-      loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; unaccounted: number };
+      loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number };
     };
     expect(summary.stopReason).toBe("--duration 50");
     expect(summary.status.assignmentVersion).toBeGreaterThan(bad);
@@ -159,7 +160,17 @@ describe("fulcrum up under a hostile control plane", () => {
     expect(summary.status.highestApplied).toBeLessThan(1e12);
     expect(summary.loadgen.unaccounted).toBe(0);
     expect(summary.loadgen.sent).toBe(summary.loadgen.inTime + summary.loadgen.late + summary.loadgen.rejectedWithReason);
-    expect(summary.loadgen.inTime, stdout).toBeGreaterThan(0.5 * summary.loadgen.sent);
+    expect(summary.loadgen.failed, stdout).toBe(0);
+    // Serving carries on after the burst: requests still get the model's answer in time, at a share
+    // not below half the share before it (the absolute share is the busy machine's, not the guard's).
+    const startedMs = Date.parse((JSON.parse(readFileSync(join(runDir, "loadgen-report.json"), "utf8")) as { startedAt: string }).startedAt);
+    const records = readFileSync(join(runDir, "loadgen-records.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { atMs: number; fate: string });
+    const inTimeShare = (rs: ReadonlyArray<{ fate: string }>): number => rs.filter((r) => r.fate === "in-time").length / rs.length;
+    const before = records.filter((r) => startedMs + r.atMs < burstUnixMs);
+    const after = records.filter((r) => startedMs + r.atMs >= burstUnixMs + 1000);
+    expect(after.length, stdout).toBeGreaterThan(50);
+    expect(after.filter((r) => r.fate === "in-time").length, stdout).toBeGreaterThan(0);
+    if (before.length >= 20) expect(inTimeShare(after), `before ${inTimeShare(before)} of ${before.length}\n${stdout}`).toBeGreaterThanOrEqual(0.5 * inTimeShare(before));
 
     // Each service logged its refusals naming the field.
     const log = (service: string): string => readFileSync(join(runDir, `${service}.log`), "utf8");
