@@ -18,6 +18,9 @@ export interface Config {
   readonly variant: string;
   /** @default "nats://127.0.0.1:4222" */
   readonly natsUrl: string;
+  /** NATS user and password (`NATS_USER`, `NATS_PASSWORD`), when the server requires them (user `stage` in `infra/nats-auth.conf`). */
+  readonly natsUser?: string;
+  readonly natsPassword?: string;
   /** @default "127.0.0.1" */
   readonly grpcHost: string;
   /** 0 picks a free port. @default 0 */
@@ -102,6 +105,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     replicaIndex: int("REPLICA_INDEX", 0, 0),
     variant: name("VARIANT", "bilinear"),
     natsUrl: env.NATS_URL ?? "nats://127.0.0.1:4222",
+    ...(env.NATS_USER ? { natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD ?? "" } : {}),
     grpcHost,
     grpcPort: int("GRPC_PORT", 0, 0),
     advertiseHost: raw("ADVERTISE_HOST") ?? grpcHost,

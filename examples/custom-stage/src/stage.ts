@@ -39,7 +39,7 @@ export async function startStage(c: Config, log: Log): Promise<StageHandle> {
   // Measured before the replica says it is ready, so first deadline decisions rest on this machine.
   server.probe(256);
 
-  const nc: NatsConnection = await connect({ servers: c.natsUrl.split(","), name: `example-stage-${c.pipeline}-${c.stage}-${c.instance}`, maxReconnectAttempts: -1 });
+  const nc: NatsConnection = await connect({ servers: c.natsUrl.split(","), name: `example-stage-${c.pipeline}-${c.stage}-${c.instance}`, maxReconnectAttempts: -1, ...(c.natsUser ? { user: c.natsUser, pass: c.natsPassword } : {}) });
   const registry: KV = await openBucket(nc, names.registryBucket, c.registryTtlMs);
   const assignments: KV = await openBucket(nc, names.assignmentsBucket);
 

@@ -1,4 +1,4 @@
-import { loadConfig } from "@fulcrum/runtime";
+import { checkNatsConfig, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
@@ -54,8 +54,8 @@ export const gatewayConfigSchema = z
     httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
     /** Prometheus `/metrics` port; 0 picks a free one. @default 9465 */
     metricsPort: z.coerce.number().int().min(0).max(65535).default(9465),
-    /** NATS server(s). @default nats://127.0.0.1:4222 */
-    natsUrl: z.string().default("nats://127.0.0.1:4222"),
+    /** NATS server, user (`gateway` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
+    ...natsConfigShape,
     /** A replica whose registry heartbeat is older than this is not routed to, ms. @default 6000 (3 stage heartbeats) */
     staleMs: z.coerce.number().int().positive().default(6000),
     /** A replica that answered UNAVAILABLE or could not be reached is skipped this long, ms. @default 3000 */
@@ -76,6 +76,7 @@ export const gatewayConfigSchema = z
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   })
   .superRefine((cfg, ctx) => {
+    checkNatsConfig(cfg, ctx);
     const seen = new Set<string>();
     cfg.pipelines.forEach((p, i) => {
       if (seen.has(p.name)) ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `pipeline "${p.name}" is defined twice` });
@@ -90,5 +91,5 @@ export type GatewayPipeline = GatewayConfig["pipelines"][number];
 
 /** Loads the gateway configuration from `env`; throws `ConfigError` listing every problem. */
 export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
-  return loadConfig(gatewayConfigSchema, { service: "gateway", env, envPrefix: "FULCRUM_GATEWAY_", aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel" } });
+  return loadConfig(gatewayConfigSchema, { service: "gateway", env, envPrefix: "FULCRUM_GATEWAY_", aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel" } });
 }

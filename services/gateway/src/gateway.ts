@@ -7,10 +7,11 @@ import {
   ServingStatus,
   startGrpcServer,
   startMetricsServer,
-  toDomainAssignment,
+  followAssignments,
   toDomainRegistryRecord,
   toPbGatewayMetrics,
   unixClockMs,
+  type AssignmentUpdate,
   type Bus,
   type GrpcServerHandle,
   type LifecycleState,
@@ -199,24 +200,19 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     } catch (err) {
       log.error({ err }, "registry KV unavailable: no replicas are known, requests get UNAVAILABLE");
     }
-    const onAssignment = (pb: control.Assignment): void => {
-      try {
-        const a = toDomainAssignment(pb);
-        if (!pipelines.has(a.pipeline)) return;
-        if (router.applyAssignment(a)) {
-          metrics.assignmentVersion.set({ pipeline: a.pipeline }, a.version);
-          log.info({ pipeline: a.pipeline, version: a.version, split: a.stages.map((s) => `${s.stage}:${s.variants.map((v) => `${v.variant}=${v.weight.toFixed(2)}`).join("/")}`).join(" ") }, "assignment applied to routing");
-        }
-      } catch (err) {
-        log.warn({ err, version: pb.version }, "ignoring invalid assignment");
+    // The KV entry is the version authority; a refused (malformed or absurd) version leaves routing as it is.
+    const onAssignment = (u: AssignmentUpdate): void => {
+      if (!("assignment" in u)) return;
+      const a = u.assignment;
+      if (router.applyAssignment(a)) {
+        metrics.assignmentVersion.set({ pipeline: a.pipeline }, a.version);
+        log.info({ pipeline: a.pipeline, version: a.version, split: a.stages.map((s) => `${s.stage}:${s.variants.map((v) => `${v.variant}=${v.weight.toFixed(2)}`).join("/")}`).join(" ") }, "assignment applied to routing");
       }
     };
-    for (const p of config.pipelines) subs.push(bus.subscribe(subjects.assignment(p.name), control.Assignment, onAssignment));
     try {
-      const assignments = await bus.kv(KV_BUCKETS.assignments);
-      for (const p of config.pipelines) subs.push(await assignments.watch(kvKeys.assignment(p.name), control.Assignment, (a) => (a ? onAssignment(a) : undefined)));
+      for (const p of config.pipelines) subs.push(await followAssignments({ bus, pipeline: p.name, logger: log, onUpdate: onAssignment }));
     } catch (err) {
-      log.warn({ err }, "assignments KV unavailable: following broadcast assignments only");
+      log.warn({ err }, "assignments KV unavailable: routing without the assignment's traffic split");
     }
     await bus.flush().catch(() => {});
     // The data plane does not depend on the control plane: while NATS is away (or every heartbeat

@@ -2,7 +2,7 @@
  * Composition root of the gateway: the only file that reads the environment, connects to NATS and
  * installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, natsConnectOptions, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./gateway.js";
 
@@ -12,7 +12,7 @@ const lifecycle = createLifecycle({ logger, stepTimeoutMs: config.shutdownGraceM
 
 let bus: Bus | undefined;
 try {
-  bus = await connectBus({ servers: config.natsUrl, name: "gateway", logger });
+  bus = await connectBus({ ...natsConnectOptions(config), name: "gateway", logger });
 } catch (err) {
   // Without the registry the gateway knows no replica: it still starts and answers UNAVAILABLE, clearly.
   logger.error({ err, natsUrl: config.natsUrl }, "NATS unreachable at start-up: no replicas known, requests get UNAVAILABLE");

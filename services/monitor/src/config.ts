@@ -1,4 +1,4 @@
-import { loadConfig } from "@fulcrum/runtime";
+import { checkNatsConfig, loadConfig, messageLimitsShape, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 /**
@@ -6,8 +6,12 @@ import { z } from "zod";
  * `NATS_URL`, `LOG_LEVEL`, or a YAML file at `FULCRUM_MONITOR_CONFIG`.
  */
 export const monitorConfigSchema = z.object({
-  /** NATS server(s). @default nats://127.0.0.1:4222 */
-  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  /** NATS server, user (`monitor` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
+  ...natsConfigShape,
+  /** Bounds of the metrics it accepts: `maxRps` (implied by arrivals and completions per window) and `maxClockSkewMs`. */
+  ...messageLimitsShape,
+  /** Pipelines it keeps series for; metrics naming a further pipeline are refused (so garbage names cannot grow its memory). @default 64 */
+  maxPipelines: z.coerce.number().int().min(1).default(64),
   /** Prometheus `/metrics` host. @default 127.0.0.1 */
   metricsHost: z.string().default("127.0.0.1"),
   /** Prometheus `/metrics` port; 0 picks a free one. @default 9466 */
@@ -26,12 +30,12 @@ export const monitorConfigSchema = z.object({
   attainmentWindowMs: z.coerce.number().int().positive().default(60_000),
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-});
+}).superRefine(checkNatsConfig);
 
 /** A validated, frozen monitor configuration. */
 export type MonitorConfig = Readonly<z.output<typeof monitorConfigSchema>>;
 
 /** Loads the monitor configuration from `env`; throws `ConfigError` listing every problem. */
 export function loadMonitorConfig(env: Readonly<Record<string, string | undefined>>): MonitorConfig {
-  return loadConfig(monitorConfigSchema, { service: "monitor", env, envPrefix: "FULCRUM_MONITOR_", aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel" } });
+  return loadConfig(monitorConfigSchema, { service: "monitor", env, envPrefix: "FULCRUM_MONITOR_", aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel" } });
 }

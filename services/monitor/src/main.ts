@@ -2,7 +2,7 @@
  * Composition root of the monitor: the only file that reads the environment, connects to NATS and
  * installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, natsConnectOptions, preloadedTelemetry } from "@fulcrum/runtime";
 import { loadMonitorConfig } from "./config.js";
 import { startMonitor } from "./monitor.js";
 
@@ -12,7 +12,7 @@ const lifecycle = createLifecycle({ logger, parentPid: launcherPid(process.env) 
 
 let bus;
 try {
-  bus = await connectBus({ servers: config.natsUrl, name: "monitor", logger });
+  bus = await connectBus({ ...natsConnectOptions(config), name: "monitor", logger });
 } catch (err) {
   // Every input of the monitor arrives over NATS: fail loudly, let the supervisor retry.
   logger.fatal({ err, natsUrl: config.natsUrl }, "cannot reach NATS");

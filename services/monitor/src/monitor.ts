@@ -1,6 +1,8 @@
+import { InvalidArgumentError } from "@fulcrum/core";
 import { MonitorAggregator } from "@fulcrum/core/metrics";
 import { control, subjects } from "@fulcrum/proto";
 import {
+  Refusals,
   startMetricsServer,
   toDomainGatewayWindow,
   toDomainStageSample,
@@ -34,6 +36,8 @@ export interface MonitorHandle {
   readonly metricsPort: number;
   /** The live series (read-only use). */
   readonly aggregator: MonitorAggregator;
+  /** Metrics messages refused (malformed, beyond `maxRps`, from the future, one pipeline too many). */
+  readonly refusals: Refusals;
   /** Stops subscriptions and the timer, closes `/metrics`. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -54,9 +58,29 @@ export async function startMonitor(config: MonitorConfig, deps: MonitorDeps): Pr
     staleMs: config.staleMs,
     attainmentWindowMs: config.attainmentWindowMs,
   });
+  const refusals = new Refusals(log);
+  /** Decodes within the bounds and keeps the pipeline count bounded; a refusal is counted and logged, never thrown. */
+  const accept = <T extends { pipeline: string }>(what: string, decode: (now: number) => T, record: (value: T, now: number) => void, subject: string): void => {
+    const now = clock();
+    try {
+      const value = decode(now);
+      const known = aggregator.pipelines();
+      if (!known.includes(value.pipeline) && known.length >= config.maxPipelines) {
+        throw new InvalidArgumentError("pipeline", `"${value.pipeline}" would be pipeline ${known.length + 1}, above the limit of ${config.maxPipelines} (maxPipelines)`);
+      }
+      record(value, now);
+    } catch (err) {
+      refusals.record(what, err, { subject });
+    }
+  };
+  const bounds = (nowMs: number) => ({ maxRps: config.maxRps, maxClockSkewMs: config.maxClockSkewMs, nowMs });
   const subs: Stoppable[] = [
-    bus.subscribe(subjects.gatewayMetricsAll(), control.GatewayMetrics, (m) => aggregator.recordGateway(toDomainGatewayWindow(m), clock())),
-    bus.subscribe(subjects.stageMetricsAll(), control.StageMetrics, (m) => aggregator.recordStage(toDomainStageSample(m), clock())),
+    bus.subscribe(subjects.gatewayMetricsAll(), control.GatewayMetrics, (m, meta) =>
+      accept("GatewayMetrics", (now) => toDomainGatewayWindow(m, bounds(now)), (w, now) => aggregator.recordGateway(w, now), meta.subject),
+    ),
+    bus.subscribe(subjects.stageMetricsAll(), control.StageMetrics, (m, meta) =>
+      accept("StageMetrics", (now) => toDomainStageSample(m, bounds(now)), (s, now) => aggregator.recordStage(s, now), meta.subject),
+    ),
   ];
   await bus.flush();
   const timer = setInterval(() => {
@@ -66,7 +90,7 @@ export async function startMonitor(config: MonitorConfig, deps: MonitorDeps): Pr
     }
     aggregator.prune(clock());
   }, config.loadIntervalMs);
-  const metrics: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.metricsHost, registry: monitorPrometheus(aggregator, clock), ready: () => state === "ready" });
+  const metrics: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.metricsHost, registry: monitorPrometheus(aggregator, clock, refusals), ready: () => state === "ready" });
   state = "ready";
   log.info({ metricsPort: metrics.port }, "monitor ready");
 
@@ -78,6 +102,7 @@ export async function startMonitor(config: MonitorConfig, deps: MonitorDeps): Pr
     },
     metricsPort: metrics.port,
     aggregator,
+    refusals,
     shutdown() {
       stopped ??= (async () => {
         state = "draining";

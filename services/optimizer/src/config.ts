@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve as resolvePath, dirname } from "node:path";
 import { compilePipeline, POLICIES, POLICY_NAMES, PolicyInputError, type PolicyStage } from "@fulcrum/core/policies";
 import { createPerfModel, fitSpongeLatency, parseProfileJson, variantPoints, type Profile } from "@fulcrum/core/perf";
-import { ConfigError, loadConfig } from "@fulcrum/runtime";
+import { checkNatsConfig, ConfigError, loadConfig, messageLimitsShape, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -102,8 +102,21 @@ export const optimizerConfigSchema = z.object({
   limits: limitsSchema.default({ maxCores: 64, batches: [1, 2, 4, 8], coresPerReplica: [1, 2, 4, 8], maxReplicas: 16 }),
   /** Versions whose acks are kept. @default 32 */
   ackHistory: z.coerce.number().int().min(1).default(32),
-  /** NATS server(s). @default nats://127.0.0.1:4222 */
-  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  /**
+   * A version not acked by every ready replica of the stages it names this long after it was
+   * written is broadcast again (and the silent replicas logged), ms. @default 15000
+   */
+  ackTimeoutMs: z.coerce.number().int().positive().default(15_000),
+  /** Re-broadcasts of one version before the optimizer gives up on the replicas still silent (logged). @default 3 */
+  ackRetries: z.coerce.number().int().min(0).default(3),
+  /** A replica whose registry heartbeat is older than this has vanished (logged, counted, no ack expected), ms. @default 6000 */
+  replicaStaleMs: z.coerce.number().int().positive().default(6000),
+  /** First wait before retrying an Assignment not yet written to KV (NATS away), ms; doubles up to 5 s. @default 1000 */
+  kvRetryMs: z.coerce.number().int().positive().default(1000),
+  /** Bounds of forecasts and load samples it accepts: `maxRps` and `maxClockSkewMs` (beyond them a message is refused, naming the field). */
+  ...messageLimitsShape,
+  /** NATS server, user (`optimizer` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
+  ...natsConfigShape,
   /** Prometheus `/metrics` host. @default 127.0.0.1 */
   metricsHost: z.string().default("127.0.0.1"),
   /** Prometheus `/metrics` port; 0 picks a free one. @default 9464 */
@@ -111,6 +124,7 @@ export const optimizerConfigSchema = z.object({
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 }).superRefine((cfg, ctx) => {
+  checkNatsConfig(cfg, ctx);
   const parsed = POLICIES[cfg.policy].configSchema.safeParse(cfg.policyConfig);
   if (!parsed.success) {
     for (const i of parsed.error.issues) ctx.addIssue({ code: "custom", path: ["policyConfig", ...i.path.map(String)], message: `${cfg.policy}: ${i.message}` });
@@ -292,7 +306,7 @@ export function loadOptimizerConfig(env: Readonly<Record<string, string | undefi
     service: "optimizer",
     env: specEnv,
     envPrefix: "FULCRUM_OPTIMIZER_",
-    aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel" },
+    aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel" },
   });
   return finish(cfg as OptimizerConfigInput);
 }

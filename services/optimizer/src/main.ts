@@ -2,7 +2,7 @@
  * Composition root of the optimizer: the only file that reads the environment, connects to NATS and
  * installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, natsConnectOptions, preloadedTelemetry } from "@fulcrum/runtime";
 import { loadOptimizerConfig } from "./config.js";
 import { startOptimizer } from "./optimizer.js";
 
@@ -12,7 +12,7 @@ const lifecycle = createLifecycle({ logger, parentPid: launcherPid(process.env) 
 
 let bus;
 try {
-  bus = await connectBus({ servers: config.natsUrl, name: `optimizer-${config.pipeline}`, logger });
+  bus = await connectBus({ ...natsConnectOptions(config), name: `optimizer-${config.pipeline}`, logger });
 } catch (err) {
   // Without the control plane the optimizer has nobody to tell: fail loudly, let the supervisor retry.
   logger.fatal({ err, natsUrl: config.natsUrl }, "cannot reach NATS");

@@ -4,21 +4,26 @@ import { totalCores, type Assignment } from "@fulcrum/core";
 import { AckTracker, budgetsFromLoad, buildPolicyInput, diffAssignments, forecastRps, usableForecast, type DecisionContext, type LoadForecast, type LoadSample, type VersionAcks } from "@fulcrum/core/control";
 import { POLICIES, type Explanation, type PolicyDefinition, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import {
+  Refusals,
   startMetricsServer,
   toDomainAssignment,
   toPbAssignment,
   unixClockMs,
+  type AssignmentLimits,
   type Bus,
   type LifecycleState,
   type Logger,
   type MetricsServerHandle,
   type Stoppable,
-  type TypedKv,
 } from "@fulcrum/runtime";
+import type { control } from "@fulcrum/proto";
 import { createHighsSolver, type HighsSolver } from "@fulcrum/solver";
 import { toPolicyShape, type OptimizerConfig } from "./config.js";
+import { RolloutWatch } from "./control/rollout-watch.js";
+import { createGuardMetrics } from "./telemetry/guard-metrics.js";
 import { createOptimizerMetrics, recordAssignment, type OptimizerMetrics } from "./telemetry/metrics.js";
-import { openAssignmentsKv, publishAssignment, readStoredAssignment, startNatsHandlers } from "./transport/nats-handlers.js";
+import { openAssignmentStore, type AssignmentStore } from "./transport/assignment-store.js";
+import { startNatsHandlers } from "./transport/nats-handlers.js";
 
 /** Lifecycle state of the optimizer. */
 export type OptimizerState = LifecycleState;
@@ -35,12 +40,13 @@ export interface OptimizerDeps {
 }
 
 /**
- * The outcome of one decision. `published`: a new version went out. `kept`: nothing was published
- * and the last assignment stays in force; `reason` says why (`no-forecast:kept`,
- * `stale-forecast:kept`, `policy-error:kept`, `invalid-decision:kept`).
+ * The outcome of one decision. `published`: a new version was written to KV and broadcast.
+ * `pending`: decided, but NATS is away; it is retried until written (`version` is the one it will
+ * most likely get). `kept`: nothing was published and the last assignment stays in force; `reason`
+ * says why (`no-forecast:kept`, `stale-forecast:kept`, `policy-error:kept`, `invalid-decision:kept`).
  */
 export interface DecisionOutcome {
-  readonly kind: "published" | "kept";
+  readonly kind: "published" | "pending" | "kept";
   /** Version in force after the decision (0: none yet). */
   readonly version: number;
   /** The Assignment's `reason` (`optimal`, `held`, `fallback:<reason>`) or why it was kept. */
@@ -59,10 +65,14 @@ export interface DecisionOutcome {
 export interface OptimizerHandle {
   readonly config: OptimizerConfig;
   readonly state: OptimizerState;
-  /** Version of the assignment in force (0 before any). */
+  /** Version of the assignment in force: the last one written to KV (0 before any). */
   readonly version: number;
-  /** The assignment in force (published here or read from KV at start). */
+  /** The assignment decided last (written, or pending while NATS is away; read from KV at start). */
   readonly current: Assignment | undefined;
+  /** A decided Assignment not yet written to KV (NATS away), retried until it is. */
+  readonly pending: Assignment | undefined;
+  /** Forecasts, load samples, acks and registry entries refused. */
+  readonly refusals: Refusals;
   readonly metricsPort: number;
   readonly metrics: OptimizerMetrics;
   /** Acks received for `version` (tracked for the last `ackHistory` versions). */
@@ -89,36 +99,66 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
   let ownedSolver: HighsSolver | undefined;
   const solver = deps.solver ?? (policy.usesSolver ? (ownedSolver = createHighsSolver()) : undefined);
   const metrics = createOptimizerMetrics(config.pipeline);
+  const refusals = new Refusals(log);
+  const guard = createGuardMetrics(metrics.registry, refusals);
   const acks = new AckTracker(config.ackHistory);
+  const rollout = new RolloutWatch({ ackTimeoutMs: config.ackTimeoutMs, ackRetries: config.ackRetries, replicaStaleMs: config.replicaStaleMs });
   const shape = toPolicyShape(config.spec);
+  // What an Assignment of this optimizer can hold; a stored (or foreign) one beyond it is not adopted.
+  const limits: AssignmentLimits = {
+    maxCoresPerReplica: Math.max(...config.limits.coresPerReplica),
+    maxBatch: Math.max(...config.limits.batches),
+    maxReplicas: config.limits.maxCores,
+    maxTotalCores: config.limits.maxCores,
+  };
   let state: OptimizerState = "starting";
-
-  let kv: TypedKv | undefined;
-  try {
-    kv = await openAssignmentsKv(bus);
-  } catch (err) {
-    log.warn({ err }, "assignments KV unavailable: versions start at 1 and assignments are only broadcast");
-  }
   let current: Assignment | undefined;
-  let version = 0;
-  const stored = kv ? await readStoredAssignment(kv, config.pipeline).catch((err: unknown) => void log.warn({ err }, "could not read the stored assignment")) : undefined;
-  if (stored) {
-    version = stored.version;
+  /** Validates an Assignment read from KV; undefined (logged) when it is not one this optimizer could have made. */
+  const adoptable = (pb: control.Assignment | undefined, what: string): Assignment | undefined => {
+    if (!pb) return undefined;
     try {
-      current = toDomainAssignment(stored);
+      return toDomainAssignment(pb, limits);
     } catch (err) {
-      log.warn({ err, version }, "stored assignment is invalid: continuing its version without it");
+      log.warn({ err, version: pb.version }, `${what} is not a valid assignment within this optimizer's limits: numbering above it without adopting it`);
+      return undefined;
     }
-    log.info({ version }, "continuing from the stored assignment");
+  };
+
+  const store: AssignmentStore = await openAssignmentStore({
+    bus,
+    pipeline: config.pipeline,
+    logger: log,
+    retryMs: config.kvRetryMs,
+    onWritten(a, reason) {
+      guard.pendingWrite.set(0);
+      written(a);
+      log.info({ version: a.version, reason }, "assignment decided while NATS was away is written and published");
+    },
+    onConflict(stored, ours) {
+      guard.kvConflicts.inc();
+      log.warn({ ours, stored: stored?.version }, `assignments KV changed under the optimizer (v${stored?.version ?? "?"} written by someone else): numbering above it`);
+      const a = adoptable(stored, "the Assignment found in KV");
+      if (a) current = a;
+    },
+    onWriteFailed(err, v) {
+      guard.kvWriteFailures.inc();
+      guard.pendingWrite.set(1);
+      log.warn({ err, version: v }, "could not write the assignment to KV (the version authority): retrying until it is written");
+    },
+  });
+  if (store.version > 0) {
+    current = adoptable(store.stored, "the stored Assignment");
+    log.info({ version: store.version }, "continuing from the stored assignment");
   }
-  metrics.version.set(version);
+  metrics.version.set(store.version);
   if (current) recordAssignment(metrics, current);
 
   let forecast: { value: LoadForecast; span?: SpanContext } | undefined;
   const loads: LoadSample[] = [];
   let policyState: PolicyState | undefined;
 
-  const subs: Stoppable[] = startNatsHandlers(bus, config.pipeline, {
+  const bounds = () => ({ maxRps: config.maxRps, maxClockSkewMs: config.maxClockSkewMs, nowMs: clock() });
+  const subs: Stoppable[] = await startNatsHandlers(bus, config.pipeline, {
     onForecast(f) {
       if (forecast && f.createdAtMs < forecast.value.createdAtMs) return;
       const span = trace.getActiveSpan()?.spanContext();
@@ -130,19 +170,36 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     },
     onAck(a) {
       const known = acks.record(a);
+      rollout.acked(a.version, a.stage, a.instance);
       metrics.acks.inc({ outcome: !known ? "untracked" : a.applied ? "applied" : "failed" });
       if (known && a.applied) metrics.ackApplySeconds.observe(a.applyMs / 1000);
       if (!a.applied) log.warn({ version: a.version, stage: a.stage, instance: a.instance, error: a.error }, "assignment not applied by an instance");
     },
-  }, log);
+    onReplica(r) {
+      rollout.seen(r);
+      guard.liveReplicas.set(rollout.live);
+    },
+    onReplicaGone(stage, instance) {
+      rollout.gone(stage, instance);
+      guard.liveReplicas.set(rollout.live);
+      log.info({ stage, instance }, "replica deregistered");
+    },
+  }, refusals, bounds);
   // Subscriptions must be live on the server before anyone relies on them (tests, fast predictors).
   await bus.flush();
+
+  /** Bookkeeping once a version is in KV and broadcast. */
+  function written(a: Assignment): void {
+    acks.published(a.version, a.stages.reduce((s, st) => s + st.variants.reduce((n, v) => n + v.replicas, 0), 0));
+    rollout.published(a.version, new Set(a.stages.map((s) => s.stage)), clock());
+    metrics.version.set(a.version);
+  }
 
   const kept = (span: Span, reason: string): DecisionOutcome => {
     metrics.decisions.inc({ policy: config.policy, status: "kept" });
     metrics.fallbacks.inc({ reason: reason.replace(/:kept$/, "") });
-    span.setAttributes({ "fulcrum.status": "kept", "fulcrum.fallback_reason": reason, "fulcrum.version": version, "fulcrum.changes": 0 });
-    return { kind: "kept", version, reason, changes: 0 };
+    span.setAttributes({ "fulcrum.status": "kept", "fulcrum.fallback_reason": reason, "fulcrum.version": store.version, "fulcrum.changes": 0 });
+    return { kind: "kept", version: store.version, reason, changes: 0 };
   };
 
   const decide = (): Promise<DecisionOutcome> => {
@@ -152,7 +209,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         const now = clock();
         const use = usableForecast(forecast?.value, now, config.forecastMaxAgeMs);
         if ("gap" in use) {
-          log.info({ reason: use.gap, version }, "no usable forecast: keeping the last assignment");
+          log.info({ reason: use.gap, version: store.version }, "no usable forecast: keeping the last assignment");
           return kept(span, `${use.gap}:kept`);
         }
         const lambda = forecastRps(use.forecast, config.forecastValue);
@@ -177,7 +234,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         const ex = decision.explanation;
         const reason = ex.status === "fallback" ? `fallback:${ex.fallback?.reason ?? "unknown"}` : ex.status;
         // Whole ms: the wire form carries int64 ms, and a restarted optimizer reads it back from KV.
-        const next: Assignment = { pipeline: config.pipeline, version: version + 1, policy: config.policy, createdAtMs: Math.round(now), stages: decision.stages };
+        const next: Assignment = { pipeline: config.pipeline, version: store.version + 1, policy: config.policy, createdAtMs: Math.round(now), stages: decision.stages };
         try {
           toDomainAssignment(toPbAssignment(next, reason));
         } catch (err) {
@@ -198,18 +255,21 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
           ...(ex.fallback ? { "fulcrum.fallback_reason": ex.fallback.reason, "fulcrum.fallback_detail": ex.fallback.detail } : {}),
           ...(ex.notes ? { "fulcrum.notes": ex.notes.join("; ") } : {}),
         });
-        await publishAssignment(bus, kv, next, reason, log);
+        const { version: _draft, ...draft } = next;
+        const result = await store.publish(draft, reason);
+        const out = result.assignment;
         policyState = decision.state;
-        current = next;
-        version = next.version;
-        acks.published(version, next.stages.reduce((s, st) => s + st.variants.reduce((a, v) => a + v.replicas, 0), 0));
+        current = out;
         metrics.decisions.inc({ policy: config.policy, status: ex.status });
         if (ex.fallback) metrics.fallbacks.inc({ reason: ex.fallback.reason });
-        metrics.version.set(version);
-        recordAssignment(metrics, next);
+        recordAssignment(metrics, out);
         metrics.admittedFraction.set(ex.admittedFraction ?? 1);
-        log.info({ version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(next) }, "assignment published");
-        return { kind: "published", version, reason, assignment: next, explanation: ex, solveMs, changes, forecastRps: lambda };
+        if (result.status === "written") written(out);
+        span.setAttribute("fulcrum.version", out.version);
+        const summary = { version: out.version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(out) };
+        if (result.status === "written") log.info(summary, "assignment published");
+        else log.warn(summary, "assignment decided while NATS is away: it is written and published once NATS answers");
+        return { kind: result.status === "written" ? "published" : "pending", version: out.version, reason, assignment: out, explanation: ex, solveMs, changes, forecastRps: lambda };
       } catch (err) {
         span.recordException(err as Error);
         span.setStatus({ code: SpanStatusCode.ERROR });
@@ -239,6 +299,25 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     if (inFlight || state !== "ready") return;
     decideNow().catch((err: unknown) => log.error({ err }, "decision failed"));
   }, config.intervalMs);
+  // Rollouts and replicas: who has not acked the version in force, who vanished from the registry.
+  const watchTimer = setInterval(() => {
+    const check = rollout.tick(clock());
+    for (const replica of check.vanished) {
+      guard.vanishedReplicas.inc();
+      log.warn({ replica, replicaStaleMs: config.replicaStaleMs }, "replica vanished: its registry heartbeat stopped without deregistering");
+    }
+    guard.liveReplicas.set(rollout.live);
+    const o = check.overdue;
+    if (!o) return;
+    guard.missingAcks.inc(o.missing.length);
+    if (o.gaveUp) {
+      log.error({ version: o.version, missing: o.missing, retries: config.ackRetries }, `replicas never acked assignment v${o.version}: ${o.missing.join(", ")}`);
+      return;
+    }
+    store.rebroadcast();
+    guard.rebroadcasts.inc();
+    log.warn({ version: o.version, missing: o.missing, attempt: o.attempt, ackTimeoutMs: config.ackTimeoutMs }, `replicas did not ack assignment v${o.version} in time: ${o.missing.join(", ")}; broadcasting it again`);
+  }, Math.min(1000, config.ackTimeoutMs));
 
   let metricsServer: MetricsServerHandle;
   try {
@@ -246,12 +325,14 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
   } catch (err) {
     // Nothing started here may outlive a failed start.
     clearInterval(timer);
+    clearInterval(watchTimer);
+    await store.close();
     for (const s of subs) await s.stop();
     await ownedSolver?.close();
     throw err;
   }
   state = "ready";
-  log.info({ policy: config.policy, intervalMs: config.intervalMs, version, metricsPort: metricsServer.port }, "optimizer ready");
+  log.info({ policy: config.policy, intervalMs: config.intervalMs, version: store.version, metricsPort: metricsServer.port }, "optimizer ready");
 
   let stopped: Promise<void> | undefined;
   return {
@@ -260,11 +341,15 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
       return state;
     },
     get version() {
-      return version;
+      return store.version;
     },
     get current() {
       return current;
     },
+    get pending() {
+      return store.pending;
+    },
+    refusals,
     metricsPort: metricsServer.port,
     metrics,
     acks: (v) => acks.of(v),
@@ -273,8 +358,10 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
       stopped ??= (async () => {
         state = "draining";
         clearInterval(timer);
+        clearInterval(watchTimer);
         for (const s of subs) await s.stop();
         await chain;
+        await store.close();
         await metricsServer.close();
         await ownedSolver?.close();
         state = "stopped";

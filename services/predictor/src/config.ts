@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { envBoolean, loadConfig } from "@fulcrum/runtime";
+import { checkNatsConfig, envBoolean, loadConfig, messageLimitsShape, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
@@ -30,15 +30,17 @@ export const predictorConfigSchema = z.object({
   serve: z.string().default("best"),
   /** Largest share of intervals whose actual peak may exceed the published upper bound. @default 0.1 */
   underPredictionRate: z.coerce.number().gt(0).lt(1).default(0.1),
-  /** NATS server(s). @default nats://127.0.0.1:4222 */
-  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  /** NATS server, user (`predictor` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
+  ...natsConfigShape,
+  /** Bounds of the load samples it accepts: `maxRps` and `maxClockSkewMs` (a sample from the future would close every bin). */
+  ...messageLimitsShape,
   /** Prometheus `/metrics` port; 0 picks a free one. @default 0 */
   metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** Bind host of `/metrics`. @default 127.0.0.1 */
   metricsHost: z.string().default("127.0.0.1"),
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-});
+}).superRefine(checkNatsConfig);
 
 /** A validated, frozen predictor configuration. */
 export type PredictorServiceConfig = Readonly<z.infer<typeof predictorConfigSchema>>;
@@ -49,6 +51,6 @@ export function loadPredictorConfig(env: Readonly<Record<string, string | undefi
     service: "predictor",
     env,
     envPrefix: "FULCRUM_PREDICTOR_",
-    aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel" },
+    aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel" },
   });
 }

@@ -11,8 +11,9 @@ import {
   type LstmWeights,
   type PredictorState,
 } from "@fulcrum/core/forecast";
+import { InvalidArgumentError } from "@fulcrum/core";
 import { control, subjects } from "@fulcrum/proto";
-import { startMetricsServer, toDomainLoadSample, toPbForecast, unixClockMs, type Bus, type Logger, type MetricsServerHandle, type Stoppable } from "@fulcrum/runtime";
+import { Refusals, startMetricsServer, toDomainLoadSample, toPbForecast, unixClockMs, type Bus, type Logger, type MetricsServerHandle, type Stoppable } from "@fulcrum/runtime";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { PredictorServiceConfig } from "./config.js";
 import { createLstmOnnxRunner, type LstmOnnxRunner } from "./model/index.js";
@@ -89,13 +90,15 @@ export async function startPredictor(config: PredictorServiceConfig, deps: Predi
   let state: PredictorState = initialPredictorState();
   let received = 0;
   let last: Forecast | undefined;
-  const sub: Stoppable = bus.subscribe(subjects.load(config.pipeline), control.LoadSample, (pb) => {
+  const refusals = new Refusals(log);
+  const sub: Stoppable = bus.subscribe(subjects.load(config.pipeline), control.LoadSample, (pb, meta) => {
     let sample;
     try {
-      sample = toDomainLoadSample(pb);
+      sample = toDomainLoadSample(pb, { maxRps: config.maxRps, maxClockSkewMs: config.maxClockSkewMs, nowMs: clock() });
+      if (sample.pipeline !== config.pipeline) throw new InvalidArgumentError("pipeline", `"${sample.pipeline}" is not this predictor's pipeline "${config.pipeline}"`);
     } catch (err) {
       rejected.inc();
-      log.warn({ err }, "dropped invalid LoadSample");
+      refusals.record("LoadSample", err, { subject: meta.subject });
       return;
     }
     samples.inc();

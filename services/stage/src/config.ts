@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { REGISTRY_HEARTBEAT_MS } from "@fulcrum/proto";
-import { envBoolean, loadConfig } from "@fulcrum/runtime";
+import { assignmentLimitsShape, checkNatsConfig, envBoolean, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
@@ -63,8 +63,10 @@ export const stageConfigSchema = z.object({
   grpcPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** Prometheus `/metrics` port; 0 picks a free one. @default 0 */
   metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
-  /** NATS server(s). @default nats://127.0.0.1:4222 */
-  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  /** NATS server, user (`stage` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
+  ...natsConfigShape,
+  /** Bounds of the Assignments and placements it applies (`FULCRUM_STAGE_MAX_CORES_PER_REPLICA`, …); beyond them a version is refused and acked so. */
+  ...assignmentLimitsShape,
   /** StageMetrics publishing period, ms. @default 1000 */
   metricsIntervalMs: z.coerce.number().int().min(100).default(1000),
   /** Registry heartbeat period, ms (the registry bucket's TTL is five of the contract's periods). @default 2000 */
@@ -99,7 +101,7 @@ export const stageConfigSchema = z.object({
   controlPlaneTimeoutMs: z.coerce.number().int().min(1).default(1000),
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-});
+}).superRefine(checkNatsConfig);
 
 /** A validated, frozen stage configuration. */
 export type StageConfig = Readonly<z.infer<typeof stageConfigSchema>>;
@@ -110,6 +112,6 @@ export function loadStageConfig(env: Readonly<Record<string, string | undefined>
     service: "stage",
     env,
     envPrefix: "FULCRUM_STAGE_",
-    aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel", FULCRUM_MODEL_DIR: "modelDir" },
+    aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel", FULCRUM_MODEL_DIR: "modelDir" },
   });
 }

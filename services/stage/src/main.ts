@@ -2,7 +2,7 @@
  * Composition root of a stage replica: the only file that reads the environment, connects to
  * NATS and installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, natsConnectOptions, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
 import { loadStageConfig } from "./config.js";
 import { startStage } from "./stage.js";
 
@@ -12,7 +12,7 @@ const lifecycle = createLifecycle({ logger, stepTimeoutMs: config.shutdownGraceM
 
 let bus: Bus | undefined;
 try {
-  bus = await connectBus({ servers: config.natsUrl, name: `stage-${config.pipeline}-${config.stage}-${config.instance}`, logger });
+  bus = await connectBus({ ...natsConnectOptions(config), name: `stage-${config.pipeline}-${config.stage}-${config.instance}`, logger });
 } catch (err) {
   // The data plane does not need NATS: serve the configured variant and say so.
   logger.error({ err }, "NATS unreachable at start-up: serving the configured variant without live reconfiguration");

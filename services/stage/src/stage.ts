@@ -2,12 +2,14 @@ import { hostname } from "node:os";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import {
+  assignmentLimitsOf,
+  followAssignments,
   ServingStatus,
   startGrpcServer,
   startMetricsServer,
-  toDomainAssignment,
   toDomainPlacement,
   unixClockMs,
+  type AssignmentUpdate,
   type Bus,
   type GrpcServerHandle,
   type LifecycleState,
@@ -105,12 +107,10 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     logger: log,
   });
 
-  let assignmentsKv: TypedKv | undefined;
   let registryKv: TypedKv | undefined;
   let placementsKv: TypedKv | undefined;
   if (bus) {
     try {
-      assignmentsKv = await bus.kv(KV_BUCKETS.assignments);
       registryKv = await bus.kv(KV_BUCKETS.registry);
       if (config.followPlacement) placementsKv = await bus.kv(KV_BUCKETS.placements);
     } catch (err) {
@@ -126,17 +126,12 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   const ack = (o: ApplyOutcome): void => {
     bus?.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, ackMessage(id, o, clock()));
   };
-  const onAssignment = async (pb: control.Assignment): Promise<void> => {
+  // What this replica may be told to run: cores up to the machine's, batch up to the model's limit,
+  // replicas and cores in all within the budget. Beyond them a version is refused and acked so.
+  const limits = assignmentLimitsOf(config);
+  const onAssignment = async (u: AssignmentUpdate): Promise<void> => {
     const received = clock();
-    let a;
-    try {
-      a = toDomainAssignment(pb);
-    } catch (err) {
-      log.warn({ err, version: pb.version }, "ignoring invalid assignment");
-      return;
-    }
-    if (a.pipeline !== config.pipeline) return;
-    const outcome = await reconfigurer.apply(a, received);
+    const outcome = "refused" in u ? await reconfigurer.refuse(u.version, u.refused.message, received) : await reconfigurer.apply(u.assignment, received);
     if (outcome) ack(outcome);
     if (outcome?.applied && state === "ready") void heartbeat();
   };
@@ -146,9 +141,13 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     const received = clock();
     let placement;
     try {
-      placement = toDomainPlacement(pb);
+      placement = toDomainPlacement(pb, limits);
     } catch (err) {
-      log.warn({ err, generation: pb.generation }, "ignoring invalid placement");
+      const mine = pb.pipeline === config.pipeline && pb.stage === config.stage && pb.instance === config.instance;
+      // A placement of this replica that is beyond its limits is refused with an ack; other garbage is only logged.
+      const outcome = mine && pb.generation >= 1 && pb.assignmentVersion >= 1 ? await reconfigurer.refuse(pb.assignmentVersion, (err as Error).message, received, pb.generation) : undefined;
+      if (outcome) ack(outcome);
+      else log.warn({ err, generation: pb.generation }, "ignoring invalid placement");
       return;
     }
     if (placement.pipeline !== config.pipeline || placement.stage !== config.stage || placement.instance !== config.instance) return;
@@ -160,11 +159,15 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   const placementKey = kvKeys.placement(config.pipeline, config.stage, config.instance);
 
   // Start from the latest stored placement or Assignment when one exists (a late starter catches up).
+  const subs: Stoppable[] = [];
   if (config.followPlacement) {
     await onPlacement(await placementsKv?.get(placementKey, control.ReplicaPlacement).catch(() => undefined));
-  } else if (config.followAssignments) {
-    const stored = await assignmentsKv?.get(kvKeys.assignment(config.pipeline), control.Assignment).catch(() => undefined);
-    if (stored) await onAssignment(stored);
+  } else if (config.followAssignments && bus) {
+    try {
+      subs.push(await followAssignments({ bus, pipeline: config.pipeline, limits, logger: log, onUpdate: onAssignment }));
+    } catch (err) {
+      log.warn({ err }, "cannot follow Assignments: serving the configured variant");
+    }
   }
   if (!server.active) await reconfigurer.switchTo({ variant: config.variant, cores: config.cores, batchSize: config.batchSize });
 
@@ -203,16 +206,11 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance }, () => reconfigurer.version);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.grpcHost, registry, ready: () => state === "ready" });
 
-  const subs: Stoppable[] = [];
   const timers: NodeJS.Timeout[] = [];
   // A drain request may shorten the queue's service time (DrainRequest.grace_ms), never lengthen it.
   let shutdownGraceMs = config.shutdownGraceMs;
   if (bus) {
-    if (config.followPlacement) {
-      if (placementsKv) subs.push(await placementsKv.watch(placementKey, control.ReplicaPlacement, onPlacement, { updatesOnly: true }));
-    } else if (config.followAssignments) {
-      subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
-    }
+    if (config.followPlacement && placementsKv) subs.push(await placementsKv.watch(placementKey, control.ReplicaPlacement, onPlacement, { updatesOnly: true }));
     let cpu = process.cpuUsage();
     timers.push(
       setInterval(() => {

@@ -8,6 +8,12 @@ const logger = createLogger({ service: "stage-pinned-test", level: "silent" });
 const modelDir = resolveModelDir(process.env, process.cwd());
 let seq = 0;
 
+/** What the optimizer does: the Assignment goes into KV (the version authority), then on the subject. */
+async function assign(bus: Bus, a: control.Assignment): Promise<void> {
+  await (await bus.kv(KV_BUCKETS.assignments)).put(kvKeys.assignment(a.pipeline), control.Assignment, a);
+  bus.publish(subjects.assignment(a.pipeline), control.Assignment, a);
+}
+
 function config(over: Record<string, unknown>): StageConfig {
   return Object.freeze(
     stageConfigSchema.parse({ pipeline: `pin${++seq}`, stage: "classifier", instance: `pod${seq}`, family: "fashion", variant: "mlp", pinVariant: true, modelDir, heartbeatMs: 200, ...over }),
@@ -49,7 +55,7 @@ describe("stage pinned-variant mode (one deployment per variant), over real NATS
       expect(stage.server.active).toMatchObject({ variant: "mlp", cores: 1, batchSize: 8 });
       expect(await gauge(stage.metricsPort, "fulcrum_stage_assignment_version")).toBe(0);
       // Replica index 0 would run `linear` (the first variant's range); pinned, it takes mlp's entry.
-      bus.publish(subjects.assignment(cfg.pipeline), control.Assignment, assignment(cfg.pipeline, 1, [
+      await assign(bus, assignment(cfg.pipeline, 1, [
         { variant: "linear", weight: 0.5, batch: 1, coresPerReplica: 1, replicas: 1 },
         { variant: "mlp", weight: 0.5, batch: 4, coresPerReplica: 2, replicas: 3 },
       ]));
@@ -58,7 +64,7 @@ describe("stage pinned-variant mode (one deployment per variant), over real NATS
       expect(stage.server.active).toMatchObject({ variant: "mlp", cores: 2, batchSize: 4 });
 
       // Its variant is not in this one: it keeps serving as it is and acks the version.
-      bus.publish(subjects.assignment(cfg.pipeline), control.Assignment, assignment(cfg.pipeline, 2, [{ variant: "linear", weight: 1, batch: 2, coresPerReplica: 1, replicas: 2 }]));
+      await assign(bus, assignment(cfg.pipeline, 2, [{ variant: "linear", weight: 1, batch: 2, coresPerReplica: 1, replicas: 2 }]));
       await expect.poll(() => acks.length, { timeout: 10_000 }).toBe(2);
       expect(acks[1]).toMatchObject({ version: 2, applied: true });
       expect(stage.server.active).toMatchObject({ variant: "mlp", cores: 2, batchSize: 4 });

@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { control, subjects, type inference } from "@fulcrum/proto";
+import { control, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
 import {
   connectBus,
   createLogger,
@@ -28,6 +28,12 @@ function config(over: Record<string, unknown>): StageConfig {
   return Object.freeze(
     stageConfigSchema.parse({ pipeline: `p${++seq}`, stage: "classifier", instance: `i${seq}`, family: "fashion", variant: "linear", modelDir, metricsIntervalMs: 200, heartbeatMs: 200, ...over }),
   );
+}
+
+/** What the optimizer does: the Assignment goes into KV (the version authority), then on the subject. */
+async function assign(bus: Bus, a: control.Assignment): Promise<void> {
+  await (await bus.kv(KV_BUCKETS.assignments)).put(kvKeys.assignment(a.pipeline), control.Assignment, a);
+  bus.publish(subjects.assignment(a.pipeline), control.Assignment, a);
 }
 
 function spansOf(name: string, requestIds: ReadonlySet<string>) {
@@ -131,7 +137,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
   });
 
   it("applies 20 live reconfigurations under load with zero failed requests, acking every version", async () => {
-    const cfg = config({ variant: "linear", batchSize: 4 });
+    const cfg = config({ variant: "linear", batchSize: 4, maxCoresPerReplica: 2 });
     const stage = await startStage(cfg, { logger, bus });
     const acks = new Map<number, control.AssignmentAck>();
     const ackSub = bus.subscribe(subjects.ack(cfg.pipeline, cfg.stage, cfg.instance), control.AssignmentAck, (a) => void acks.set(a.version, a));
@@ -149,7 +155,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     try {
       for (let v = 1; v <= 20; v++) {
         const target = { variant: variants[v % 3]!, weight: 1, batch: [1, 4, 8][v % 3 === 0 ? (v / 3) % 3 : (v + 1) % 3]!, coresPerReplica: 1 + (v % 2), replicas: 1 };
-        bus.publish(subjects.assignment(cfg.pipeline), control.Assignment, {
+        await assign(bus, {
           pipeline: cfg.pipeline,
           version: v,
           policy: "test",
@@ -239,7 +245,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     await bus.flush();
     const client = new OipClient(stage.grpcAddress);
     try {
-      bus.publish(subjects.assignment(cfg.pipeline), control.Assignment, {
+      await assign(bus, {
         pipeline: cfg.pipeline,
         version: 4,
         policy: "test",

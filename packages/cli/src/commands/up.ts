@@ -8,6 +8,7 @@ import { connectBus, freePort, isNatsReachable, startMetricsServer, startNatsSer
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
 import { frontStageSpec, waitRegistered } from "../up/front-stage.js";
+import { generateNatsUsers, type NatsUser, type NatsUsers } from "../up/nats-users.js";
 import { UP_PIPELINES, upPipeline, type UpPipeline } from "../up/pipelines.js";
 import { UpStatus } from "../up/status.js";
 import { Supervisor, type SupervisedService } from "../up/supervisor.js";
@@ -162,10 +163,13 @@ async function up(opts: UpOptions): Promise<number> {
   let nats: NatsServerHandle | undefined;
   const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
   let url = natsUrl;
+  // The private server runs with infra/nats-auth.conf: one user per service, passwords made per run.
+  let users: NatsUsers | undefined;
   if (!(await isNatsReachable(natsUrl, 1000))) {
-    nats = await startNatsServer();
+    users = generateNatsUsers();
+    nats = await startNatsServer({ configFile: join(REPO_ROOT, "infra", "nats-auth.conf"), env: users.serverEnv });
     url = nats.url;
-    out(`nats: nothing answers at ${natsUrl}; started a private nats-server at ${url}`);
+    out(`nats: nothing answers at ${natsUrl}; started a private nats-server at ${url} (one user per service, infra/nats-auth.conf)`);
   } else {
     out(`nats: using ${url}`);
   }
@@ -193,17 +197,18 @@ async function up(opts: UpOptions): Promise<number> {
   const recordsFile = join(runDir, "loadgen-records.jsonl");
 
   try {
-    bus = await connectBus({ servers: url, name: "fulcrum-up" });
+    bus = await connectBus({ servers: url, name: "fulcrum-up", ...(users ? { auth: users.auth("launcher") } : {}) });
     status = new UpStatus(name);
     await status.start(bus);
 
     const common = { NATS_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...(await traceExport(process.env)) };
-    const stageEnv = { ...common, FULCRUM_STAGE_FAMILY: pipe.family };
+    const creds = (u: NatsUser): Record<string, string> => users?.env(u) ?? {};
+    const stageEnv = { ...common, ...creds("stage"), FULCRUM_STAGE_FAMILY: pipe.family };
     const services: SupervisedService[] = [];
     // Ids unique across runs: a previous run's registry entries may still be in KV.
     const runPrefix = `${(Date.now() % 1e6).toString(36)}-`;
     const front = pipe.front
-      ? { instance: `${runPrefix}${pipe.front.stage}-0`, svc: sup.start(frontStageSpec(pipe.front, { pipeline: name, instance: `${runPrefix}${pipe.front.stage}-0`, grpcPort: await freePort(), env: common })) }
+      ? { instance: `${runPrefix}${pipe.front.stage}-0`, svc: sup.start(frontStageSpec(pipe.front, { pipeline: name, instance: `${runPrefix}${pipe.front.stage}-0`, grpcPort: await freePort(), env: { ...common, ...creds("stage") } })) }
       : undefined;
     if (elastic) {
       const metrics = createReconcileMetrics();
@@ -244,7 +249,7 @@ async function up(opts: UpOptions): Promise<number> {
       }
     }
     const monitorPort = await freePort();
-    services.push(sup.start({ name: "monitor", entry: "services/monitor/src/main.ts", readyPort: monitorPort, env: { ...common, FULCRUM_MONITOR_METRICS_PORT: String(monitorPort) } }));
+    services.push(sup.start({ name: "monitor", entry: "services/monitor/src/main.ts", readyPort: monitorPort, env: { ...common, ...creds("monitor"), FULCRUM_MONITOR_METRICS_PORT: String(monitorPort) } }));
     const [gwGrpc, gwHttp, gwMetrics] = [await freePort(), await freePort(), await freePort()];
     services.push(
       sup.start({
@@ -254,6 +259,7 @@ async function up(opts: UpOptions): Promise<number> {
         address: `grpc 127.0.0.1:${gwGrpc}, http 127.0.0.1:${gwHttp}`,
         env: {
           ...common,
+          ...creds("gateway"),
           FULCRUM_GATEWAY_PIPELINES: JSON.stringify([{ name, sloMs: pipe.sloMs, stages: [...(pipe.front ? [{ name: pipe.front.stage }] : []), { name: pipe.stage }], accuracies: pipe.accuracies }]),
           FULCRUM_GATEWAY_GRPC_PORT: String(gwGrpc),
           FULCRUM_GATEWAY_HTTP_PORT: String(gwHttp),
@@ -275,6 +281,7 @@ async function up(opts: UpOptions): Promise<number> {
         readyPort: optPort,
         env: {
           ...common,
+          ...creds("optimizer"),
           FULCRUM_OPTIMIZER_PIPELINE: name,
           FULCRUM_OPTIMIZER_SPEC_FILE: opts.spec ? resolve(opts.spec) : pipe.specFile,
           FULCRUM_OPTIMIZER_POLICY: opts.policy,
@@ -286,7 +293,7 @@ async function up(opts: UpOptions): Promise<number> {
       }),
     );
     const predPort = await freePort();
-    services.push(sup.start({ name: "predictor", entry: "services/predictor/src/main.ts", readyPort: predPort, env: { ...common, FULCRUM_PREDICTOR_PIPELINE: name, FULCRUM_PREDICTOR_METRICS_PORT: String(predPort) } }));
+    services.push(sup.start({ name: "predictor", entry: "services/predictor/src/main.ts", readyPort: predPort, env: { ...common, ...creds("predictor"), FULCRUM_PREDICTOR_PIPELINE: name, FULCRUM_PREDICTOR_METRICS_PORT: String(predPort) } }));
 
     await Promise.all([...services.map((c) => sup.waitReady(c, 120_000)), ...(front ? [waitRegistered(status, front.svc, front.instance, 60_000)] : [])]);
     if (loop) {

@@ -1,5 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude, type KV } from "@nats-io/kv";
 import { KV_BUCKET_SPECS, type KvBucketSpec } from "@fulcrum/proto";
 import {
@@ -9,11 +9,12 @@ import {
   type NatsConnection,
   NoRespondersError as NatsNoResponders,
   RequestError,
+  PermissionViolationError,
   TimeoutError,
 } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Codec } from "./codec.js";
-import { BusConnectError, DecodeError, NoRespondersError, RequestTimeoutError } from "./errors.js";
+import { BusConnectError, DecodeError, KvConflictError, NoRespondersError, RequestTimeoutError } from "./errors.js";
 import { extractTraceContext, injectTraceHeaders, type HeaderCarrier } from "../telemetry/trace-headers.js";
 
 const tracer = trace.getTracer("@fulcrum/runtime/bus");
@@ -38,6 +39,13 @@ export interface BusOptions {
    * @default 5000
    */
   readonly connectTimeoutMs?: number;
+  /** The NATS user this service connects as (`infra/nats.conf` has one per service); absent: none. */
+  readonly auth?: { readonly user: string; readonly password: string };
+  /**
+   * TLS: the CA to verify the server with, and a client certificate and key for a server that
+   * verifies clients (PEM files). Present: the connection must be TLS.
+   */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
 }
 
 /** What a subscriber sees besides the decoded payload. */
@@ -57,13 +65,29 @@ export interface SubscribeOptions {
   readonly queue?: string;
 }
 
+/** The latest entry under a key, with the revision compare-and-set writes name. */
+export interface KvEntry<T> {
+  /** Revision of the entry (the bucket stream's sequence number). */
+  readonly revision: number;
+  /** The decoded value; undefined when it could not be decoded (counted and logged like any bad payload). */
+  readonly value: T | undefined;
+}
+
 /** A typed view of one JetStream KV bucket. */
 export interface TypedKv {
   readonly bucket: string;
   /** The latest value under `key`, or undefined if none (or deleted). */
   get<T>(key: string, codec: Codec<T>): Promise<T | undefined>;
+  /** The latest entry under `key` with its revision, or undefined if none (or deleted). */
+  entry<T>(key: string, codec: Codec<T>): Promise<KvEntry<T> | undefined>;
   /** Stores `message` under `key`; returns the new revision. */
   put<T>(key: string, codec: Codec<T>, message: T): Promise<number>;
+  /**
+   * Compare-and-set: stores `message` under `key` only if the key's latest revision is still
+   * `expectedRevision` (undefined: only if the key has no value). Returns the new revision; rejects
+   * with {@link KvConflictError} when someone else wrote the key in between.
+   */
+  update<T>(key: string, codec: Codec<T>, message: T, expectedRevision: number | undefined): Promise<number>;
   /** Deletes `key`. */
   delete(key: string): Promise<void>;
   /**
@@ -112,6 +136,11 @@ export interface Bus {
   kv(bucket: string, options?: { history?: number }): Promise<TypedKv>;
   /** Messages dropped because they could not be decoded, per subject. */
   readonly decodeFailures: ReadonlyMap<string, number>;
+  /**
+   * Operations the server refused for lack of permission, per `publish <subject>` or
+   * `subscription <subject>` (the service's NATS user may not do it; see `infra/nats.conf`).
+   */
+  readonly permissionDenials: ReadonlyMap<string, number>;
   /** Flushes pending publishes and closes after in-flight handlers finish, within `drainTimeoutMs`; idempotent. */
   drain(): Promise<void>;
 }
@@ -136,6 +165,8 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: options.reconnectTimeWaitMs ?? 1000,
       timeout: options.connectTimeoutMs ?? 5000,
+      ...(options.auth ? { user: options.auth.user, pass: options.auth.password } : {}),
+      ...(options.tls ? { tls: { ...options.tls } } : {}),
     });
   } catch (cause) {
     throw new BusConnectError(options.servers, { cause });
@@ -145,6 +176,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
 
 class NatsBus implements Bus {
   readonly decodeFailures = new Map<string, number>();
+  readonly permissionDenials = new Map<string, number>();
   private readonly kvm: Kvm;
   private drained: Promise<void> | undefined;
   private up = true;
@@ -159,8 +191,16 @@ class NatsBus implements Bus {
       for await (const s of connection.status()) {
         if (s.type === "disconnect") this.up = false;
         if (s.type === "reconnect") this.up = true;
+        if (s.type === "error" && s.error instanceof PermissionViolationError) {
+          const what = `${s.error.operation} ${s.error.subject}`;
+          const n = (this.permissionDenials.get(what) ?? 0) + 1;
+          this.permissionDenials.set(what, n);
+          // The first denial of each operation is logged, then every 100th: a loop must not flood logs.
+          if (n === 1 || n % 100 === 0) this.logger?.error({ operation: s.error.operation, subject: s.error.subject, denials: n }, `NATS permission denied: this service's user may not ${s.error.operation === "publish" ? "publish to" : "subscribe to"} ${s.error.subject}`);
+          continue;
+        }
         if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
-          this.logger?.warn({ nats: s.type, server: "server" in s ? s.server : undefined }, `nats ${s.type}`);
+          this.logger?.warn({ nats: s.type, server: "server" in s ? s.server : undefined, ...(s.type === "error" ? { err: s.error } : {}) }, `nats ${s.type}`);
         }
       }
     })().catch(() => {});
@@ -342,8 +382,27 @@ class NatsKv implements TypedKv {
     return this.bus.decode(`${this.bucket}/${key}`, codec, e.value)?.value;
   }
 
+  async entry<T>(key: string, codec: Codec<T>): Promise<KvEntry<T> | undefined> {
+    const e = await this.kv.get(key);
+    if (!e || e.operation !== "PUT") return undefined;
+    return { revision: e.revision, value: e.value.length === 0 ? undefined : this.bus.decode(`${this.bucket}/${key}`, codec, e.value)?.value };
+  }
+
   put<T>(key: string, codec: Codec<T>, message: T): Promise<number> {
     return this.kv.put(key, codec.encode(message).finish());
+  }
+
+  async update<T>(key: string, codec: Codec<T>, message: T, expectedRevision: number | undefined): Promise<number> {
+    const data = codec.encode(message).finish();
+    try {
+      // `create` also succeeds over a deleted key; `update` needs the revision the writer last saw.
+      return expectedRevision === undefined ? await this.kv.create(key, data) : await this.kv.update(key, data, expectedRevision);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)) {
+        throw new KvConflictError(`${this.bucket}/${key}`, expectedRevision, { cause: err });
+      }
+      throw err;
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -51,3 +51,16 @@ export class BusConnectError extends BusError {
     super("NATS_CONNECT_FAILED", "unavailable", servers, `cannot connect to NATS at ${servers}: ${(options?.cause as Error | undefined)?.message ?? "unknown error"}`, options);
   }
 }
+
+/** A compare-and-set KV write found that someone else wrote the key since the revision it named. */
+export class KvConflictError extends BusError {
+  override name = "KvConflictError";
+  constructor(
+    key: string,
+    /** The revision the writer expected (undefined: it expected no value). */
+    readonly expectedRevision: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super("NATS_KV_CONFLICT", "failed-precondition", key, `KV ${key} changed since ${expectedRevision === undefined ? "the writer saw it empty" : `revision ${expectedRevision}`}: re-read it and write again`, options);
+  }
+}

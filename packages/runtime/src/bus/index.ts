@@ -1,4 +1,5 @@
-export type { Bus, BusOptions, MessageMeta, Stoppable, SubscribeOptions, TypedKv } from "./bus.js";
+export type { Bus, BusOptions, KvEntry, MessageMeta, Stoppable, SubscribeOptions, TypedKv } from "./bus.js";
 export { connectBus } from "./bus.js";
 export type { Codec } from "./codec.js";
-export { BusConnectError, BusError, DecodeError, NoRespondersError, RequestTimeoutError } from "./errors.js";
+export { BusConnectError, BusError, DecodeError, KvConflictError, NoRespondersError, RequestTimeoutError } from "./errors.js";
+export { followAssignments, type AssignmentFollower, type AssignmentFollowerOptions, type AssignmentUpdate } from "./assignment-follower.js";

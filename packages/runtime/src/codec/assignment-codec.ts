@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, type Assignment, type StageAssignment } from "@fulcrum/core";
 import type { control } from "@fulcrum/proto";
+import { checkAssignmentLimits, WIRE_ASSIGNMENT_LIMITS, type AssignmentLimits } from "./limits.js";
 
 /** Tolerance on Σ weights = 1 per stage. */
 const WEIGHT_TOLERANCE = 1e-6;
@@ -26,11 +27,12 @@ export function toPbAssignment(a: Assignment, reason = ""): control.Assignment {
 /**
  * Wire → domain. Throws `InvalidArgumentError` naming the field for: an empty pipeline, version 0,
  * a stage without variants, a duplicate stage or variant, weights outside [0, 1] or not summing to
- * 1, batch/cores < 1, or a weighted variant without replicas.
+ * 1, batch/cores < 1, a weighted variant without replicas, or resources beyond `limits` (the
+ * consumer's budget; by default the protocol's {@link WIRE_ASSIGNMENT_LIMITS}).
  */
-export function toDomainAssignment(pb: control.Assignment): Assignment {
+export function toDomainAssignment(pb: control.Assignment, limits: AssignmentLimits = WIRE_ASSIGNMENT_LIMITS): Assignment {
   if (!pb.pipeline) throw new InvalidArgumentError("pipeline", "is empty");
-  if (!(pb.version >= 1)) throw new InvalidArgumentError("version", `must be ≥ 1, got ${pb.version}`);
+  if (!(pb.version >= 1 && Number.isSafeInteger(pb.version))) throw new InvalidArgumentError("version", `must be an integer ≥ 1, got ${pb.version}`);
   const seenStages = new Set<string>();
   const stages: StageAssignment[] = pb.stages.map((s, i) => {
     const at = `stages[${i}]`;
@@ -55,5 +57,6 @@ export function toDomainAssignment(pb: control.Assignment): Assignment {
     if (Math.abs(sum - 1) > WEIGHT_TOLERANCE) throw new InvalidArgumentError(`${at}.variants`, `weights of stage "${s.stage}" sum to ${sum}, not 1`);
     return { stage: s.stage, variants };
   });
+  checkAssignmentLimits(stages, limits);
   return { pipeline: pb.pipeline, version: pb.version, policy: pb.policy, createdAtMs: pb.createdUnixMs, stages };
 }

@@ -65,6 +65,31 @@ describe("control-plane codec", () => {
     expect(decode).toThrow(message);
   });
 
+  const bounds = { maxRps: 1000, maxClockSkewMs: 60_000, nowMs: 10_000 };
+  it.each<[string, () => unknown, string]>([
+    ["a forged 10¹² rps load sample", () => toDomainLoadSample({ pipeline: "p", timestampUnixMs: 7, arrivalsRps: 1e12, windowMs: 1000, budgetP10Ms: 0, budgetP50Ms: 0 }, bounds), "arrivals_rps: 1000000000000 rps is above the limit of 1000 rps (maxRps)"],
+    ["a load sample from the future", () => toDomainLoadSample({ pipeline: "p", timestampUnixMs: 1e12, arrivalsRps: 1, windowMs: 1000, budgetP10Ms: 0, budgetP50Ms: 0 }, bounds), "timestamp_unix_ms: 1000000000000 is 999999990000 ms ahead"],
+    ["a forged 10¹² rps forecast", () => toDomainForecast({ ...pbForecast, peakRps: 1e12, upperRps: 0 }, bounds), "peak_rps: 1000000000000 rps is above the limit"],
+    ["a forecast's upper bound", () => toDomainForecast({ ...pbForecast, upperRps: 5000 }, bounds), "upper_rps: 5000 rps is above the limit"],
+    ["a forecast from the future", () => toDomainForecast({ ...pbForecast, createdUnixMs: 100_000 }, bounds), "created_unix_ms: 100000 is 90000 ms ahead of this clock, more than the allowed skew of 60000 ms (maxClockSkewMs)"],
+    ["gateway arrivals", () => toDomainGatewayWindow({ ...pbGateway, arrivals: 5000 }, bounds), "arrivals: 5000 in 1000 ms is 5000 rps, above the limit of 1000 rps (maxRps)"],
+    ["gateway arrivals in no window", () => toDomainGatewayWindow({ ...pbGateway, windowMs: 0 }, bounds), "window_ms: must be > 0 when arrivals is 10, got 0"],
+    ["stage completions", () => toDomainStageSample({ ...pbStage, completions: 1e9 }, bounds), "completions: 1000000000 in 1000 ms"],
+    ["a stage window from the future", () => toDomainStageSample({ ...pbStage, windowStartUnixMs: 1e13 }, bounds), "window_start_unix_ms: 10000000000000 is"],
+    ["a heartbeat from the future", () => toDomainRegistryRecord({ ...pbEntry, heartbeatUnixMs: 1e13 }, bounds), "heartbeat_unix_ms: 10000000000000 is"],
+    ["placement cores", () => toDomainPlacement({ pipeline: "p", stage: "s", instance: "i", variant: "v", cores: 64, batch: 1, assignmentVersion: 1, generation: 1 }, { maxCoresPerReplica: 2, maxBatch: 8 }), "cores: 64 is above the limit of 2 (maxCoresPerReplica)"],
+    ["placement batch", () => toDomainPlacement({ pipeline: "p", stage: "s", instance: "i", variant: "v", cores: 1, batch: 4096, assignmentVersion: 1, generation: 1 }, { maxCoresPerReplica: 2, maxBatch: 8 }), "batch: 4096 is above the limit of 8 (maxBatch)"],
+    ["a megabyte of ack error", () => toDomainAck({ pipeline: "p", stage: "s", instance: "i", version: 1, applied: false, applyMs: 1, appliedUnixMs: 0, error: "x".repeat(5000) }), "error: is 5000 characters long, more than 4096"],
+  ])("with the consumer's bounds, refuses %s naming the field", (_name, decode, message) => {
+    expect(decode).toThrow(message);
+  });
+
+  it("accepts what is within the bounds", () => {
+    expect(toDomainGatewayWindow({ ...pbGateway, windowStartUnixMs: 60_000 }, bounds).arrivals).toBe(10);
+    expect(toDomainForecast(pbForecast, bounds).peakRps).toBe(40);
+    expect(toDomainStageSample(pbStage, bounds).arrivals).toBe(10);
+  });
+
   it("keeps an ack's error only when it was not applied", () => {
     const base = { pipeline: "p", stage: "s", instance: "i", version: 3, applied: false, applyMs: 12, appliedUnixMs: 5, error: "no model" };
     expect(toDomainAck(base).error).toBe("no model");

@@ -2,12 +2,18 @@
  * Control-plane messages (`fulcrum.v1`) ↔ their domain forms in `@fulcrum/core/control`: the one
  * place each message is converted, shared by every service that sends or receives it. Decoding
  * validates: every `toDomain*` throws `InvalidArgumentError` naming the bad field, so one malformed
- * message is refused (and logged by the caller) instead of reaching a service's state.
+ * message is refused (and logged by the caller) instead of reaching a service's state. Given the
+ * consumer's {@link MessageBounds}, it also refuses rates above `maxRps` and timestamps from the
+ * future (beyond the allowed clock skew): a forged 10¹² rps sample or a forecast dated next year.
  */
 import { InvalidArgumentError } from "@fulcrum/core";
 import { REPLICA_STATES, type AssignmentAckRecord, type LoadForecast, type LoadSample, type RegistryRecord, type ReplicaPlacement, type ReplicaState, type StageSample } from "@fulcrum/core/control";
 import type { GatewayWindow } from "@fulcrum/core/metrics";
 import { subjectToken, type control } from "@fulcrum/proto";
+import { checkNotFuture, checkRate, checkWindowRate, WIRE_ASSIGNMENT_LIMITS, type AssignmentLimits, type MessageBounds } from "./limits.js";
+
+/** Longest free text (an ack's error) a consumer keeps, characters. */
+const MAX_TEXT_LENGTH = 4096;
 
 /** A name that becomes a NATS subject token (letters, digits, `_`, `-`); throws naming the field. */
 const token = subjectToken;
@@ -22,8 +28,11 @@ function fraction(field: string, v: number): number {
   return v;
 }
 
-/** StageMetrics → domain. */
-export function toDomainStageSample(m: control.StageMetrics): StageSample {
+/** StageMetrics → domain; with `bounds`, arrivals and completions within `maxRps` and no window from the future. */
+export function toDomainStageSample(m: control.StageMetrics, bounds?: MessageBounds): StageSample {
+  checkNotFuture("window_start_unix_ms", m.windowStartUnixMs, bounds);
+  checkWindowRate("arrivals", m.arrivals, m.windowMs, bounds);
+  checkWindowRate("completions", m.completions, m.windowMs, bounds);
   return {
     pipeline: token("pipeline", m.pipeline),
     stage: token("stage", m.stage),
@@ -76,8 +85,10 @@ export function toPbStageMetrics(s: StageSample): control.StageMetrics {
   };
 }
 
-/** GatewayMetrics → domain. */
-export function toDomainGatewayWindow(m: control.GatewayMetrics): GatewayWindow {
+/** GatewayMetrics → domain; with `bounds`, arrivals within `maxRps` and no window from the future. */
+export function toDomainGatewayWindow(m: control.GatewayMetrics, bounds?: MessageBounds): GatewayWindow {
+  checkNotFuture("window_start_unix_ms", m.windowStartUnixMs, bounds);
+  checkWindowRate("arrivals", m.arrivals, m.windowMs, bounds);
   return {
     pipeline: token("pipeline", m.pipeline),
     windowStartMs: finite("window_start_unix_ms", m.windowStartUnixMs, 1),
@@ -116,10 +127,15 @@ export function toPbGatewayMetrics(w: GatewayWindow): control.GatewayMetrics {
   };
 }
 
-/** LoadSample → domain. Budget quantiles of 0 mean "unknown" and become absent. */
-export function toDomainLoadSample(pb: control.LoadSample): LoadSample {
+/**
+ * LoadSample → domain. Budget quantiles of 0 mean "unknown" and become absent. With `bounds`, the
+ * rate is within `maxRps` and the sample is not from the future.
+ */
+export function toDomainLoadSample(pb: control.LoadSample, bounds?: MessageBounds): LoadSample {
   const p10 = finite("budget_p10_ms", pb.budgetP10Ms);
   const p50 = finite("budget_p50_ms", pb.budgetP50Ms);
+  checkRate("arrivals_rps", finite("arrivals_rps", pb.arrivalsRps), bounds);
+  checkNotFuture("timestamp_unix_ms", pb.timestampUnixMs, bounds);
   return {
     pipeline: token("pipeline", pb.pipeline),
     timestampMs: finite("timestamp_unix_ms", pb.timestampUnixMs, 1),
@@ -142,10 +158,17 @@ export function toPbLoadSample(s: LoadSample): control.LoadSample {
   };
 }
 
-/** Forecast → domain. `upper_rps` 0 means "no upper bound"; a non-zero one below the peak is refused. */
-export function toDomainForecast(pb: control.Forecast): LoadForecast {
+/**
+ * Forecast → domain. `upper_rps` 0 means "no upper bound"; a non-zero one below the peak is refused.
+ * With `bounds`, both rates are within `maxRps` and the forecast is not dated in the future (a
+ * future one would look fresh, and newest, for ever).
+ */
+export function toDomainForecast(pb: control.Forecast, bounds?: MessageBounds): LoadForecast {
   const peakRps = finite("peak_rps", pb.peakRps);
   const upper = finite("upper_rps", pb.upperRps);
+  checkRate("peak_rps", peakRps, bounds);
+  checkRate("upper_rps", upper, bounds);
+  checkNotFuture("created_unix_ms", pb.createdUnixMs, bounds);
   if (upper > 0 && upper < peakRps) throw new InvalidArgumentError("upper_rps", `${upper} is below peak_rps ${peakRps}`);
   const coverage = fraction("coverage", pb.coverage);
   return {
@@ -177,6 +200,8 @@ export function toPbForecast(f: LoadForecast): control.Forecast {
 /** AssignmentAck → domain. */
 export function toDomainAck(pb: control.AssignmentAck): AssignmentAckRecord {
   if (!(pb.version >= 1)) throw new InvalidArgumentError("version", `must be ≥ 1, got ${pb.version}`);
+  // An operator reads it in a log line; a megabyte of it is an attack, not an explanation.
+  if (pb.error.length > MAX_TEXT_LENGTH) throw new InvalidArgumentError("error", `is ${pb.error.length} characters long, more than ${MAX_TEXT_LENGTH}`);
   return {
     pipeline: token("pipeline", pb.pipeline),
     stage: token("stage", pb.stage),
@@ -203,8 +228,9 @@ export function toPbAck(a: AssignmentAckRecord): control.AssignmentAck {
   };
 }
 
-/** RegistryEntry → domain. */
-export function toDomainRegistryRecord(e: control.RegistryEntry): RegistryRecord {
+/** RegistryEntry → domain; with `bounds`, the heartbeat is not from the future (it would look fresh for ever). */
+export function toDomainRegistryRecord(e: control.RegistryEntry, bounds?: Pick<MessageBounds, "maxClockSkewMs" | "nowMs">): RegistryRecord {
+  checkNotFuture("heartbeat_unix_ms", e.heartbeatUnixMs, bounds);
   if (!REPLICA_STATES.includes(e.state as ReplicaState)) throw new InvalidArgumentError("state", `must be one of ${REPLICA_STATES.join(", ")}, got ${JSON.stringify(e.state)}`);
   if (!/^[^\s:]+:\d{1,5}$/.test(e.address)) throw new InvalidArgumentError("address", `must be host:port, got ${JSON.stringify(e.address)}`);
   return {
@@ -241,11 +267,13 @@ export function toPbRegistryEntry(r: RegistryRecord): control.RegistryEntry {
   };
 }
 
-/** ReplicaPlacement → domain. */
-export function toDomainPlacement(pb: control.ReplicaPlacement): ReplicaPlacement {
+/** ReplicaPlacement → domain; cores and batch within `limits` (the replica's own, by default the wire limits). */
+export function toDomainPlacement(pb: control.ReplicaPlacement, limits: Pick<AssignmentLimits, "maxCoresPerReplica" | "maxBatch"> = WIRE_ASSIGNMENT_LIMITS): ReplicaPlacement {
   if (!pb.variant) throw new InvalidArgumentError("variant", "is empty");
   if (!(pb.cores >= 1)) throw new InvalidArgumentError("cores", `must be ≥ 1, got ${pb.cores}`);
+  if (pb.cores > limits.maxCoresPerReplica) throw new InvalidArgumentError("cores", `${pb.cores} is above the limit of ${limits.maxCoresPerReplica} (maxCoresPerReplica)`);
   if (!(pb.batch >= 1)) throw new InvalidArgumentError("batch", `must be ≥ 1, got ${pb.batch}`);
+  if (pb.batch > limits.maxBatch) throw new InvalidArgumentError("batch", `${pb.batch} is above the limit of ${limits.maxBatch} (maxBatch)`);
   if (!(pb.generation >= 1)) throw new InvalidArgumentError("generation", `must be ≥ 1, got ${pb.generation}`);
   return {
     pipeline: token("pipeline", pb.pipeline),

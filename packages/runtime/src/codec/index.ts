@@ -15,3 +15,5 @@ export {
   toPbRegistryEntry,
   toPbStageMetrics,
 } from "./control-codec.js";
+export { checkAssignmentLimits, WIRE_ASSIGNMENT_LIMITS, type AssignmentLimits, type MessageBounds } from "./limits.js";
+export { Refusals, type RefusalLogger } from "./refusals.js";

@@ -26,6 +26,13 @@ export interface NatsServerOptions {
    * @default 10000
    */
   readonly startTimeoutMs?: number;
+  /**
+   * A configuration file for the server (e.g. `infra/nats-auth.conf`: users and permissions); the
+   * address, port, JetStream and store options above override what it sets.
+   */
+  readonly configFile?: string;
+  /** Variables the configuration file reads from the environment (its users' passwords). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A nats-server child process. */
@@ -99,7 +106,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   try {
     // Its own process group: a terminal Ctrl-C must not kill the server before the services that
     // use it have drained; `stop()` (or this process exiting) ends it.
-    child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const config = options.configFile ? ["-c", options.configFile] : [];
+    child = spawn(binary, [...config, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    });
   } catch (cause) {
     throw new NatsServerStartError(`cannot start ${binary}: ${(cause as Error).message}`, { cause });
   }

@@ -1,13 +1,26 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { MonitorAggregator } from "@fulcrum/core/metrics";
+import type { Refusals } from "@fulcrum/runtime";
 
 /**
  * The monitor's Prometheus registry: every pipeline's series, read from the aggregator at scrape
  * time (no second copy of the numbers).
  */
-export function monitorPrometheus(agg: MonitorAggregator, clock: () => number): Registry {
+export function monitorPrometheus(agg: MonitorAggregator, clock: () => number, refusals?: Refusals): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (refusals) {
+    new Counter({
+      name: "fulcrum_monitor_refused_messages_total",
+      help: "Metrics messages refused (malformed, beyond maxRps, from the future, too many pipelines), by message and field.",
+      labelNames: ["message", "field"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of refusals.snapshot()) this.inc({ message: r.what, field: r.field }, r.count);
+      },
+    });
+  }
   const each = (fn: (s: NonNullable<ReturnType<MonitorAggregator["summary"]>>) => void): void => {
     const now = clock();
     for (const p of agg.pipelines()) {

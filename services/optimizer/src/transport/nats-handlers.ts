@@ -1,64 +1,49 @@
+import { InvalidArgumentError } from "@fulcrum/core";
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
-import { toDomainAck, toDomainForecast, toDomainLoadSample, toPbAssignment, type Bus, type Logger, type MessageMeta, type Stoppable, type TypedKv } from "@fulcrum/runtime";
-import type { Assignment } from "@fulcrum/core";
-import type { AssignmentAckRecord, LoadForecast, LoadSample } from "@fulcrum/core/control";
+import { toDomainAck, toDomainForecast, toDomainLoadSample, toDomainRegistryRecord, type Bus, type MessageBounds, type MessageMeta, type Refusals, type Stoppable } from "@fulcrum/runtime";
+import type { AssignmentAckRecord, LoadForecast, LoadSample, RegistryRecord } from "@fulcrum/core/control";
 
 /** Where decoded, validated control-plane inputs go. */
 export interface OptimizerInputs {
   onForecast(forecast: LoadForecast, meta: MessageMeta): void;
   onLoad(sample: LoadSample): void;
   onAck(ack: AssignmentAckRecord): void;
+  /** A registry entry of the pipeline was put (registration or heartbeat). */
+  onReplica(entry: RegistryRecord): void;
+  /** A registry entry of the pipeline was deleted (the replica deregistered). */
+  onReplicaGone(stage: string, instance: string): void;
 }
 
 /**
- * Subscribes to `fulcrum.forecast.<p>`, `fulcrum.load.<p>` and `fulcrum.ack.<p>.>`, decodes and
- * validates each message and hands it to `inputs`. Invalid messages and other pipelines' messages are
- * logged (debug for the latter) and dropped.
+ * Subscribes to `fulcrum.forecast.<p>`, `fulcrum.load.<p>` and `fulcrum.ack.<p>.>`, and watches the
+ * pipeline's registry entries; decodes, validates and bounds each message (`bounds()`: rates within
+ * `maxRps`, nothing from the future) and hands it to `inputs`. A refused message, another
+ * pipeline's included, is counted and logged naming the field, and dropped.
  */
-export function startNatsHandlers(bus: Bus, pipeline: string, inputs: OptimizerInputs, logger: Logger): Stoppable[] {
-  const guarded = <T, D>(what: string, decode: (pb: T) => D, use: (d: D, meta: MessageMeta) => void) => (pb: T, meta: MessageMeta): void => {
+export async function startNatsHandlers(bus: Bus, pipeline: string, inputs: OptimizerInputs, refusals: Refusals, bounds: () => MessageBounds): Promise<Stoppable[]> {
+  const guarded = <T, D extends { pipeline: string }>(what: string, decode: (pb: T) => D, use: (d: D, meta: MessageMeta) => void) => (pb: T, meta: MessageMeta): void => {
     let d: D;
     try {
       d = decode(pb);
+      if (d.pipeline !== pipeline) throw new InvalidArgumentError("pipeline", `"${d.pipeline}" is not this optimizer's pipeline "${pipeline}"`);
     } catch (err) {
-      logger.warn({ err, subject: meta.subject }, `ignoring invalid ${what}`);
-      return;
-    }
-    if ((d as { pipeline: string }).pipeline !== pipeline) {
-      logger.debug({ subject: meta.subject, pipeline: (d as { pipeline: string }).pipeline }, `ignoring ${what} of another pipeline`);
+      refusals.record(what, err, { subject: meta.subject });
       return;
     }
     use(d, meta);
   };
+  const registry = await bus.kv(KV_BUCKETS.registry);
   return [
-    bus.subscribe(subjects.forecast(pipeline), control.Forecast, guarded("forecast", toDomainForecast, (f, meta) => inputs.onForecast(f, meta))),
-    bus.subscribe(subjects.load(pipeline), control.LoadSample, guarded("load sample", toDomainLoadSample, (l) => inputs.onLoad(l))),
-    bus.subscribe(subjects.ackAll(pipeline), control.AssignmentAck, guarded("ack", toDomainAck, (a) => inputs.onAck(a))),
+    bus.subscribe(subjects.forecast(pipeline), control.Forecast, guarded("Forecast", (pb: control.Forecast) => toDomainForecast(pb, bounds()), (f, meta) => inputs.onForecast(f, meta))),
+    bus.subscribe(subjects.load(pipeline), control.LoadSample, guarded("LoadSample", (pb: control.LoadSample) => toDomainLoadSample(pb, bounds()), (l) => inputs.onLoad(l))),
+    bus.subscribe(subjects.ackAll(pipeline), control.AssignmentAck, guarded("AssignmentAck", toDomainAck, (a) => inputs.onAck(a))),
+    await registry.watch(kvKeys.registryOfPipeline(pipeline), control.RegistryEntry, (e, key) => {
+      const [, stage = "", instance = ""] = key.split(".");
+      if (!e) {
+        inputs.onReplicaGone(stage, instance);
+        return;
+      }
+      guarded("RegistryEntry", (pb: control.RegistryEntry) => toDomainRegistryRecord(pb, bounds()), (r) => inputs.onReplica(r))(e, { subject: `${KV_BUCKETS.registry}/${key}` });
+    }),
   ];
-}
-
-/** Opens the assignments KV bucket. */
-export function openAssignmentsKv(bus: Bus): Promise<TypedKv> {
-  return bus.kv(KV_BUCKETS.assignments);
-}
-
-/** The latest stored Assignment of `pipeline` (undecoded: the caller validates), if any. */
-export function readStoredAssignment(kv: TypedKv, pipeline: string): Promise<control.Assignment | undefined> {
-  return kv.get(kvKeys.assignment(pipeline), control.Assignment);
-}
-
-/**
- * Broadcasts an Assignment on `fulcrum.assignment.<p>` and stores it in KV under the pipeline, in
- * that order (subscribers get it at once; late starters read KV). A KV failure is logged, not thrown:
- * the broadcast already happened and the next decision stores a newer version.
- */
-export async function publishAssignment(bus: Bus, kv: TypedKv | undefined, a: Assignment, reason: string, logger: Logger): Promise<void> {
-  const pb = toPbAssignment(a, reason);
-  bus.publish(subjects.assignment(a.pipeline), control.Assignment, pb);
-  if (!kv) return;
-  try {
-    await kv.put(kvKeys.assignment(a.pipeline), control.Assignment, pb);
-  } catch (err) {
-    logger.warn({ err, version: a.version }, "could not store the assignment in KV");
-  }
 }

@@ -107,6 +107,24 @@ export class Reconfigurer {
     return run;
   }
 
+  /**
+   * Consumes a version (or a placement `generation`) refused before it reached this replica's
+   * configuration: malformed or beyond its limits (`reason` names the field). Resolves with the
+   * refusal to ack, or undefined when it is not newer than what was processed.
+   */
+  refuse(version: number, reason: string, receivedAtMs: number, generation?: number): Promise<ApplyOutcome | undefined> {
+    const run = this.chain.then(() => {
+      if (generation !== undefined ? generation <= this.generation : version <= this.versionApplied) return undefined;
+      if (generation !== undefined) this.generation = generation;
+      this.versionApplied = Math.max(this.versionApplied, version);
+      const e = new ReconfigurationError(version, reason);
+      this.options.logger?.warn({ err: e, version, ...(generation !== undefined ? { generation } : {}) }, "configuration refused; keeping the current one");
+      return { version, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message };
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
   private async doApply(a: Assignment, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
     if (a.version <= this.versionApplied) return undefined;
     const mine = a.stages.find((s) => s.stage === this.options.stage);

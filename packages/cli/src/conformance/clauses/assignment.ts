@@ -53,9 +53,13 @@ function assignmentWith(ctx: KitContext, plan: Plan, version: number, alloc: { v
   return { pipeline: ctx.target.pipeline, version, policy: "conformance", createdUnixMs: Math.round(ctx.now()), stages: [...others, stage], reason };
 }
 
-/** Publishes `a` and waits for the instance's ack of its version. */
+/**
+ * Publishes `a` as the optimizer does: into KV (the version authority, which Fulcrum's stage
+ * checks every broadcast against), then on the subject; and waits for the instance's ack of its version.
+ */
 async function publishAndAwaitAck(ctx: KitContext, a: control.Assignment): Promise<control.AssignmentAck | undefined> {
   const from = ctx.acks.seen.length;
+  await ctx.assignmentsKv.put(kvKeys.assignment(ctx.target.pipeline), control.Assignment, a);
   ctx.bus.publish(subjects.assignment(ctx.target.pipeline), control.Assignment, a);
   return (await ctx.acks.waitFor((k) => k.version === a.version, ctx.target.timeoutMs, from))?.value;
 }
@@ -144,8 +148,8 @@ export const assignmentRefusal: Clause = {
 /**
  * Puts back what the kit found: a newer version copying the stored Assignment when it names the
  * stage, else the stored one (if any) with the instance's original variant, cores and batch for
- * the stage. When an Assignment was stored, the new version replaces it in KV, so a restarted
- * optimizer continues above the kit's versions; when none was, KV stays empty.
+ * the stage. Like every version of the kit it goes into KV, so the optimizer continues above the
+ * kit's versions.
  */
 export const assignmentRestore: Clause = {
   id: "assignment.restore",
@@ -159,7 +163,6 @@ export const assignmentRestore: Clause = {
       ? { ...stored, version, createdUnixMs: Math.round(ctx.now()), reason: `conformance:restore of v${stored.version}` }
       : assignmentWith(ctx, plan, version, plan.original, "conformance:restore");
     const ack = await publishAndAwaitAck(ctx, a);
-    if (plan.stored) await ctx.assignmentsKv.put(kvKeys.assignment(ctx.target.pipeline), control.Assignment, a);
     if (!ack) return fail(`no ack of v${version} within ${ctx.target.timeoutMs} ms`);
     const c = new Checks();
     checkAck(c, ctx, ack);
@@ -167,6 +170,6 @@ export const assignmentRestore: Clause = {
     const reg = await ctx.registry!.waitFor((v) => v !== undefined && v.assignmentVersion >= version, CONTRACT.deadAfterMs, 0);
     const now = reg?.value;
     c.expect(now !== undefined && now.variant === plan.original.variant, `registry after restoring: ${now ? `variant ${now.variant}` : "no heartbeat with the restored version"}, expected ${plan.original.variant}`);
-    return c.verdict(`v${version} applied: serving ${plan.original.variant} again${plan.stored ? `; KV holds v${version}, a copy of v${plan.stored.version}` : ""}`);
+    return c.verdict(`v${version} applied: serving ${plan.original.variant} again; KV holds v${version}${plan.stored ? `, a copy of v${plan.stored.version}` : ""}`);
   },
 };
