@@ -15,8 +15,8 @@ import {
   type ReplicaPhase,
   type SlotTarget,
 } from "@fulcrum/core/reconcile";
-import { control, KV_BUCKETS, kvKeys, REGISTRY_HEARTBEAT_MS, subjects } from "@fulcrum/proto";
-import { toDomainAssignment, toDomainRegistryRecord, toPbPlacement, unixClockMs, type Bus, type Logger, type Stoppable, type TypedKv } from "@fulcrum/runtime";
+import { control, KV_BUCKETS, kvKeys, REGISTRY_HEARTBEAT_MS } from "@fulcrum/proto";
+import { followAssignments, toDomainRegistryRecord, toPbPlacement, unixClockMs, type Bus, type Logger, type Stoppable, type TypedKv } from "@fulcrum/runtime";
 import { createReconcileMetrics, type ReconcileMetrics } from "./metrics.js";
 import type { Actuator } from "./port.js";
 
@@ -96,7 +96,7 @@ export interface ReconcileLoop {
 
 /**
  * Starts the reconcile loop of one pipeline, level-triggered as a Kubernetes controller: desired =
- * the Assignment in force (KV `fulcrum_assignments` + `fulcrum.assignment.<p>`), observed = the
+ * the Assignment in force (the KV entry `fulcrum_assignments/<p>`, the version authority), observed = the
  * registry (KV `fulcrum_registry`, heartbeats) and the actuator's own processes. Every pass plans
  * with `planReconcile` (pure, `@fulcrum/core/reconcile`) and carries out the actions: a start puts
  * the replica's placement (KV `fulcrum_placements`) then creates it; a retarget puts a newer
@@ -129,22 +129,19 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
 
   const placements: TypedKv = await o.bus.kv(KV_BUCKETS.placements);
   const registryKv: TypedKv = await o.bus.kv(KV_BUCKETS.registry);
-  const assignmentsKv: TypedKv = await o.bus.kv(KV_BUCKETS.assignments);
-
-  const onAssignment = (pb: control.Assignment | undefined): void => {
-    if (!pb) return;
-    try {
-      const a = toDomainAssignment(pb);
-      if (a.pipeline !== p || (assignment && a.version <= assignment.version)) return;
-      assignment = a;
-      trigger();
-    } catch (err) {
-      log?.warn({ err, version: pb.version }, "reconciler: ignoring an invalid assignment");
-    }
-  };
   const subs: Stoppable[] = [
-    await assignmentsKv.watch(kvKeys.assignment(p), control.Assignment, onAssignment),
-    o.bus.subscribe(subjects.assignment(p), control.Assignment, onAssignment),
+    // The KV entry is the version authority (the optimizer writes it with compare-and-set): a stray
+    // broadcast with a huge version cannot freeze the loop, and a refused one is logged by the follower.
+    await followAssignments({
+      bus: o.bus,
+      pipeline: p,
+      ...(log ? { logger: log } : {}),
+      onUpdate: (u) => {
+        if (!("assignment" in u)) return;
+        assignment = u.assignment;
+        trigger();
+      },
+    }),
     await registryKv.watch(kvKeys.registryOfPipeline(p), control.RegistryEntry, (e, key) => {
       const instance = key.split(".")[2] ?? "";
       if (!e) {
