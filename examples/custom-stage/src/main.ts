@@ -11,6 +11,21 @@ try {
   const config = loadConfig(process.env);
   const stage = await startStage(config, (msg, extra) => log(msg, { pipeline: config.pipeline, stage: config.stage, instance: config.instance, ...extra }));
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stage.drain(signal));
+  // A launcher that starts it (fulcrum up) names itself in FULCRUM_PARENT_PID: when the launcher
+  // dies without stopping it (SIGKILL), the stage drains instead of serving on as an orphan.
+  const parentPid = Number(process.env.FULCRUM_PARENT_PID);
+  if (Number.isInteger(parentPid) && parentPid > 0) {
+    const watch = setInterval(() => {
+      try {
+        process.kill(parentPid, 0);
+      } catch {
+        clearInterval(watch);
+        log("launcher gone: draining", { parentPid });
+        void stage.drain("parent-exit");
+      }
+    }, 1000);
+    watch.unref();
+  }
   await stage.stopped;
   process.exit(0);
 } catch (err) {

@@ -76,18 +76,23 @@ describe("reconcile loop + KubernetesActuator (real NATS, fake Kubernetes API)",
       expect(await placed()).toBe("mlp/1/8");
       expect(await metrics.registry.getSingleMetricAsString("fulcrum_actuator_cold_starts_total")).toContain(`fulcrum_actuator_cold_starts_total{pipeline="${pipeline}",stage="classifier",variant="mlp"} 1`);
 
-      const publish = (version: number, variants: control.VariantAllocation[]) =>
-        bus.publish(subjects.assignment(pipeline), control.Assignment, { pipeline, version, policy: "test", createdUnixMs: Date.now(), reason: "", stages: [{ stage: "classifier", variants }] });
-      publish(1, [{ variant: "mlp", weight: 1, batch: 4, coresPerReplica: 2, replicas: 1 }]);
+      // As the optimizer does: the KV entry (the version authority) first, then the broadcast.
+      const assignments = await bus.kv(KV_BUCKETS.assignments);
+      const publish = async (version: number, variants: control.VariantAllocation[]): Promise<void> => {
+        const pb = { pipeline, version, policy: "test", createdUnixMs: Date.now(), reason: "", stages: [{ stage: "classifier", variants }] };
+        await assignments.put(kvKeys.assignment(pipeline), control.Assignment, pb);
+        bus.publish(subjects.assignment(pipeline), control.Assignment, pb);
+      };
+      await publish(1, [{ variant: "mlp", weight: 1, batch: 4, coresPerReplica: 2, replicas: 1 }]);
       await expect.poll(() => api.requests.some((r) => r.path.endsWith("/resize") && JSON.stringify(r.body).includes('"cpu":"2"')), { timeout: 10_000 }).toBe(true);
       await expect.poll(placed, { timeout: 10_000 }).toBe("mlp/2/4");
       expect(api.deployments.get("stage-classifier-mlp")!.replicas).toBe(1);
 
       // Another variant: one Deployment per variant, so a new replica of linear, then mlp's is drained.
-      publish(2, [{ variant: "linear", weight: 1, batch: 8, coresPerReplica: 1, replicas: 1 }]);
+      await publish(2, [{ variant: "linear", weight: 1, batch: 8, coresPerReplica: 1, replicas: 1 }]);
       await expect.poll(() => api.deployments.get("stage-classifier-mlp")!.replicas, { timeout: 15_000 }).toBe(0);
       expect(api.deployments.get("stage-classifier-linear")!.replicas).toBe(1);
-      expect(instanceOf("linear")).toBe("classifier-t1-1");
+      await expect.poll(() => instanceOf("linear"), { timeout: 10_000 }).toBe("classifier-t1-1");
       await expect.poll(() => [...api.pods.values()].filter((p) => p.metadata.labels["fulcrum.dev/variant"] === "mlp").length, { timeout: 10_000 }).toBe(0);
       await expect.poll(() => loop.snapshot().replicas.map((r) => `${r.variant}:${r.phase}`), { timeout: 10_000 }).toEqual(["linear:ready"]);
       // The drain went through the deletion cost and the scale subresource, not a pod DELETE.
