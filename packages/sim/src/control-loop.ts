@@ -1,5 +1,5 @@
 import type { StageAssignment } from "@fulcrum/core";
-import { initialPredictorState, predictorStep, type PredictorState } from "@fulcrum/core/forecast";
+import { initialPredictorState, predictorStep, type Forecast, type PredictorState } from "@fulcrum/core/forecast";
 import { POLICIES, type BudgetSummary, type Explanation, type PolicyInput, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import type { Scenario } from "./scenario.js";
 
@@ -17,6 +17,8 @@ export interface DecisionRecord {
   readonly atMs: number;
   /** λ̂ decided for, rps; absent when no forecast existed yet (the assignment was kept). */
   readonly forecastRps?: number;
+  /** The forecast used: when the predictor made it and which forecaster served it (absent at the warm start). */
+  readonly forecast?: { readonly atMs: number; readonly model: string };
   /** `optimal` | `held` | `fallback` (the policy's), or `kept:<why>` when nothing was applied. */
   readonly status: string;
   readonly fallbackReason?: string;
@@ -29,8 +31,8 @@ export interface DecisionRecord {
 
 /**
  * The control plane of one run, as the live services chain it: the monitor's per-second load,
- * the predictor's pure step (`@fulcrum/core/forecast`) fed one sample a second and ticked at each
- * decision, and the policy from `@fulcrum/core/policies` called with the assignment in force and
+ * the predictor's pure step (`@fulcrum/core/forecast`) fed one sample a second and ticked on its
+ * own cadence, and the policy from `@fulcrum/core/policies` called with the assignment in force and
  * its own state. Deterministic: time is the virtual clock; the wall clock only times decisions.
  *
  * TODO(core/metrics): take the per-second aggregation and the budget rule from the monitor's and
@@ -40,6 +42,8 @@ export interface DecisionRecord {
 export class ControlLoop {
   private predictor: PredictorState = initialPredictorState();
   private fed = 0;
+  private nextTickMs: number;
+  private latest: Forecast | undefined;
   private policyState: PolicyState | undefined;
   private inForce: readonly StageAssignment[] | undefined;
 
@@ -47,7 +51,9 @@ export class ControlLoop {
     private readonly scenario: Scenario,
     private readonly solver: Solver,
     private readonly wallClock: (() => number) | undefined,
-  ) {}
+  ) {
+    this.nextTickMs = scenario.control.forecast.tickMs;
+  }
 
   /** The assignment in force (what the policies see as `current`). */
   get current(): readonly StageAssignment[] | undefined {
@@ -77,22 +83,28 @@ export class ControlLoop {
   }
 
   /**
-   * One decision at `nowMs`: feeds the predictor every closed second of `load` (index = second),
-   * ticks it and, with a forecast, runs the policy. Without a forecast yet the assignment in force
-   * is kept (as the optimizer does).
+   * One decision at `nowMs`: runs the predictor's ticks due by then (every `forecast.tickMs`, each
+   * fed the seconds of `load` closed before it; index = second) and, with a forecast, runs the
+   * policy on the latest one. Without a forecast yet the assignment in force is kept (as the
+   * optimizer does).
    */
   async decide(nowMs: number, load: readonly LoadSecond[]): Promise<DecisionRecord> {
     const t0 = this.wallClock?.() ?? 0;
     const fc = this.scenario.control.forecast;
-    const closed = Math.min(load.length, Math.floor(nowMs / 1000));
-    for (; this.fed < closed; this.fed++) {
-      this.predictor = predictorStep(this.predictor, { kind: "sample", atMs: this.fed * 1000, rps: load[this.fed]!.arrivals }, fc.predictor, this.fed * 1000).state;
+    // The predictor runs on its own cadence, as the predictor service does: catch up on its ticks.
+    for (; this.nextTickMs <= nowMs; this.nextTickMs += fc.tickMs) {
+      const closed = Math.min(load.length, Math.floor(this.nextTickMs / 1000));
+      for (; this.fed < closed; this.fed++) {
+        this.predictor = predictorStep(this.predictor, { kind: "sample", atMs: this.fed * 1000, rps: load[this.fed]!.arrivals }, fc.predictor, this.fed * 1000).state;
+      }
+      const tick = predictorStep(this.predictor, { kind: "tick" }, fc.predictor, this.nextTickMs);
+      this.predictor = tick.state;
+      if (tick.forecast) this.latest = tick.forecast;
     }
-    const tick = predictorStep(this.predictor, { kind: "tick" }, fc.predictor, nowMs);
-    this.predictor = tick.state;
-    if (!tick.forecast) return { atMs: nowMs, status: "kept:no-forecast", wallMs: (this.wallClock?.() ?? 0) - t0 };
-    const base = fc.value === "upper" ? tick.forecast.upperRps : tick.forecast.pointRps;
-    return this.runPolicy(base * (1 + fc.marginFraction), nowMs, load, t0);
+    if (!this.latest) return { atMs: nowMs, status: "kept:no-forecast", wallMs: (this.wallClock?.() ?? 0) - t0 };
+    const base = fc.value === "upper" ? this.latest.upperRps : this.latest.pointRps;
+    const d = await this.runPolicy(base * (1 + fc.marginFraction), nowMs, load, t0);
+    return { ...d, forecast: { atMs: this.latest.atMs, model: this.latest.model } };
   }
 
   private input(forecastRps: number, nowMs: number, load: readonly LoadSecond[]): PolicyInput {

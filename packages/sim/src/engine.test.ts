@@ -80,7 +80,7 @@ describe("simulate: actuation", () => {
       scenarioOf({ m: FIT }, {
         workload: { kind: "explicit", requests: [{ timeMs: 2060, budgetMs: 100 }], durationS: 3 },
         policy: { name: "static", config: { stages: { s0: { variant: "m", batch: 1, coresPerReplica: 2, replicas: 2 } } } },
-        control: { intervalMs: 5000, firstDecisionMs: 2000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ binS: 1, horizonS: 1 }), value: "point", marginFraction: 0 } },
+        control: { intervalMs: 5000, firstDecisionMs: 2000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ binS: 1, horizonS: 1 }), value: "point", marginFraction: 0, tickMs: 1000 } },
         actuation: { mode, replicaStartMs: 100, warmupMs: 0, inPlaceChangeMs: 50 },
         initial: [{ stage: "s0", variants: [{ variant: "m", weight: 1, batch: 1, coresPerReplica: 1, replicas: 1 }] }],
       }),

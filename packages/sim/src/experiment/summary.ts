@@ -96,10 +96,12 @@ export interface RunTimeseries {
   readonly policy: string;
   /** Per-second series, index = second (see `RunSeries`). */
   readonly series: RunResult["series"];
-  /** Each decision: when, for what λ̂, with what outcome, the cores and accuracy it decided, its wall time. */
+  /** Each decision: when, for what λ̂ (and from which forecaster), with what outcome, the cores it decided, its wall time. */
   readonly decisions: readonly {
     readonly atS: number;
     readonly forecastRps: number | null;
+    /** Forecaster that served λ̂ (`lstm`, `moving-max`, …; `reactive` while history is short), null without one. */
+    readonly forecaster: string | null;
     readonly status: string;
     readonly cores: number | null;
     readonly wallMs: number;
