@@ -2,7 +2,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Modules that do I/O, own a clock or a process: forbidden in the pure core (DESIGN §2). */
+/** Modules that do I/O, own a clock or a process: forbidden in the pure core (docs/architecture.md#layout-and-rules). */
 const IO_MODULES = [
   "@nats-io/*",
   "@grpc/*",

@@ -27,7 +27,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["{proto,packages,services}/*/src/**/*.test.ts", "proto/src/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["{proto,packages,services}/*/src/**/*.test.ts", "proto/src/**/*.test.ts", "scripts/**/*.test.ts", "examples/*/src/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
         },
@@ -36,7 +36,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "integration",
-          include: ["{packages,services}/*/test/**/*.int.test.ts", "test/**/*.int.test.ts"],
+          include: ["{packages,services}/*/test/**/*.int.test.ts", "test/**/*.int.test.ts", "examples/*/test/**/*.int.test.ts"],
           environment: "node",
           globalSetup: ["scripts/test/nats-global-setup.ts"],
           testTimeout: 60_000,

@@ -5,6 +5,7 @@
 #   2. npm ci (onnxruntime-node's CUDA-downloading postinstall is denied in package.json).
 #   3. Build every workspace (protobuf code generation included).
 #   4. Build the generated model families that tests use.
+#   5. The example stage outside the workspace (examples/custom-stage): its own npm ci and build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
@@ -48,5 +49,17 @@ if [ -f scripts/build-test-models.ts ]; then
   step "models for tests"
   node --conditions=@fulcrum/source --import tsx scripts/build-test-models.ts
 fi
+
+step "examples/custom-stage (npm ci, build: its own lockfile and toolchain, outside the workspace)"
+example=examples/custom-stage
+example_hash=$(sha256sum "$example/package-lock.json" | cut -d' ' -f1)
+example_stamp=$example/node_modules/.fulcrum-lock-sha256
+if [ -f "$example_stamp" ] && [ "$(cat "$example_stamp")" = "$example_hash" ]; then
+  echo "node_modules matches its package-lock.json: skipped"
+else
+  (cd "$example" && npm ci --no-audit --no-fund)
+  echo "$example_hash" > "$example_stamp"
+fi
+(cd "$example" && npm run build --silent)
 
 step "done"

@@ -10,5 +10,6 @@ export {
   GRPCInferenceServiceService,
   type GRPCInferenceServiceServer,
 } from "./gen/inference/grpc_predict_v2.js";
-export { InvalidSubjectTokenError, KV_BUCKETS, SUBJECT_ROOT, kvKeys, subjectToken, subjects } from "./subjects.js";
+export type { KvBucketSpec } from "./subjects.js";
+export { InvalidSubjectTokenError, KV_BUCKET_SPECS, KV_BUCKETS, REGISTRY_HEARTBEAT_MS, REGISTRY_TTL_MS, SUBJECT_ROOT, kvKeys, subjectToken, subjects } from "./subjects.js";
 export * as health from "./gen/grpc/health/v1/health.js";

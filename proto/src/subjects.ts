@@ -1,6 +1,5 @@
-import { FulcrumError } from "@fulcrum/core";
 /**
- * NATS subjects and JetStream KV buckets of Fulcrum's control plane (DESIGN §3), in one place.
+ * NATS subjects and JetStream KV buckets of Fulcrum's control plane (docs/architecture.md#control-plane), in one place.
  *
  * Grammar: `fulcrum.<kind>.<pipeline>[.<stage>[.<instance>]]`, every token matching
  * `[A-Za-z0-9_-]+` (no dots, spaces or wildcards), so a name can never widen a subscription.
@@ -15,7 +14,10 @@ import { FulcrumError } from "@fulcrum/core";
  * | `fulcrum.assignment.<pipeline>` + KV `fulcrum_assignments` | optimizer → stages, gateway  | Assignment     |
  * | `fulcrum.ack.<pipeline>.<stage>.<instance>`              | stage → optimizer              | AssignmentAck  |
  * | KV `fulcrum_registry`, key `<pipeline>.<stage>.<instance>` | stage → gateway              | RegistryEntry  |
+ * | KV `fulcrum_placements`, key `<pipeline>.<stage>.<instance>` | reconciler → stage         | ReplicaPlacement |
+ * | `fulcrum.drain.<pipeline>.<stage>.<instance>` (request)  | operator, launcher → stage     | DrainRequest → DrainReply |
  */
+import { FulcrumError } from "@fulcrum/core";
 
 /** Root token of every Fulcrum subject. */
 export const SUBJECT_ROOT = "fulcrum";
@@ -66,6 +68,9 @@ export const subjects = {
     `${SUBJECT_ROOT}.ack.${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
   /** Every ack of one pipeline. */
   ackAll: (pipeline: string): string => `${SUBJECT_ROOT}.ack.${t("pipeline", pipeline)}.>`,
+  /** Drain requests to one stage instance (request/reply: DrainRequest → DrainReply). */
+  drain: (pipeline: string, stage: string, instance: string): string =>
+    `${SUBJECT_ROOT}.drain.${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
 } as const;
 
 /** JetStream KV bucket names. */
@@ -74,7 +79,33 @@ export const KV_BUCKETS = {
   assignments: "fulcrum_assignments",
   /** Stage instance registrations (key = `<pipeline>.<stage>.<instance>`), refreshed by heartbeats. */
   registry: "fulcrum_registry",
+  /** What each managed replica should run (key = `<pipeline>.<stage>.<instance>`), written by the reconciler. */
+  placements: "fulcrum_placements",
 } as const;
+
+/** A KV bucket's retention, applied whenever a service opens it (creating or updating the bucket). */
+export interface KvBucketSpec {
+  /** Values kept per key. */
+  readonly history: number;
+  /** Entries older than this disappear, ms (0: kept forever). A heartbeat re-put keeps an entry alive. */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * Heartbeat period of a registry entry, ms; a replica re-puts its entry this often (stage contract v1).
+ */
+export const REGISTRY_HEARTBEAT_MS = 2000;
+
+/** Age after which a registry entry disappears from the bucket, ms (five missed heartbeats). */
+export const REGISTRY_TTL_MS = 10_000;
+
+/** Retention of every bucket in {@link KV_BUCKETS}. */
+export const KV_BUCKET_SPECS: Readonly<Record<(typeof KV_BUCKETS)[keyof typeof KV_BUCKETS], KvBucketSpec>> = {
+  fulcrum_assignments: { history: 5, maxAgeMs: 0 },
+  fulcrum_registry: { history: 1, maxAgeMs: REGISTRY_TTL_MS },
+  // A placement lives as long as its replica: the reconciler deletes it when the replica goes.
+  fulcrum_placements: { history: 1, maxAgeMs: 0 },
+};
 
 /** Keys inside the KV buckets. */
 export const kvKeys = {
@@ -85,4 +116,7 @@ export const kvKeys = {
     `${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
   /** Key filter for every instance of a pipeline in {@link KV_BUCKETS.registry}. */
   registryOfPipeline: (pipeline: string): string => `${t("pipeline", pipeline)}.>`,
+  /** Key of a managed replica in {@link KV_BUCKETS.placements} (same form as its registry key). */
+  placement: (pipeline: string, stage: string, instance: string): string =>
+    `${t("pipeline", pipeline)}.${t("stage", stage)}.${t("instance", instance)}`,
 } as const;

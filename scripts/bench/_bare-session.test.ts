@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeMlpModel } from "../../services/stage/src/inference/testing/mlp-model.js";
+import { writeMlpModel } from "@fulcrum/inference/testing";
 import { measureBareSession } from "./_bare-session.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fulcrum-bare-"));

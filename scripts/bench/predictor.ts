@@ -1,17 +1,23 @@
 /**
  * `npm run bench -- predictor [--retrain]`: forecast quality of every forecaster (MAPE of the
- * next-20-s peak; under-prediction rate of the upper bound = point + conformal margin) on the
- * held-out days of the generated 21-day training trace and on IPA's four 20-minute patterns.
+ * next-20-s peak; under-prediction rate of the upper bound = point + conformal margin) on two traces:
  *
- * By default it scores the committed LSTM (`services/predictor/models/lstm-default.json`, trained by
- * `fulcrum predictor train --trace generated --seed 7` on days 0–13 of the same trace); `--retrain`
- * trains a quick one here instead (3 epochs, stride 4: about a minute) and reports its training time.
- * It always trains IPA's exact input setup too (10-s peaks only, "lstm-peaks-only", 3 epochs,
- * stride 4) so the effect of also feeding bin means is visible.
+ * - `twitter`: the real Twitter trace (`data/twitter-trace/`), damped ÷ 8 with truncation as IPA
+ *   does. Held out: everything after the first 15 days (the training span, ≈ 7 days), and IPA's four
+ *   20-minute windows of it (`TWITTER_WINDOWS`), each replayed alone as IPA's experiments do.
+ * - `generated`: the synthetic 21-day trace (seed 7); days 14–20 held out, and IPA's four patterns
+ *   regenerated with 10 seeds.
+ *
+ * Every committed LSTM (`services/predictor/models/*.json`) is scored on both traces under the name
+ * of the trace it was trained on (`lstm-twitter`, `lstm-generated`); each trace's summary judges the
+ * model trained on it against the ≤ 0.85× best-simple-baseline target. `served-best` replays the live
+ * predictor's state machine with the service's default model. `--retrain` trains quick models here
+ * instead of reading the committed ones (3 epochs, stride 4). IPA's exact input (10-s peaks only,
+ * "lstm-peaks-only", 3 epochs, stride 4) is always trained on each trace, to show what the bin means add.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Forecast, Forecaster, ForecastScore, LstmWeights } from "@fulcrum/core/forecast";
+import type { Forecast, Forecaster, ForecastScore, LstmFeature, LstmWeights } from "@fulcrum/core/forecast";
 import {
   binMeans,
   binPeaks,
@@ -31,7 +37,8 @@ import {
   seasonalNaiveForecaster,
   trainLstm,
 } from "@fulcrum/core/forecast";
-import { generateIpaPattern, generateTrainingTrace, IPA_PATTERNS } from "@fulcrum/core/workload";
+import { generateIpaPattern, generateTrainingTrace, IPA_DAMPING, IPA_PATTERNS, sliceTraceWindow, TWITTER_TRAIN_SECONDS, TWITTER_WINDOWS } from "@fulcrum/core/workload";
+import { loadTwitterTrace } from "@fulcrum/runtime";
 
 const DAY_S = 86_400;
 const BIN_S = 10;
@@ -39,7 +46,15 @@ const HORIZON_BINS = 2;
 const DAY_BINS = DAY_S / BIN_S;
 const MARGIN = compileMarginOptions({ underPredictionRate: 0.05 });
 const IPA_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/** Seed of the generated trace and of every model trained here. */
+const SEED = 7;
+const GENERATED_TRAIN_DAYS = 14;
 const BASELINES = ["last-value", "moving-max", "ewma", "holt", "seasonal-naive"];
+const RATIO_TARGET = 0.85;
+const UNDER_PREDICTION_TARGET = 0.1;
+/** The committed models; the first is the predictor service's default. */
+const MODEL_FILES = ["lstm-default.json", "lstm-generated.json"];
+type TraceKind = "twitter" | "generated";
 
 const round = (v: number): number => Math.round(v * 10_000) / 10_000;
 const brief = (s: ForecastScore) => ({
@@ -49,6 +64,49 @@ const brief = (s: ForecastScore) => ({
   meanMarginFraction: round(s.meanMarginFraction),
   intervals: s.intervals,
 });
+
+interface Model {
+  file: string;
+  /** `lstm-<trace it was trained on>`. */
+  name: string;
+  trainedOn: TraceKind;
+  weights: LstmWeights;
+  training: Record<string, unknown>;
+}
+
+function loadModel(file: string): Model {
+  const path = fileURLToPath(new URL(`../../services/predictor/models/${file}`, import.meta.url));
+  const weights = parseLstmWeights(JSON.parse(readFileSync(path, "utf8")));
+  const kind = (weights.training?.source as { kind?: string } | undefined)?.kind;
+  if (kind !== "twitter" && kind !== "generated") throw new Error(`${path}: training.source.kind must be "twitter" or "generated", got ${String(kind)}`);
+  // Never score a model on seconds it trained on: its training span must end where the held-out part starts.
+  const source = weights.training?.source as { trainDays?: number; dampingFactor?: number; seed?: number };
+  const fits =
+    kind === "twitter"
+      ? source.trainDays !== undefined && source.trainDays * DAY_S <= TWITTER_TRAIN_SECONDS && source.dampingFactor === IPA_DAMPING
+      : source.trainDays !== undefined && source.trainDays <= GENERATED_TRAIN_DAYS && source.seed === SEED;
+  if (!fits) throw new Error(`${path}: trained on ${JSON.stringify(source)}, which overlaps this bench's held-out ${kind} data or differs from it`);
+  return { file: `services/predictor/models/${file}`, name: `lstm-${kind}`, trainedOn: kind, weights, training: { ...weights.training } };
+}
+
+const named = (weights: LstmWeights, name: string): Forecaster => ({ ...lstmForecaster(weights), name });
+
+/** Trains quickly (3 epochs, every 4th window) on the first `splitBin` bins. */
+function quickTrain(peaks: readonly number[], means: readonly number[], splitBin: number, features: LstmFeature[], like: LstmWeights) {
+  const t0 = performance.now();
+  const data = makeWindows(peaks.slice(0, splitBin), like.windowBins, HORIZON_BINS, 4, features.includes("mean") ? means.slice(0, splitBin) : undefined);
+  const { weights } = trainLstm(data, {
+    seed: SEED,
+    epochs: 3,
+    windowBins: like.windowBins,
+    hiddenSize: like.hiddenSize,
+    horizonBins: HORIZON_BINS,
+    binS: BIN_S,
+    features,
+    normalization: like.normalization.kind,
+  });
+  return { weights, trainSeconds: round((performance.now() - t0) / 1000) };
+}
 
 /** Runs the live predictor's state machine (serve the best by rolling error) over per-second load and scores what it published. */
 function scoreServed(rps: readonly number[], peaks: readonly number[], fromBin: number, weights: LstmWeights, startS: number) {
@@ -89,123 +147,137 @@ function merge(a: ForecastScore | undefined, b: ForecastScore): ForecastScore {
   };
 }
 
-export default async function predictorBench(args: string[]): Promise<object> {
-  const modelPath = fileURLToPath(new URL("../../services/predictor/models/lstm-default.json", import.meta.url));
-  let weights = parseLstmWeights(JSON.parse(readFileSync(modelPath, "utf8")));
-  const source = (weights.training?.source ?? {}) as { seed?: number; trainDays?: number };
-  const seed = source.seed ?? 7;
-  const trainDays = source.trainDays ?? 14;
-  const trace = generateTrainingTrace({ seed });
-  const peaks = binPeaks(trace.rps, BIN_S);
-  const means = binMeans(trace.rps, BIN_S);
-  const splitBin = trainDays * DAY_BINS;
-  let training: Record<string, unknown> = { model: "services/predictor/models/lstm-default.json", ...weights.training };
-  if (args.includes("--retrain")) {
-    const t0 = performance.now();
-    const data = makeWindows(peaks.slice(0, splitBin), weights.windowBins, HORIZON_BINS, 4, means.slice(0, splitBin));
-    const result = trainLstm(data, {
-      seed,
-      epochs: 3,
-      windowBins: weights.windowBins,
-      horizonBins: HORIZON_BINS,
-      binS: BIN_S,
-      features: weights.features,
-      normalization: weights.normalization.kind,
-    });
-    weights = result.weights;
-    training = { model: "retrained in the bench (3 epochs, stride 4)", trainSeconds: round((performance.now() - t0) / 1000), ...result.weights.training };
+/** The LSTM trained on this trace against the best simple baseline, by MAPE. */
+function judge(scores: Record<string, ForecastScore>, lstmName: string) {
+  const best = BASELINES.filter((name) => scores[name]).reduce((a, b) => ((scores[b] as ForecastScore).mape < (scores[a] as ForecastScore).mape ? b : a));
+  const lstm = scores[lstmName] as ForecastScore;
+  const ratio = lstm.mape / (scores[best] as ForecastScore).mape;
+  return {
+    lstm: lstmName,
+    lstmMape: round(lstm.mape),
+    bestBaseline: best,
+    bestBaselineMape: round((scores[best] as ForecastScore).mape),
+    lstmToBestBaselineRatio: round(ratio),
+    ratioTargetMet: ratio <= RATIO_TARGET,
+    lstmUnderPredictionRateWithMargin: round(lstm.underPredictionRate),
+    underPredictionTargetMet: lstm.underPredictionRate <= UNDER_PREDICTION_TARGET,
+  };
+}
+
+interface TraceInput {
+  kind: TraceKind;
+  rps: readonly number[];
+  splitBin: number;
+  /** Per pattern, the series it is scored on (scores merged over them). */
+  windows: Record<string, readonly (readonly number[])[]>;
+  setup: Record<string, unknown>;
+}
+
+function scoreTrace(input: TraceInput, models: readonly Model[], servedWeights: LstmWeights, retrain: boolean) {
+  const peaks = binPeaks(input.rps, BIN_S);
+  const means = binMeans(input.rps, BIN_S);
+  const own = `lstm-${input.kind}`;
+  const training: Record<string, unknown> = {};
+  const lstms: Forecaster[] = models.map((m) => named(m.weights, m.name));
+  const ownModel = models.find((m) => m.trainedOn === input.kind);
+  if (!ownModel) throw new Error(`no committed model was trained on the ${input.kind} trace`);
+  if (retrain) {
+    const quick = quickTrain(peaks, means, input.splitBin, ownModel.weights.features, ownModel.weights);
+    lstms[models.indexOf(ownModel)] = named(quick.weights, own);
+    training[own] = { model: "retrained in the bench (3 epochs, stride 4)", trainSeconds: quick.trainSeconds, ...quick.weights.training };
+  } else {
+    training[own] = { model: ownModel.file, ...ownModel.training };
   }
-
-  const t1 = performance.now();
-  const peaksOnly = trainLstm(makeWindows(peaks.slice(0, splitBin), 12, HORIZON_BINS, 4), {
-    seed,
-    epochs: 3,
-    windowBins: 12,
-    horizonBins: HORIZON_BINS,
-    binS: BIN_S,
-    features: ["peak"],
-  }).weights;
-  const peaksOnlyTrainSeconds = round((performance.now() - t1) / 1000);
-  const peaksOnlyForecaster: Forecaster = { ...lstmForecaster(peaksOnly), name: "lstm-peaks-only" };
-
+  const peaksOnly = quickTrain(peaks, means, input.splitBin, ["peak"], ownModel.weights);
+  training["lstm-peaks-only"] = { epochs: 3, strideBins: 4, trainSeconds: peaksOnly.trainSeconds };
+  const forecasters = [...lstms, named(peaksOnly.weights, "lstm-peaks-only")];
   const simple: Forecaster[] = [lastValueForecaster(), movingMaxForecaster(12), ewmaForecaster(10), holtForecaster()];
-  const lstm = lstmForecaster(weights);
-  const heldOutScores = evaluateForecasters(peaks, [...simple, seasonalNaiveForecaster(DAY_BINS), lstm, peaksOnlyForecaster], {
-    horizonBins: HORIZON_BINS,
-    fromBin: splitBin,
-    historyBins: 64,
-    margin: MARGIN,
-    means,
-  });
-  const heldOut: Record<string, object> = Object.fromEntries(Object.entries(heldOutScores).map(([k, v]) => [k, brief(v)]));
-  heldOut["served-best"] = scoreServed(trace.rps, peaks, splitBin, weights, (splitBin - DAY_BINS - 60) * BIN_S);
 
-  const ipaPatterns: Record<string, Record<string, object>> = {};
-  for (const pattern of IPA_PATTERNS) {
+  const options = { horizonBins: HORIZON_BINS, historyBins: 64, margin: MARGIN };
+  const heldOutScores = evaluateForecasters(peaks, [...simple, seasonalNaiveForecaster(DAY_BINS), ...forecasters], { ...options, fromBin: input.splitBin, means });
+  const heldOut: Record<string, object> = Object.fromEntries(Object.entries(heldOutScores).map(([k, v]) => [k, brief(v)]));
+  heldOut["served-best"] = scoreServed(input.rps, peaks, input.splitBin, servedWeights, (input.splitBin - DAY_BINS - 60) * BIN_S);
+
+  const patterns: Record<string, Record<string, object>> = {};
+  const patternSummary: Record<string, ReturnType<typeof judge>> = {};
+  for (const [pattern, series] of Object.entries(input.windows)) {
     const acc: Record<string, ForecastScore> = {};
-    for (const s of IPA_SEEDS) {
-      const rps = generateIpaPattern(pattern, s);
-      const p = binPeaks(rps, BIN_S);
-      const scores = evaluateForecasters(p, [...simple, lstm, peaksOnlyForecaster], {
-        horizonBins: HORIZON_BINS,
-        fromBin: weights.windowBins,
-        historyBins: 64,
-        margin: MARGIN,
-        means: binMeans(rps, BIN_S),
-      });
+    for (const rps of series) {
+      const scores = evaluateForecasters(binPeaks(rps, BIN_S), [...simple, ...forecasters], { ...options, fromBin: ownModel.weights.windowBins, means: binMeans(rps, BIN_S) });
       for (const [name, score] of Object.entries(scores)) acc[name] = merge(acc[name], score);
     }
-    ipaPatterns[pattern] = Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, brief(v)]));
+    patterns[pattern] = Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, brief(v)]));
+    patternSummary[pattern] = judge(acc, own);
   }
-
-  const baselines = BASELINES.map((name) => ({ name, mape: heldOutScores[name]?.mape ?? Infinity }));
-  const best = baselines.reduce((a, b) => (b.mape < a.mape ? b : a));
-  const lstmScore = heldOutScores.lstm as ForecastScore;
-  const ratio = lstmScore.mape / best.mape;
-  const peaksOnlyRatio = (heldOutScores["lstm-peaks-only"] as ForecastScore).mape / best.mape;
+  const verdict = judge(heldOutScores, own);
   const summary = {
-    lstmMape: round(lstmScore.mape),
-    bestBaseline: best.name,
-    bestBaselineMape: round(best.mape),
-    lstmToBestBaselineRatio: round(ratio),
-    ratioTarget: 0.85,
-    ratioTargetMet: ratio <= 0.85,
-    lstmPeaksOnlyToBestBaselineRatio: round(peaksOnlyRatio),
-    lstmUnderPredictionRateWithMargin: round(lstmScore.underPredictionRate),
-    underPredictionTarget: 0.1,
-    underPredictionTargetMet: lstmScore.underPredictionRate <= 0.1,
+    ...verdict,
+    ratioTarget: RATIO_TARGET,
+    underPredictionTarget: UNDER_PREDICTION_TARGET,
+    lstmPeaksOnlyToBestBaselineRatio: round((heldOutScores["lstm-peaks-only"] as ForecastScore).mape / (heldOutScores[verdict.bestBaseline] as ForecastScore).mape),
     marginUnderPredictionRateConfigured: MARGIN.underPredictionRate,
+    patterns: patternSummary,
   };
-  const features = weights.features.join("+");
-  const note =
-    (ratio <= 0.85
-      ? `LSTM (${features}) MAPE is ${summary.lstmToBestBaselineRatio}× the best simple baseline (${best.name}): target 0.85× met. `
-      : `Target NOT met: LSTM (${features}) MAPE is ${summary.lstmToBestBaselineRatio}× the best simple baseline (${best.name}), above 0.85×. `) +
-    `IPA's exact input (peaks only; trained here for 3 epochs at stride 4, the committed model had 10 at stride 1) reaches ${summary.lstmPeaksOnlyToBestBaselineRatio}×. ` +
-    "Per-second noise bounds how well any forecaster can predict a 20-s peak; " +
-    "the live predictor serves whichever forecaster has the lowest rolling error (served-best).";
-
-  for (const [name, s] of Object.entries(heldOut)) console.log(`predictor heldOut ${name}: ${JSON.stringify(s)}`);
-  for (const [pattern, scores] of Object.entries(ipaPatterns)) {
-    for (const [name, s] of Object.entries(scores)) console.log(`predictor ipa ${pattern} ${name}: ${JSON.stringify(s)}`);
+  for (const [name, s] of Object.entries(heldOut)) console.log(`predictor ${input.kind} heldOut ${name}: ${JSON.stringify(s)}`);
+  for (const [pattern, scores] of Object.entries(patterns)) {
+    for (const [name, s] of Object.entries(scores)) console.log(`predictor ${input.kind} ipa ${pattern} ${name}: ${JSON.stringify(s)}`);
   }
-  console.log(`predictor summary: ${JSON.stringify(summary)}`);
+  console.log(`predictor ${input.kind} summary: ${JSON.stringify(summary)}`);
+  return { setup: input.setup, training, heldOut, ipaPatterns: patterns, summary };
+}
+
+export default async function predictorBench(args: string[]): Promise<object> {
+  const retrain = args.includes("--retrain");
+  const models = MODEL_FILES.map(loadModel);
+  const served = models[0] as Model;
+
+  const twitterTrace = loadTwitterTrace();
+  const twitterRps = sliceTraceWindow(twitterTrace, { segments: [[0, twitterTrace.length]], damping: IPA_DAMPING });
+  const twitter = scoreTrace(
+    {
+      kind: "twitter",
+      rps: twitterRps,
+      splitBin: TWITTER_TRAIN_SECONDS / BIN_S,
+      windows: Object.fromEntries(IPA_PATTERNS.map((p) => [p, [sliceTraceWindow(twitterTrace, TWITTER_WINDOWS[`ipa-${p}`])]])),
+      setup: { trace: "data/twitter-trace/workload.txt.gz", damping: IPA_DAMPING, trainDays: TWITTER_TRAIN_SECONDS / DAY_S, heldOutSeconds: twitterRps.length - TWITTER_TRAIN_SECONDS, ipaWindows: "TWITTER_WINDOWS ipa-*, each replayed alone" },
+    },
+    models,
+    served.weights,
+    retrain,
+  );
+
+  const generatedTrace = generateTrainingTrace({ seed: SEED });
+  const generated = scoreTrace(
+    {
+      kind: "generated",
+      rps: generatedTrace.rps,
+      splitBin: GENERATED_TRAIN_DAYS * DAY_BINS,
+      windows: Object.fromEntries(IPA_PATTERNS.map((p) => [p, IPA_SEEDS.map((s) => generateIpaPattern(p, s))])),
+      setup: { traceSeed: SEED, trainDays: GENERATED_TRAIN_DAYS, heldOutDays: generatedTrace.options.days - GENERATED_TRAIN_DAYS, ipaSeeds: IPA_SEEDS },
+    },
+    models,
+    served.weights,
+    retrain,
+  );
+
+  const verdict = (kind: TraceKind, s: ReturnType<typeof scoreTrace>["summary"]): string =>
+    `${kind}: ${s.lstm} MAPE ${s.lstmMape} is ${s.lstmToBestBaselineRatio}× the best simple baseline (${s.bestBaseline}, ${s.bestBaselineMape}), target ≤ ${RATIO_TARGET}× ${s.ratioTargetMet ? "met" : "NOT met"}; ` +
+    `under-prediction with margin ${s.lstmUnderPredictionRateWithMargin} (target ≤ ${UNDER_PREDICTION_TARGET}: ${s.underPredictionTargetMet ? "met" : "NOT met"}); ` +
+    `on IPA's patterns ${Object.entries(s.patterns)
+      .map(([p, v]) => `${p} ${v.lstmToBestBaselineRatio}× ${v.bestBaseline}${v.ratioTargetMet ? " (met)" : ""}`)
+      .join(", ")}.`;
+  const note = `${verdict("twitter", twitter.summary)} ${verdict("generated", generated.summary)} The service's default model is ${served.file} (${served.name}); served-best replays the live predictor with it.`;
   console.log(`predictor note: ${note}`);
   return {
     setup: {
-      traceSeed: seed,
-      trainDays,
-      heldOutDays: trace.options.days - trainDays,
       binS: BIN_S,
       horizonS: HORIZON_BINS * BIN_S,
-      lstm: { windowBins: weights.windowBins, hiddenSize: weights.hiddenSize, features: weights.features, normalization: weights.normalization },
       margin: MARGIN,
-      ipaSeeds: IPA_SEEDS,
+      models: models.map((m) => ({ file: m.file, name: m.name, windowBins: m.weights.windowBins, hiddenSize: m.weights.hiddenSize, features: m.weights.features, normalization: m.weights.normalization })),
+      servedModel: served.file,
     },
-    training: { ...training, peaksOnly: { epochs: 3, strideBins: 4, trainSeconds: peaksOnlyTrainSeconds } },
-    heldOut,
-    ipaPatterns,
-    summary,
+    twitter,
+    generated,
     note,
   };
 }

@@ -18,7 +18,7 @@ export interface HighsModelData {
 
 /**
  * Converts core's {@link LinearModel} to HiGHS' row-wise structured model. Structured data (not LP
- * text) avoids the lenient LP parser (dependencies.md gotcha 13) and number formatting entirely.
+ * text) avoids the lenient LP parser (docs/architecture.md#highs-model-data) and number formatting entirely.
  * @throws RangeError naming the row when a constraint references a missing variable or repeats one.
  */
 export function toHighsModel(model: LinearModel): HighsModelData {

@@ -60,8 +60,10 @@ export const gatewayConfigSchema = z
     staleMs: z.coerce.number().int().positive().default(6000),
     /** A replica that answered UNAVAILABLE or could not be reached is skipped this long, ms. @default 3000 */
     ejectMs: z.coerce.number().int().min(0).default(3000),
-    /** Replicas tried per stage call (the first plus retries on UNAVAILABLE). @default 3 */
-    maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+    /** Replicas tried per stage call: the first, plus a retry on another replica when one fails before answering. @default 2 */
+    maxAttempts: z.coerce.number().int().min(1).max(10).default(2),
+    /** While NATS is away, how often every known replica's ServerReady is probed (a failed probe ejects it), ms. @default 2000 */
+    probeIntervalMs: z.coerce.number().int().min(100).default(2000),
     /** Extra wait past a request's deadline for a stage's answer (a late answer is still delivered), ms. @default 1000 */
     callGraceMs: z.coerce.number().int().min(0).default(1000),
     /** GatewayMetrics publishing period, ms. @default 1000 */

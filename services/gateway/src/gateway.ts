@@ -1,11 +1,15 @@
 import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError } from "@fulcrum/core";
+import { RequestWindow } from "@fulcrum/core/metrics";
+import { Router } from "@fulcrum/core/routing";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
 import {
   ServingStatus,
   startGrpcServer,
   startMetricsServer,
   toDomainAssignment,
+  toDomainRegistryRecord,
+  toPbGatewayMetrics,
   unixClockMs,
   type Bus,
   type GrpcServerHandle,
@@ -15,13 +19,10 @@ import {
   type Stoppable,
 } from "@fulcrum/runtime";
 import type { GatewayConfig, GatewayPipeline } from "./config.js";
-import { eligibleReplicas } from "./core/replica-choice.js";
-import { Router } from "./core/router.js";
-import { RequestWindow } from "./core/window.js";
 import { PipelineExecutor, type RequestObserver } from "./serving/pipeline-executor.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./telemetry/metrics.js";
-import { toPbGatewayMetrics, toReplicaInfo } from "./transport/codec.js";
 import { gatewayGrpcService } from "./transport/grpc-service.js";
+import { PIPELINE_VERSION, type FrontDoor } from "./transport/front-door.js";
 import { startRestServer } from "./transport/rest.js";
 import { StageClients } from "./transport/stage-clients.js";
 
@@ -40,7 +41,7 @@ export interface GatewayDeps {
   readonly clock?: () => number;
 }
 
-/** Request totals of one pipeline since start (fates as in DESIGN §8). */
+/** Request totals of one pipeline since start (fates as in docs/architecture.md#metrics). */
 export interface PipelineTotals {
   arrivals: number;
   inTime: number;
@@ -67,6 +68,9 @@ export interface GatewayHandle {
   shutdown(): Promise<void>;
 }
 
+/** Version the gateway reports in OIP server metadata. */
+const GATEWAY_VERSION = "0.1.0";
+
 const STATUS_NAME = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k])) as Record<number, string>;
 
 /**
@@ -82,11 +86,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const pipelines = new Map<string, GatewayPipeline>(config.pipelines.map((p) => [p.name, p]));
   const router = new Router({ staleMs: config.staleMs, ejectMs: config.ejectMs });
   const clients = new StageClients(config.maxRequestBytes * 2);
-  const windows = new Map<string, RequestWindow>(config.pipelines.map((p) => [p.name, new RequestWindow(clock())]));
+  const windows = new Map<string, RequestWindow>(config.pipelines.map((p) => [p.name, new RequestWindow(p.name, clock())]));
   const totals = new Map<string, PipelineTotals>(config.pipelines.map((p) => [p.name, { arrivals: 0, inTime: 0, late: 0, rejected: 0, failed: 0 }]));
 
   const liveCounts = (): Array<{ pipeline: string; stage: string; live: number }> =>
-    config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: eligibleReplicas(router.replicasOf(p.name, s.name), { nowMs: Date.now(), staleMs: config.staleMs }).length })));
+    config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: router.liveReplicas(p.name, s.name, clock()).length })));
   const metrics = createGatewayMetrics(liveCounts);
 
   const observer: RequestObserver = {
@@ -117,9 +121,15 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
 
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const infer = async (name: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
+  /** The pipeline named by an OIP model name and version; NOT_FOUND naming what exists. */
+  const pipelineOf = (name: string, version: string | undefined): GatewayPipeline => {
     const p = pipelines.get(name);
     if (!p) throw new NotFoundError("pipeline", name, { known: [...pipelines.keys()] });
+    if (version !== undefined && version !== "" && version !== PIPELINE_VERSION) throw new NotFoundError(`pipeline "${name}" version`, version, { known: [PIPELINE_VERSION] });
+    return p;
+  };
+  const infer = async (name: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
+    const p = pipelineOf(name, req.modelVersion);
     if (state !== "ready") throw new FulcrumError("GATEWAY_NOT_READY", "unavailable", `gateway is ${state}`);
     inFlight += 1;
     try {
@@ -129,14 +139,18 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       if (inFlight === 0) idle?.();
     }
   };
-  const modelReady = (name: string): boolean => {
-    const p = pipelines.get(name);
-    if (!p || state !== "ready") return false;
-    return p.stages.every((s) => eligibleReplicas(router.replicasOf(p.name, s.name), { nowMs: clock(), staleMs: config.staleMs }).length > 0);
+  const modelReady = (name: string, version?: string): boolean => {
+    let p: GatewayPipeline;
+    try {
+      p = pipelineOf(name, version);
+    } catch {
+      return false;
+    }
+    if (state !== "ready") return false;
+    return p.stages.every((s) => router.liveReplicas(p.name, s.name, clock()).length > 0);
   };
-  const metadata = async (name: string): Promise<inference.ModelMetadataResponse> => {
-    const p = pipelines.get(name);
-    if (!p) throw new NotFoundError("pipeline", name, { known: [...pipelines.keys()] });
+  const metadata = async (name: string, version?: string): Promise<inference.ModelMetadataResponse> => {
+    const p = pipelineOf(name, version);
     const first = p.stages[0]!.name;
     const last = p.stages[p.stages.length - 1]!.name;
     const pick = (stage: string): string => {
@@ -147,12 +161,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     try {
       const a = await clients.metadata(pick(first), first, 2000);
       const b = last === first ? a : await clients.metadata(pick(last), last, 2000);
-      return { name: p.name, versions: [], platform: "fulcrum-pipeline", inputs: a.inputs, outputs: b.outputs };
+      return { name: p.name, versions: [PIPELINE_VERSION], platform: "fulcrum-pipeline", inputs: a.inputs, outputs: b.outputs };
     } catch (err) {
       if (err instanceof FulcrumError) throw err;
       throw new FulcrumError("STAGE_CALL_FAILED", "unavailable", `stage metadata unavailable: ${(err as ServiceError).details ?? String(err)}`, { cause: err });
     }
   };
+  const serverMetadata = (): inference.ServerMetadataResponse => ({ name: "fulcrum-gateway", version: GATEWAY_VERSION, extensions: ["fulcrum-deadlines", "fulcrum-variants", "fulcrum-pipelines"] });
+  const frontDoor: FrontDoor = { infer, metadata, serverMetadata, ready: () => state === "ready", modelReady };
 
   const subs: Stoppable[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -169,7 +185,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
               if (gone) clients.forget(gone.address);
               return;
             }
-            router.upsertReplica(p.name, toReplicaInfo(e));
+            try {
+              const r = toDomainRegistryRecord(e);
+              const known = router.replicasOf(p.name, r.stage).some((x) => x.instance === r.instance && x.address === r.address);
+              router.upsertReplica(p.name, r);
+              if (!known) clients.connect(r.address);
+            } catch (err) {
+              log.warn({ err, key }, "ignoring an invalid registry entry");
+            }
           }),
         );
       }
@@ -196,10 +219,43 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       log.warn({ err }, "assignments KV unavailable: following broadcast assignments only");
     }
     await bus.flush().catch(() => {});
+    // The data plane does not depend on the control plane: while NATS is away (or every heartbeat
+    // went stale at once, which only a control-plane outage explains), keep routing to the replicas
+    // known, and let health probes and failed calls eject the ones that are really gone.
+    let away = false;
+    let probing = false;
+    const known = (): Array<{ pipeline: string; replica: ReturnType<Router["replicasOf"]>[number] }> =>
+      config.pipelines.flatMap((p) => p.stages.flatMap((s) => router.replicasOf(p.name, s.name).filter((r) => r.state === "ready").map((replica) => ({ pipeline: p.name, replica }))));
     timers.push(
       setInterval(() => {
         const now = clock();
-        for (const [name, w] of windows) bus.publish(subjects.gatewayMetrics(name), control.GatewayMetrics, toPbGatewayMetrics(name, w.take(now)));
+        const ready = known();
+        const allStale = ready.length > 0 && ready.every(({ replica }) => now - replica.heartbeatMs > config.staleMs);
+        const nowAway = !bus.connected || allStale;
+        if (nowAway !== away) {
+          away = nowAway;
+          router.setControlPlaneAway(away);
+          metrics.controlPlaneAway.set(away ? 1 : 0);
+          if (away) log.warn({ natsConnected: bus.connected, replicas: ready.length }, "control plane away: routing to the replicas known, checked by health probes");
+          else log.info("control plane back: routing by registry heartbeats again");
+        }
+        if (!away || probing) return;
+        probing = true;
+        void Promise.all(
+          ready.map(async ({ replica }) => {
+            const ok = await clients.probe(replica.address, Math.min(1000, config.probeIntervalMs));
+            if (ok) router.readmit(replica.instance);
+            else router.eject(replica.instance, clock());
+          }),
+        ).finally(() => {
+          probing = false;
+        });
+      }, Math.min(1000, config.probeIntervalMs)),
+    );
+    timers.push(
+      setInterval(() => {
+        const now = clock();
+        for (const [name, w] of windows) bus.publish(subjects.gatewayMetrics(name), control.GatewayMetrics, toPbGatewayMetrics(w.take(now)));
       }, config.metricsIntervalMs),
     );
   }
@@ -209,9 +265,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     port: config.grpcPort,
     maxReceiveMessageBytes: config.maxRequestBytes,
     logger: log,
-    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService({ infer, metadata, ready: () => state === "ready", modelReady }) }],
+    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService(frontDoor) }],
   });
-  const rest = await startRestServer({ infer, ready: () => state === "ready", modelReady, maxBodyBytes: config.maxRequestBytes, logger: log }, config.host, config.httpPort);
+  const rest = await startRestServer({ ...frontDoor, maxBodyBytes: config.maxRequestBytes, logger: log }, config.host, config.httpPort);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.host, registry: metrics.registry, ready: () => state === "ready" });
 
   state = "ready";
@@ -245,7 +301,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         // One last window, so the monitor sees the requests of the final partial second.
         if (bus) {
           const now = clock();
-          for (const [name, w] of windows) bus.publish(subjects.gatewayMetrics(name), control.GatewayMetrics, toPbGatewayMetrics(name, w.take(now)));
+          for (const [name, w] of windows) bus.publish(subjects.gatewayMetrics(name), control.GatewayMetrics, toPbGatewayMetrics(w.take(now)));
         }
         for (const s of subs) await s.stop();
         await grpc.shutdown(2000);

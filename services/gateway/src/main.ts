@@ -2,13 +2,13 @@
  * Composition root of the gateway: the only file that reads the environment, connects to NATS and
  * installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, createLogger, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry, type Bus } from "@fulcrum/runtime";
 import { loadGatewayConfig } from "./config.js";
 import { startGateway } from "./gateway.js";
 
 const config = loadGatewayConfig(process.env);
 const logger = createLogger({ service: "gateway", level: config.logLevel, base: { pipelines: config.pipelines.map((p) => p.name) } });
-const lifecycle = createLifecycle({ logger, stepTimeoutMs: config.shutdownGraceMs + 5000 });
+const lifecycle = createLifecycle({ logger, stepTimeoutMs: config.shutdownGraceMs + 5000, parentPid: launcherPid(process.env) });
 
 let bus: Bus | undefined;
 try {

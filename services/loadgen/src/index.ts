@@ -1,6 +1,3 @@
 /** @fulcrum/loadgen: replays per-second rate traces (Poisson arrivals, per-request SLOs) against the gateway and accounts for every request. */
 export { loadgenConfigSchema, loadLoadgenConfig, type LoadgenConfig } from "./config.js";
 export { profileOf, startLoadgen, type LoadgenDeps, type LoadgenReport, type LoadgenRun } from "./loadgen.js";
-export { classify, formatSummary, summarize, type Fate, type RequestRecord, type RunSummary } from "./core/accounting.js";
-export { planArrivals, type PlannedRequest, type SloSpec } from "./core/arrivals.js";
-export { ratesOf, type RateProfile } from "./core/profile.js";

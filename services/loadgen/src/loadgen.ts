@@ -3,12 +3,10 @@ import { performance } from "node:perf_hooks";
 import { Metadata, status } from "@grpc/grpc-js";
 import { inference } from "@fulcrum/proto";
 import { createRng } from "@fulcrum/core";
-import { parseRateCsv } from "@fulcrum/core/workload";
+import { classify, formatSummary, summarize, type RunSummary, type SentRequestRecord } from "@fulcrum/core/accounting";
+import { parseRateCsv, planArrivals, ratesOf, type RateProfile, type SloSpec } from "@fulcrum/core/workload";
 import { fp32Request, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
 import type { LoadgenConfig } from "./config.js";
-import { classify, formatSummary, summarize, type RequestRecord, type RunSummary } from "./core/accounting.js";
-import { planArrivals, type SloSpec } from "./core/arrivals.js";
-import { ratesOf, type RateProfile } from "./core/profile.js";
 
 /** The result of a run. */
 export interface LoadgenReport {
@@ -29,7 +27,7 @@ export interface LoadgenRun {
   /** Stops sending; requests in flight still get their fate. Idempotent. */
   stop(): void;
   /** Records so far. */
-  readonly records: readonly RequestRecord[];
+  readonly records: readonly SentRequestRecord[];
 }
 
 /** What the composition root (or a test) passes in. */
@@ -60,7 +58,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   const slo: SloSpec = config.sloMinMs !== undefined && config.sloMaxMs !== undefined ? { minMs: config.sloMinMs, maxMs: config.sloMaxMs } : { fixedMs: config.sloMs };
   const plan = planArrivals(rates, slo, createRng(config.seed), config.maxRequests);
   const client = new OipClient(config.target);
-  const records: RequestRecord[] = [];
+  const records: SentRequestRecord[] = [];
   const records$ = config.recordsFile ? createWriteStream(config.recordsFile) : undefined;
   const base = fp32Request(config.pipeline, config.inputName, config.inputShape);
   let stopped = false;
@@ -83,7 +81,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
           const latencyMs = performance.now() - t0 - sentMs;
           const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code) } : { ok: true as const };
           const variant = res ? oipParamValue(res.parameters.variant) : undefined;
-          const r: RequestRecord = {
+          const r: SentRequestRecord = {
             seq: p.seq,
             atMs: p.atMs,
             sentMs,

@@ -5,7 +5,7 @@
  */
 import { createLogger } from "@fulcrum/runtime";
 import { loadLoadgenConfig } from "./config.js";
-import { formatSummary } from "./core/accounting.js";
+import { formatSummary } from "@fulcrum/core/accounting";
 import { startLoadgen } from "./loadgen.js";
 
 const config = loadLoadgenConfig(process.env);

@@ -6,7 +6,8 @@ import { gatewayConfigSchema, startGateway } from "@fulcrum/gateway";
 import { stageConfigSchema, startStage } from "@fulcrum/stage";
 import { resolveModelDir } from "@fulcrum/zoo";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadgenConfigSchema, startLoadgen, type RequestRecord } from "../src/index.js";
+import type { SentRequestRecord } from "@fulcrum/core/accounting";
+import { loadgenConfigSchema, startLoadgen } from "../src/index.js";
 
 const logger = createLogger({ service: "loadgen-test", level: "silent" });
 
@@ -48,7 +49,7 @@ describe("loadgen against a real gateway and stage", () => {
       expect(s.inTime).toBeGreaterThan(0.8 * s.sent);
       expect(s.variants).toEqual({ "classifier=linear": s.inTime + s.late });
       expect(JSON.parse(readFileSync(reportFile, "utf8")).summary).toEqual(s);
-      const lines = readFileSync(recordsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as RequestRecord);
+      const lines = readFileSync(recordsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as SentRequestRecord);
       expect(lines).toHaveLength(s.sent);
       expect(lines.every((r) => r.sloMs >= 500 && r.sloMs <= 1500)).toBe(true);
       // The gateway saw exactly what the loadgen sent.

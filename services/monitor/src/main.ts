@@ -2,13 +2,13 @@
  * Composition root of the monitor: the only file that reads the environment, connects to NATS and
  * installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, createLogger, preloadedTelemetry } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry } from "@fulcrum/runtime";
 import { loadMonitorConfig } from "./config.js";
 import { startMonitor } from "./monitor.js";
 
 const config = loadMonitorConfig(process.env);
 const logger = createLogger({ service: "monitor", level: config.logLevel });
-const lifecycle = createLifecycle({ logger });
+const lifecycle = createLifecycle({ logger, parentPid: launcherPid(process.env) });
 
 let bus;
 try {

@@ -1,6 +1,11 @@
+import { MonitorAggregator } from "@fulcrum/core/metrics";
 import { control, subjects } from "@fulcrum/proto";
 import {
   startMetricsServer,
+  toDomainGatewayWindow,
+  toDomainStageSample,
+  toPbLoadSample,
+  unixClockMs,
   type Bus,
   type LifecycleState,
   type Logger,
@@ -8,9 +13,7 @@ import {
   type Stoppable,
 } from "@fulcrum/runtime";
 import type { MonitorConfig } from "./config.js";
-import { MonitorAggregator } from "./core/aggregate.js";
 import { monitorPrometheus } from "./telemetry/prometheus.js";
-import { toDomainGatewayWindow, toDomainStageSample, toPbLoadSample } from "./transport/codec.js";
 
 /** Lifecycle state of the monitor. */
 export type MonitorState = LifecycleState;
@@ -20,7 +23,7 @@ export interface MonitorDeps {
   /** Control-plane connection; the caller owns it (and drains it after `shutdown()`). */
   readonly bus: Bus;
   readonly logger: Logger;
-  /** Unix ms clock. @default Date.now */
+  /** Unix ms clock. @default `unixClockMs` */
   readonly clock?: () => number;
 }
 
@@ -42,7 +45,7 @@ export interface MonitorHandle {
  */
 export async function startMonitor(config: MonitorConfig, deps: MonitorDeps): Promise<MonitorHandle> {
   const { bus, logger: log } = deps;
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? unixClockMs;
   let state: MonitorState = "starting";
   const aggregator = new MonitorAggregator({
     historyWindows: config.historyWindows,

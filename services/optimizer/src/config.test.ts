@@ -7,7 +7,7 @@ import { POLICIES } from "@fulcrum/core/policies";
 import { createHighsSolver } from "@fulcrum/solver";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadOptimizerConfig, resolveOptimizerConfig, toPolicyShape } from "./config.js";
-import { buildPolicyInput } from "./core/policy-input.js";
+import { buildPolicyInput } from "@fulcrum/core/control";
 
 const examples = fileURLToPath(new URL("../examples/", import.meta.url));
 const solver = createHighsSolver();

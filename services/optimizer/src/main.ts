@@ -2,13 +2,13 @@
  * Composition root of the optimizer: the only file that reads the environment, connects to NATS and
  * installs signal handlers. Start with `node --import @fulcrum/runtime/register dist/main.js`.
  */
-import { connectBus, createLifecycle, createLogger, preloadedTelemetry } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, launcherPid, createLogger, preloadedTelemetry } from "@fulcrum/runtime";
 import { loadOptimizerConfig } from "./config.js";
 import { startOptimizer } from "./optimizer.js";
 
 const config = loadOptimizerConfig(process.env);
 const logger = createLogger({ service: "optimizer", level: config.logLevel, base: { pipeline: config.pipeline, policy: config.policy } });
-const lifecycle = createLifecycle({ logger });
+const lifecycle = createLifecycle({ logger, parentPid: launcherPid(process.env) });
 
 let bus;
 try {

@@ -1,11 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { SpanKind, SpanStatusCode, trace, type Link, type Span, type SpanContext } from "@opentelemetry/api";
 import { totalCores, type Assignment } from "@fulcrum/core";
+import { AckTracker, budgetsFromLoad, buildPolicyInput, diffAssignments, forecastRps, usableForecast, type DecisionContext, type LoadForecast, type LoadSample, type VersionAcks } from "@fulcrum/core/control";
 import { POLICIES, type Explanation, type PolicyDefinition, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import {
   startMetricsServer,
   toDomainAssignment,
   toPbAssignment,
+  unixClockMs,
   type Bus,
   type LifecycleState,
   type Logger,
@@ -15,11 +17,7 @@ import {
 } from "@fulcrum/runtime";
 import { createHighsSolver, type HighsSolver } from "@fulcrum/solver";
 import { toPolicyShape, type OptimizerConfig } from "./config.js";
-import { AckTracker, type VersionAcks } from "./core/ack-tracker.js";
-import { diffAssignments } from "./core/changes.js";
-import { budgetsFromLoad, buildPolicyInput, forecastRps, usableForecast, type DecisionContext } from "./core/policy-input.js";
-import type { ForecastInput, LoadInput } from "./core/types.js";
-import { createOptimizerMetrics, type OptimizerMetrics } from "./telemetry/metrics.js";
+import { createOptimizerMetrics, recordAssignment, type OptimizerMetrics } from "./telemetry/metrics.js";
 import { openAssignmentsKv, publishAssignment, readStoredAssignment, startNatsHandlers } from "./transport/nats-handlers.js";
 
 /** Lifecycle state of the optimizer. */
@@ -32,7 +30,7 @@ export interface OptimizerDeps {
   readonly logger: Logger;
   /** Solver for policies with `usesSolver`. @default a HiGHS worker, created here and closed on shutdown */
   readonly solver?: Solver;
-  /** Unix ms clock. @default Date.now */
+  /** Unix ms clock. @default `unixClockMs` */
   readonly clock?: () => number;
 }
 
@@ -86,7 +84,7 @@ const LOAD_SAMPLES_KEPT = 3600;
  */
 export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDeps): Promise<OptimizerHandle> {
   const { bus, logger: log } = deps;
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? unixClockMs;
   const policy: PolicyDefinition = POLICIES[config.policy];
   let ownedSolver: HighsSolver | undefined;
   const solver = deps.solver ?? (policy.usesSolver ? (ownedSolver = createHighsSolver()) : undefined);
@@ -114,10 +112,10 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     log.info({ version }, "continuing from the stored assignment");
   }
   metrics.version.set(version);
-  if (current) metrics.coresAllocated.set(totalCores(current));
+  if (current) recordAssignment(metrics, current);
 
-  let forecast: { value: ForecastInput; span?: SpanContext } | undefined;
-  const loads: LoadInput[] = [];
+  let forecast: { value: LoadForecast; span?: SpanContext } | undefined;
+  const loads: LoadSample[] = [];
   let policyState: PolicyState | undefined;
 
   const subs: Stoppable[] = startNatsHandlers(bus, config.pipeline, {
@@ -178,7 +176,8 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         metrics.solveSeconds.observe({ policy: config.policy }, solveMs / 1000);
         const ex = decision.explanation;
         const reason = ex.status === "fallback" ? `fallback:${ex.fallback?.reason ?? "unknown"}` : ex.status;
-        const next: Assignment = { pipeline: config.pipeline, version: version + 1, policy: config.policy, createdAtMs: now, stages: decision.stages };
+        // Whole ms: the wire form carries int64 ms, and a restarted optimizer reads it back from KV.
+        const next: Assignment = { pipeline: config.pipeline, version: version + 1, policy: config.policy, createdAtMs: Math.round(now), stages: decision.stages };
         try {
           toDomainAssignment(toPbAssignment(next, reason));
         } catch (err) {
@@ -207,7 +206,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         metrics.decisions.inc({ policy: config.policy, status: ex.status });
         if (ex.fallback) metrics.fallbacks.inc({ reason: ex.fallback.reason });
         metrics.version.set(version);
-        metrics.coresAllocated.set(totalCores(next));
+        recordAssignment(metrics, next);
         metrics.admittedFraction.set(ex.admittedFraction ?? 1);
         log.info({ version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(next) }, "assignment published");
         return { kind: "published", version, reason, assignment: next, explanation: ex, solveMs, changes, forecastRps: lambda };

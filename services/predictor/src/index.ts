@@ -2,4 +2,4 @@
 export * from "./model/index.js";
 export { DEFAULT_LSTM_FILE, loadPredictorConfig, predictorConfigSchema, type PredictorServiceConfig } from "./config.js";
 export { startPredictor, type PredictorDeps, type PredictorHandle } from "./predictor.js";
-export { toDomainLoadSample, toPbForecast, type LoadObservation } from "./transport/codec.js";
+export { toLoadForecast } from "./transport/codec.js";

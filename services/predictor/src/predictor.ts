@@ -12,11 +12,11 @@ import {
   type PredictorState,
 } from "@fulcrum/core/forecast";
 import { control, subjects } from "@fulcrum/proto";
-import { startMetricsServer, type Bus, type Logger, type MetricsServerHandle, type Stoppable } from "@fulcrum/runtime";
+import { startMetricsServer, toDomainLoadSample, toPbForecast, unixClockMs, type Bus, type Logger, type MetricsServerHandle, type Stoppable } from "@fulcrum/runtime";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { PredictorServiceConfig } from "./config.js";
 import { createLstmOnnxRunner, type LstmOnnxRunner } from "./model/index.js";
-import { toDomainLoadSample, toPbForecast } from "./transport/codec.js";
+import { toLoadForecast } from "./transport/codec.js";
 
 const tracer = trace.getTracer("@fulcrum/predictor");
 
@@ -24,7 +24,7 @@ const tracer = trace.getTracer("@fulcrum/predictor");
 export interface PredictorDeps {
   readonly bus: Bus;
   readonly logger: Logger;
-  /** Unix ms clock. @default Date.now */
+  /** Unix ms clock. @default `unixClockMs` */
   readonly clock?: () => number;
 }
 
@@ -60,7 +60,7 @@ function loadLstm(file: string, log: Logger): LstmWeights | undefined {
  */
 export async function startPredictor(config: PredictorServiceConfig, deps: PredictorDeps): Promise<PredictorHandle> {
   const { bus, logger: log } = deps;
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? unixClockMs;
   const weights = loadLstm(config.lstmFile, log);
   const compiled = compilePredictorConfig({
     binS: config.binS,
@@ -100,7 +100,7 @@ export async function startPredictor(config: PredictorServiceConfig, deps: Predi
     }
     samples.inc();
     received++;
-    state = predictorStep(state, { kind: "sample", atMs: sample.atMs, rps: sample.rps }, compiled, clock()).state;
+    state = predictorStep(state, { kind: "sample", atMs: sample.timestampMs, rps: sample.arrivalsRps }, compiled, clock()).state;
   });
 
   const tick = async (): Promise<Forecast | undefined> =>
@@ -116,7 +116,7 @@ export async function startPredictor(config: PredictorServiceConfig, deps: Predi
           span.setAttribute("fulcrum.forecast", "none: no closed bin yet");
           return undefined;
         }
-        const pb = toPbForecast(f, { pipeline: config.pipeline, createdMs: clock(), coverage: 1 - config.underPredictionRate, historySamples: received });
+        const pb = toPbForecast(toLoadForecast(f, { pipeline: config.pipeline, createdMs: clock(), coverage: 1 - config.underPredictionRate, historySamples: received }));
         bus.publish(subjects.forecast(config.pipeline), control.Forecast, pb);
         last = f;
         published.inc({ model: pb.model });

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { REGISTRY_HEARTBEAT_MS } from "@fulcrum/proto";
 import { envBoolean, loadConfig } from "@fulcrum/runtime";
 import { z } from "zod";
 
@@ -33,8 +34,12 @@ export const stageConfigSchema = z.object({
   cores: z.coerce.number().int().min(1).max(64).default(1),
   /** Initial maximum batch size. @default 8 */
   batchSize: z.coerce.number().int().min(1).max(256).default(8),
-  /** Longest wait of the oldest queued request for its batch to fill, ms. @default 5 */
-  maxQueueDelayMs: z.coerce.number().min(0).default(5),
+  /**
+   * How long an idle replica may hold a partial batch for more requests, ms. 0 is work-conserving:
+   * an idle replica dispatches what is queued at once and batches form only from what queues while
+   * it is busy (no batching delay at light load). @default 0
+   */
+  maxQueueDelayMs: z.coerce.number().min(0).default(0),
   /** Queue bound; beyond it requests get RESOURCE_EXHAUSTED. @default 1024 */
   maxQueueSize: z.coerce.number().int().min(1).default(1024),
   /** Slack added to every predicted finish time (model error, data-plane overhead), ms. @default 2 */
@@ -62,14 +67,36 @@ export const stageConfigSchema = z.object({
   natsUrl: z.string().default("nats://127.0.0.1:4222"),
   /** StageMetrics publishing period, ms. @default 1000 */
   metricsIntervalMs: z.coerce.number().int().min(100).default(1000),
-  /** Registry heartbeat period, ms. @default 2000 */
-  heartbeatMs: z.coerce.number().int().min(100).default(2000),
+  /** Registry heartbeat period, ms (the registry bucket's TTL is five of the contract's periods). @default 2000 */
+  heartbeatMs: z.coerce.number().int().min(100).default(REGISTRY_HEARTBEAT_MS),
   /** Sessions kept loaded for cheap switches back (variant × cores). @default 4 */
   sessionCacheSize: z.coerce.number().int().min(1).default(4),
   /** Wait for in-flight and queued requests on shutdown before answering the rest UNAVAILABLE, ms. @default 5000 */
   shutdownGraceMs: z.coerce.number().int().min(0).default(5000),
   /** Apply Assignments from NATS (off: serve the initial variant only). @default true */
   followAssignments: envBoolean().default(true),
+  /**
+   * A replica managed by the reconciler: it applies its own placement (KV `fulcrum_placements`, key
+   * `<pipeline>.<stage>.<instance>`) instead of working out its target from the Assignment by
+   * `replicaIndex`. @default false
+   */
+  followPlacement: envBoolean().default(false),
+  /**
+   * Pinned-variant mode, for one deployment per (stage, variant) (Kubernetes): the replica keeps
+   * `variant` whatever the Assignment or its placement says. From an Assignment it takes the
+   * cores (intra-op threads) and batch of its own variant's entry instead of the target of
+   * `replicaIndex` (when its variant has no traffic it keeps its configuration); with
+   * `followPlacement`, a placement naming another variant is refused (acked not applied).
+   * @default false
+   */
+  pinVariant: envBoolean().default(false),
+  /**
+   * On drain, time between putting `draining` in the registry and refusing new calls, ms: the
+   * gateway sees the entry and stops routing here first, so no call is refused. @default 500
+   */
+  drainGraceMs: z.coerce.number().int().min(0).default(500),
+  /** Longest wait for one control-plane write (registry put or delete) during shutdown, ms: NATS may be away. @default 1000 */
+  controlPlaneTimeoutMs: z.coerce.number().int().min(1).default(1000),
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });

@@ -2,6 +2,6 @@
 export { loadStageConfig, stageConfigSchema, type StageConfig } from "./config.js";
 export { startStage, type StageDeps, type StageHandle, type StageState } from "./stage.js";
 export { StageServer, type ActiveConfig, type StageServerOptions } from "./serving/stage-server.js";
-export { Reconfigurer, targetForReplica, type ApplyOutcome, type ReplicaTarget } from "./control/reconfigurer.js";
+export { Reconfigurer, type ApplyOutcome } from "./control/reconfigurer.js";
 export { decodeInferRequest, encodeInferResponse, oipDatatype, type ModelSignature, type StageRequest, type StageResponse } from "./transport/codec.js";
-export * from "./inference/index.js";
+

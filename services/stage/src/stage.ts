@@ -6,6 +6,7 @@ import {
   startGrpcServer,
   startMetricsServer,
   toDomainAssignment,
+  toDomainPlacement,
   unixClockMs,
   type Bus,
   type GrpcServerHandle,
@@ -19,10 +20,10 @@ import { familyVariants, resolveModelDir, resolveVariant } from "@fulcrum/zoo";
 import type { StageConfig } from "./config.js";
 import { Reconfigurer, type ApplyOutcome } from "./control/reconfigurer.js";
 import { stagePrometheus } from "./control/prometheus.js";
-import { InferencePool, type TensorDtype } from "./inference/index.js";
+import { InferencePool, type TensorDtype } from "@fulcrum/inference";
 import { StageServer } from "./serving/stage-server.js";
 import { grpcInferenceService } from "./transport/grpc-service.js";
-import { toPbAck, toPbRegistryEntry, toPbStageMetrics, type ModelSignature, type ServingSnapshot, type TensorSignature } from "./transport/codec.js";
+import { ackMessage, registryEntryMessage, stageMetricsMessage, type ModelSignature, type ServingSnapshot, type TensorSignature } from "./transport/codec.js";
 
 /** Lifecycle state published in the registry. */
 export type StageState = LifecycleState;
@@ -36,6 +37,12 @@ export interface StageDeps {
   readonly clock?: () => number;
   /** Environment for model-directory resolution. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Called when a DrainRequest arrives on `fulcrum.drain.<p>.<s>.<i>`, so the composition root
+   * shuts the process down exactly as on SIGTERM (which calls {@link StageHandle.shutdown}).
+   * @default calls {@link StageHandle.shutdown} only
+   */
+  readonly onDrainRequested?: (reason: string) => void;
 }
 
 /** A running stage replica. */
@@ -76,7 +83,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   });
 
   let state: StageState = "starting";
-  const startedMs = Date.now();
+  const startedMs = clock();
   const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize });
   const server = new StageServer({
     pool,
@@ -87,14 +94,25 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     safetyMarginMs: config.safetyMarginMs,
     pipelineDepth: config.pipelineDepth,
   });
-  const reconfigurer = new Reconfigurer({ stage: config.stage, replicaIndex: config.replicaIndex, server, pool, modelPathOf, clock, logger: log });
+  const reconfigurer = new Reconfigurer({
+    stage: config.stage,
+    replicaIndex: config.replicaIndex,
+    ...(config.pinVariant ? { pinnedVariant: config.variant } : {}),
+    server,
+    pool,
+    modelPathOf,
+    clock,
+    logger: log,
+  });
 
   let assignmentsKv: TypedKv | undefined;
   let registryKv: TypedKv | undefined;
+  let placementsKv: TypedKv | undefined;
   if (bus) {
     try {
       assignmentsKv = await bus.kv(KV_BUCKETS.assignments);
       registryKv = await bus.kv(KV_BUCKETS.registry);
+      if (config.followPlacement) placementsKv = await bus.kv(KV_BUCKETS.placements);
     } catch (err) {
       log.warn({ err }, "KV buckets unavailable; serving without stored assignments and registry");
     }
@@ -106,7 +124,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     return { variant: a?.variant ?? "", cores: a?.cores ?? 0, batchSize: a?.batchSize ?? 0, assignmentVersion: reconfigurer.version };
   };
   const ack = (o: ApplyOutcome): void => {
-    bus?.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, toPbAck(id, o, Date.now()));
+    bus?.publish(subjects.ack(config.pipeline, config.stage, config.instance), control.AssignmentAck, ackMessage(id, o, clock()));
   };
   const onAssignment = async (pb: control.Assignment): Promise<void> => {
     const received = clock();
@@ -120,11 +138,34 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     if (a.pipeline !== config.pipeline) return;
     const outcome = await reconfigurer.apply(a, received);
     if (outcome) ack(outcome);
+    if (outcome?.applied && state === "ready") void heartbeat();
   };
 
-  // Start from the latest stored Assignment when one exists (a late starter catches up).
-  const stored = config.followAssignments ? await assignmentsKv?.get(kvKeys.assignment(config.pipeline), control.Assignment).catch(() => undefined) : undefined;
-  if (stored) await onAssignment(stored);
+  const onPlacement = async (pb: control.ReplicaPlacement | undefined): Promise<void> => {
+    if (!pb) return;
+    const received = clock();
+    let placement;
+    try {
+      placement = toDomainPlacement(pb);
+    } catch (err) {
+      log.warn({ err, generation: pb.generation }, "ignoring invalid placement");
+      return;
+    }
+    if (placement.pipeline !== config.pipeline || placement.stage !== config.stage || placement.instance !== config.instance) return;
+    const outcome = await reconfigurer.place(placement, received);
+    if (outcome) ack(outcome);
+    // The registry shows the new configuration at once, not at the next heartbeat.
+    if (outcome?.applied && state === "ready") void heartbeat();
+  };
+  const placementKey = kvKeys.placement(config.pipeline, config.stage, config.instance);
+
+  // Start from the latest stored placement or Assignment when one exists (a late starter catches up).
+  if (config.followPlacement) {
+    await onPlacement(await placementsKv?.get(placementKey, control.ReplicaPlacement).catch(() => undefined));
+  } else if (config.followAssignments) {
+    const stored = await assignmentsKv?.get(kvKeys.assignment(config.pipeline), control.Assignment).catch(() => undefined);
+    if (stored) await onAssignment(stored);
+  }
   if (!server.active) await reconfigurer.switchTo({ variant: config.variant, cores: config.cores, batchSize: config.batchSize });
 
   const signature = (): ModelSignature | undefined => {
@@ -159,13 +200,19 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   });
   const wildcard = config.grpcHost === "0.0.0.0" || config.grpcHost === "::";
   const advertised = `${config.advertiseHost ?? (wildcard ? hostname() : config.grpcHost)}:${grpc.port}`;
-  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance });
+  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance }, () => reconfigurer.version);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.grpcHost, registry, ready: () => state === "ready" });
 
   const subs: Stoppable[] = [];
   const timers: NodeJS.Timeout[] = [];
+  // A drain request may shorten the queue's service time (DrainRequest.grace_ms), never lengthen it.
+  let shutdownGraceMs = config.shutdownGraceMs;
   if (bus) {
-    if (config.followAssignments) subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
+    if (config.followPlacement) {
+      if (placementsKv) subs.push(await placementsKv.watch(placementKey, control.ReplicaPlacement, onPlacement, { updatesOnly: true }));
+    } else if (config.followAssignments) {
+      subs.push(bus.subscribe(subjects.assignment(config.pipeline), control.Assignment, onAssignment));
+    }
     let cpu = process.cpuUsage();
     timers.push(
       setInterval(() => {
@@ -175,20 +222,36 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         bus.publish(
           subjects.stageMetrics(config.pipeline, config.stage, config.instance),
           control.StageMetrics,
-          toPbStageMetrics(id, w, serving(), server.queueLength, (c.user + c.system) / 1e6),
+          stageMetricsMessage(id, w, serving(), server.queueLength, (c.user + c.system) / 1e6),
         );
       }, config.metricsIntervalMs),
     );
   }
+  /** A control-plane write that must not hold up serving or shutdown while NATS is away. */
+  const bounded = (what: string, work: Promise<unknown>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        log.warn({ timeoutMs: config.controlPlaneTimeoutMs }, `${what} timed out: NATS unreachable?`);
+        resolve();
+      }, config.controlPlaneTimeoutMs);
+      work.then(
+        () => resolve(),
+        (err: unknown) => {
+          log.warn({ err }, `${what} failed`);
+          resolve();
+        },
+      ).finally(() => clearTimeout(timer));
+    });
   const heartbeat = async (): Promise<void> => {
     if (!registryKv) return;
-    await registryKv
-      .put(
+    await bounded(
+      "registry heartbeat",
+      registryKv.put(
         kvKeys.registry(config.pipeline, config.stage, config.instance),
         control.RegistryEntry,
-        toPbRegistryEntry(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, Date.now()),
-      )
-      .catch((err: unknown) => log.warn({ err }, "registry heartbeat failed"));
+        registryEntryMessage(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, clock()),
+      ),
+    );
   };
   timers.push(setInterval(() => void heartbeat(), config.heartbeatMs));
 
@@ -198,7 +261,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   log.info({ address: grpc.address, metricsPort: metricsServer.port, variant: server.active?.variant }, "stage ready");
 
   let stopped: Promise<void> | undefined;
-  return {
+  const handle: StageHandle = {
     config,
     get state() {
       return state;
@@ -209,17 +272,20 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     reconfigurer,
     shutdown() {
       stopped ??= (async () => {
+        // Drain: tell the gateway first (registry `draining`), keep taking calls while it notices,
+        // then refuse new ones and serve what is queued and in flight.
         state = "draining";
-        server.stopIntake();
         grpc.health.set("", ServingStatus.NOT_SERVING);
         await heartbeat();
+        if (config.drainGraceMs > 0) await new Promise((r) => setTimeout(r, config.drainGraceMs));
+        server.stopIntake();
         for (const s of subs) await s.stop();
-        await server.close(config.shutdownGraceMs);
+        await server.close(shutdownGraceMs);
         // Calls still arriving are answered UNAVAILABLE at once, so closing the transport is quick;
         // the long force timeout only guards against a client that never reads its answer.
-        await grpc.shutdown(config.shutdownGraceMs + 5000);
+        await grpc.shutdown(shutdownGraceMs + 5000);
         for (const t of timers) clearInterval(t);
-        await registryKv?.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)).catch(() => {});
+        if (registryKv) await bounded("registry delete", registryKv.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)));
         await pool.close();
         await metricsServer.close();
         state = "stopped";
@@ -227,4 +293,16 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
       return stopped;
     },
   };
+  if (bus) {
+    subs.push(
+      bus.serve(subjects.drain(config.pipeline, config.stage, config.instance), control.DrainRequest, control.DrainReply, (req) => {
+        if (req.graceMs > 0) shutdownGraceMs = Math.min(shutdownGraceMs, req.graceMs);
+        log.info({ reason: req.reason, graceMs: shutdownGraceMs }, "drain requested");
+        // Deferred so the reply goes out first: shutdown stops this very subscription, which waits for the handler.
+        setImmediate(() => (deps.onDrainRequested ? deps.onDrainRequested(`drain: ${req.reason}`) : void handle.shutdown()));
+        return { accepted: true, error: "" };
+      }),
+    );
+  }
+  return handle;
 }

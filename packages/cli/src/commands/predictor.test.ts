@@ -30,6 +30,26 @@ describe("fulcrum predictor train", () => {
     expect(existsSync(join(dir, "model.onnx"))).toBe(true);
   });
 
+  it("trains on the committed Twitter trace, damped by IPA's 8 unless told otherwise", async () => {
+    const out = join(dir, "twitter.json");
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      await predictorCommand().parseAsync(
+        ["train", "--trace", "twitter", "--out", out, "--train-days", "1", "--epochs", "1", "--hidden", "2", "--stride-bins", "40", "--no-progress"],
+        { from: "user" },
+      );
+    } finally {
+      log.mockRestore();
+    }
+    const weights = parseLstmWeights(JSON.parse(readFileSync(out, "utf8")));
+    expect(weights.training?.source).toEqual({ kind: "twitter", file: "data/twitter-trace/workload.txt.gz", dampingFactor: 8, trainDays: 1, seconds: 86_400 });
+    // The fixed scale is the mean of the (damped) training inputs: the trace's first day is ≈ 6–9 rps after ÷ 8.
+    expect(weights.normalization).toMatchObject({ kind: "fixed" });
+    const scale = (weights.normalization as { scaleRps: number }).scaleRps;
+    expect(scale).toBeGreaterThan(3);
+    expect(scale).toBeLessThan(15);
+  });
+
   it("rejects bad options by name", async () => {
     const cmd = predictorCommand().exitOverride();
     for (const sub of cmd.commands) sub.exitOverride().configureOutput({ writeErr: () => undefined });

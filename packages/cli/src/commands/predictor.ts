@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { LstmFeature } from "@fulcrum/core/forecast";
 import { binMeans, binPeaks, LSTM_FEATURES, lstmMape, makeWindows, secondsToBins, trainLstm } from "@fulcrum/core/forecast";
-import { generateTrainingTrace, parseRateCsv } from "@fulcrum/core/workload";
+import { generateTrainingTrace, IPA_DAMPING, parseRateCsv, sliceTraceWindow, TWITTER_TRAIN_SECONDS } from "@fulcrum/core/workload";
 import { exportLstmToOnnx } from "@fulcrum/predictor";
+import { loadTwitterTrace } from "@fulcrum/runtime";
 import { SingleBar, Presets } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
@@ -15,7 +16,7 @@ interface TrainCliOptions {
   epochs: number;
   trainDays?: number;
   strideBins: number;
-  damping: number;
+  damping?: number;
   hidden: number;
   binS: number;
   windowS: number;
@@ -28,6 +29,7 @@ interface TrainCliOptions {
 const DAY_S = 86_400;
 /** Days of the generated 21-day trace used for training; the rest is held out for `npm run bench -- predictor`. */
 const GENERATED_TRAIN_DAYS = 14;
+const TWITTER_TRAIN_DAYS = TWITTER_TRAIN_SECONDS / DAY_S;
 
 function featureList(value: string): LstmFeature[] {
   const features = value.split(",").map((f) => f.trim());
@@ -56,10 +58,18 @@ async function train(o: TrainCliOptions, log: (line: string) => void): Promise<v
     const days = o.trainDays ?? GENERATED_TRAIN_DAYS;
     rps = trace.rps.slice(0, days * DAY_S);
     source = { kind: "generated", ...trace.options, trainDays: days };
+  } else if (o.trace === "twitter") {
+    // The committed trace, damped as IPA damps it (truncating division); the days after the
+    // training span are what `npm run bench -- predictor` holds out.
+    const days = o.trainDays ?? TWITTER_TRAIN_DAYS;
+    const dampingFactor = o.damping ?? IPA_DAMPING;
+    rps = sliceTraceWindow(loadTwitterTrace(), { segments: [[0, days * DAY_S]], damping: dampingFactor });
+    source = { kind: "twitter", file: "data/twitter-trace/workload.txt.gz", dampingFactor, trainDays: days, seconds: rps.length };
   } else {
-    const parsed = parseRateCsv(readFileSync(o.trace, "utf8"), { dampingFactor: o.damping });
+    const dampingFactor = o.damping ?? 1;
+    const parsed = parseRateCsv(readFileSync(o.trace, "utf8"), { dampingFactor });
     rps = o.trainDays === undefined ? parsed.rps : parsed.rps.slice(0, o.trainDays * DAY_S);
-    source = { kind: "csv", file: o.trace, dampingFactor: o.damping, seconds: rps.length };
+    source = { kind: "csv", file: o.trace, dampingFactor, seconds: rps.length };
   }
   const windowBins = secondsToBins("--window-s", o.windowS, o.binS);
   const horizonBins = secondsToBins("--horizon-s", o.horizonS, o.binS);
@@ -115,7 +125,7 @@ async function train(o: TrainCliOptions, log: (line: string) => void): Promise<v
 }
 
 /**
- * `fulcrum predictor …`: `train --trace <csv|generated> --out <weights.json>` trains the LSTM load
+ * `fulcrum predictor …`: `train --trace <csv|generated|twitter> --out <weights.json>` trains the LSTM load
  * forecaster in TypeScript and writes its weights (JSON, read by `parseLstmWeights`) and the ONNX
  * export next to them (`.onnx`).
  */
@@ -124,13 +134,20 @@ export function predictorCommand(): Command {
   predictor
     .command("train")
     .description("train the LSTM forecaster on a per-second rate trace and write weights JSON + ONNX")
-    .requiredOption("--trace <csv|generated>", 'a per-second rate CSV (time,count or counts), or "generated" for the synthetic 21-day trace')
+    .requiredOption(
+      "--trace <csv|generated|twitter>",
+      'a per-second rate CSV (time,count or counts), "generated" for the synthetic 21-day trace, or "twitter" for the committed Twitter trace',
+    )
     .requiredOption("--out <file>", "weights JSON to write; the ONNX model goes next to it with the .onnx extension")
     .option("--seed <n>", "seed for the generated trace, initialization and shuffling", positiveInt("--seed"), 7)
     .option("--epochs <n>", "passes over the samples", positiveInt("--epochs"), 8)
-    .option("--train-days <n>", `days of the trace to train on (default ${GENERATED_TRAIN_DAYS} for "generated", all of a CSV)`, positiveInt("--train-days"))
+    .option(
+      "--train-days <n>",
+      `days of the trace to train on (default ${GENERATED_TRAIN_DAYS} for "generated", ${TWITTER_TRAIN_DAYS} for "twitter", all of a CSV)`,
+      positiveInt("--train-days"),
+    )
     .option("--stride-bins <n>", "take a training sample every n bins", positiveInt("--stride-bins"), 2)
-    .option("--damping <f>", "divide CSV counts by this (IPA damps the Twitter trace by 8)", positiveNumber("--damping"), 1)
+    .option("--damping <f>", `divide counts by this (default ${IPA_DAMPING} for "twitter", truncating as IPA does; 1 for a CSV)`, positiveNumber("--damping"))
     .option("--hidden <n>", "LSTM hidden units", positiveInt("--hidden"), 25)
     .option("--bin-s <n>", "seconds per peak bin", positiveInt("--bin-s"), 10)
     .option("--window-s <n>", "history the model reads, seconds", positiveInt("--window-s"), 120)

@@ -1,27 +1,32 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectBus, freePort, isNatsReachable, startNatsServer, type Bus, type NatsServerHandle, type Stoppable } from "@fulcrum/runtime";
+import { createReconcileMetrics, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
+import { connectBus, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
 import { upPipeline, type UpPipeline } from "../up/pipelines.js";
-import { startReactiveForecast } from "../up/reactive-forecast.js";
 import { UpStatus } from "../up/status.js";
-import { Supervisor, tail, type ManagedChild } from "../up/supervisor.js";
+import { Supervisor, type SupervisedService } from "../up/supervisor.js";
 
 /** Options of `fulcrum up`, after parsing. */
 interface UpOptions {
   pipeline: string;
   name?: string;
-  replicas: number;
+  replicas?: number;
+  maxCores: number;
   duration?: number;
   loadgen: boolean;
   rate: number;
   pattern?: string;
+  steps?: string;
   loadgenDuration?: number;
   slo?: number;
   policy: string;
+  policyConfig?: string;
+  spec?: string;
   interval: number;
   statusEvery: number;
   summaryFile?: string;
@@ -29,7 +34,6 @@ interface UpOptions {
 }
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const PREDICTOR_MAIN = "services/predictor/src/main.ts";
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 
@@ -58,25 +62,40 @@ async function traceExport(env: NodeJS.ProcessEnv): Promise<Record<string, strin
   return listening ? { OTEL_EXPORTER_OTLP_ENDPOINT: LOCAL_OTLP } : { OTEL_TRACES_EXPORTER: "none" };
 }
 
+/** `--steps "5:40,60:40,5:40"`: (rps, seconds) pairs of a step load. */
+function parseSteps(text: string): Array<{ rps: number; durationS: number }> {
+  return text.split(",").map((part, i) => {
+    const [rps, s] = part.split(":").map(Number);
+    if (!(rps! >= 0 && s! > 0)) throw new Error(`--steps: step ${i + 1} "${part}" is not <rps>:<seconds>`);
+    return { rps: rps!, durationS: s! };
+  });
+}
+
 /**
  * `fulcrum up`: the whole system locally. Starts (or reuses) NATS, then one pipeline end to end as
- * child processes (stage replicas, monitor, gateway, optimizer, predictor when present) and by
- * default a load generator run; prints a status table and a status line every few seconds; stops
- * everything on Ctrl-C, SIGTERM or after `--duration`.
+ * supervised child processes (monitor, gateway, optimizer, predictor; crashed ones restart with
+ * backoff) and its stage replicas: elastic by default (the reconcile loop starts, retargets and
+ * drains replicas to carry out every Assignment within `--max-cores`), or a fixed set with
+ * `--replicas N`; by default a load generator run too. Prints a status table and a status line every
+ * few seconds; stops everything on Ctrl-C, SIGTERM or after `--duration`.
  */
 export function upCommand(): Command {
   return new Command("up")
     .description("start the whole Fulcrum system locally (embedded nats-server when none answers at NATS_URL)")
     .addOption(new Option("--pipeline <name>", "pipeline to run").choices(["fashion", "resnet"]).default("fashion"))
     .option("--name <pipeline-name>", "pipeline name on the wire (default: the --pipeline value)")
-    .option("--replicas <n>", "stage replicas to start", positiveInt("--replicas"), 2)
+    .option("--replicas <n>", "run a fixed number of stage replicas instead of elastic ones (for comparison)", positiveInt("--replicas"))
+    .option("--max-cores <n>", "cores the stage replicas may hold in all (the optimizer's limit too)", positiveInt("--max-cores"), availableParallelism())
     .option("--duration <s>", "stop everything after this many seconds of running (default: run until Ctrl-C)", positiveNumber("--duration"))
     .option("--no-loadgen", "do not start a load generator")
     .option("--rate <rps>", "load generator rate, requests per second", positiveNumber("--rate"), 20)
     .addOption(new Option("--pattern <name>", "replay one of IPA's seeded patterns instead of a constant rate").choices(["bursty", "steady-low", "steady-high", "fluctuating"]))
+    .option("--steps <rps:s,...>", 'a step load instead of a constant rate, e.g. "5:40,60:40,5:40"')
     .option("--loadgen-duration <s>", "load generator run length, s (default: --duration, else 300)", positiveNumber("--loadgen-duration"))
     .option("--slo <ms>", "per-request SLO the load generator sends (default: the pipeline's)", positiveNumber("--slo"))
     .option("--policy <name>", "optimizer policy", "fulcrum")
+    .option("--policy-config <json>", "the policy's config as JSON (default: the policy's defaults; for rim and static, what fits this pipeline)")
+    .option("--spec <file>", "optimizer pipeline spec (YAML) instead of the pipeline's example spec")
     .option("--interval <ms>", "optimizer decision period, ms", positiveInt("--interval"), 5000)
     .option("--status-every <s>", "seconds between status lines", positiveNumber("--status-every"), 5)
     .option("--summary-file <path>", "write a JSON summary here on exit")
@@ -86,14 +105,44 @@ export function upCommand(): Command {
     });
 }
 
+/**
+ * A policy config that fits the launcher's deployment when the user gives none: RIM pins 3 replicas
+ * per stage (at most the cores available here), the static baseline serves the initial variant on
+ * one 1-core replica. Other policies use their defaults.
+ */
+function defaultPolicyConfig(policy: string, pipe: UpPipeline, cores: number): string | undefined {
+  if (policy === "rim") return JSON.stringify({ replicas: Math.min(3, cores) });
+  if (policy === "static") return JSON.stringify({ stages: { [pipe.stage]: { variant: pipe.initialVariant, batch: 8, coresPerReplica: 1, replicas: 1 } } });
+  return undefined;
+}
+
+/** One line of the elastic replicas: `linear×2 ready, mlp×1 starting | cold starts 3 (p50 2.1 s)`. */
+function elasticLine(s: ElasticSnapshot): string {
+  const parts = Object.entries(s.byVariant).map(([k, v]) => {
+    const phases = [v.ready && `${v.ready} ready`, v.starting && `${v.starting} starting`, v.draining && `${v.draining} draining`].filter(Boolean).join("/");
+    return `${k.split("/")[1]}×${v.ready + v.starting + v.draining} (${phases})`;
+  });
+  const cs = s.coldStarts.map((c) => c.ms).sort((a, b) => a - b);
+  const p50 = cs.length ? cs[Math.floor((cs.length - 1) / 2)]! : 0;
+  return `${parts.join(", ") || "none"} | cores ${s.coresHeld}/${s.coreBudget} | cold starts ${cs.length}${cs.length ? ` (p50 ${(p50 / 1000).toFixed(1)} s)` : ""}${s.failedStarts ? `, failed ${s.failedStarts}` : ""}`;
+}
+
 async function up(opts: UpOptions): Promise<number> {
   const picked = upPipeline(opts.pipeline, REPO_ROOT, process.env);
   if ("error" in picked) {
     process.stderr.write(`fulcrum up: ${picked.error}\n`);
     return 1;
   }
+  let steps: Array<{ rps: number; durationS: number }> | undefined;
+  try {
+    steps = opts.steps ? parseSteps(opts.steps) : undefined;
+  } catch (err) {
+    process.stderr.write(`fulcrum up: ${(err as Error).message}\n`);
+    return 1;
+  }
   const pipe: UpPipeline = picked;
   const name = opts.name ?? pipe.key;
+  const elastic = opts.replicas === undefined;
   const runDir = resolve(opts.runDir ?? join(REPO_ROOT, ".fulcrum", "runs", new Date().toISOString().replace(/[:.]/g, "-")));
   mkdirSync(runDir, { recursive: true });
   const started = Date.now();
@@ -109,11 +158,15 @@ async function up(opts: UpOptions): Promise<number> {
     out(`nats: using ${url}`);
   }
 
-  const sup = new Supervisor(REPO_ROOT, runDir);
+  const sup = new Supervisor(REPO_ROOT, runDir, out);
   let bus: Bus | undefined;
   let status: UpStatus | undefined;
-  let bridge: Stoppable | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  const timeline: Array<{ tS: number; assignmentVersion: number; coresHeld: number; byVariant: ElasticSnapshot["byVariant"] }> = [];
+  let actuator: LocalActuator | undefined;
+  let loop: ReconcileLoop | undefined;
+  let launcherMetrics: MetricsServerHandle | undefined;
   let exitCode = 0;
   let stopReason = "";
   let wake: (() => void) | undefined;
@@ -125,7 +178,7 @@ async function up(opts: UpOptions): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const reportFile = join(runDir, "loadgen-report.json");
-  let loadgen: ManagedChild | undefined;
+  const recordsFile = join(runDir, "loadgen-records.jsonl");
 
   try {
     bus = await connectBus({ servers: url, name: "fulcrum-up" });
@@ -133,47 +186,70 @@ async function up(opts: UpOptions): Promise<number> {
     await status.start(bus);
 
     const common = { NATS_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? "info", ...(await traceExport(process.env)) };
-    const services: ManagedChild[] = [];
-    for (let i = 0; i < opts.replicas; i++) {
-      const [grpc, metrics] = [await freePort(), await freePort()];
-      services.push(
-        sup.start({
-          name: `stage-${i}`,
-          entry: "services/stage/src/main.ts",
-          readyPort: metrics,
-          address: `127.0.0.1:${grpc}`,
-          env: {
-            ...common,
-            FULCRUM_STAGE_PIPELINE: name,
-            FULCRUM_STAGE_STAGE: pipe.stage,
-            FULCRUM_STAGE_INSTANCE: `${pipe.stage}-${i}`,
-            FULCRUM_STAGE_REPLICA_INDEX: String(i),
-            FULCRUM_STAGE_FAMILY: pipe.family,
-            FULCRUM_STAGE_VARIANT: pipe.initialVariant,
-            FULCRUM_STAGE_GRPC_PORT: String(grpc),
-            FULCRUM_STAGE_METRICS_PORT: String(metrics),
-          },
-        }),
-      );
+    const stageEnv = { ...common, FULCRUM_STAGE_FAMILY: pipe.family };
+    const services: SupervisedService[] = [];
+    if (elastic) {
+      const metrics = createReconcileMetrics();
+      launcherMetrics = await startMetricsServer({ port: await freePort(), host: "127.0.0.1", registry: metrics.registry });
+      actuator = new LocalActuator({ repoRoot: REPO_ROOT, logDir: runDir, env: stageEnv });
+      loop = await startReconcileLoop({
+        pipeline: name,
+        bus,
+        actuator,
+        coreBudget: opts.maxCores,
+        bootstrap: { [pipe.stage]: [{ variant: pipe.initialVariant, cores: 1, batchSize: 8 }] },
+        // Ids unique across runs: a previous run's registry entries may still be in KV.
+        instancePrefix: `${(Date.now() % 1e6).toString(36)}-`,
+        metrics,
+      });
+    } else {
+      for (let i = 0; i < opts.replicas!; i++) {
+        const [grpc, metrics] = [await freePort(), await freePort()];
+        services.push(
+          sup.start({
+            name: `stage-${i}`,
+            entry: "services/stage/src/main.ts",
+            readyPort: metrics,
+            address: `127.0.0.1:${grpc}`,
+            env: {
+              ...stageEnv,
+              FULCRUM_STAGE_PIPELINE: name,
+              FULCRUM_STAGE_STAGE: pipe.stage,
+              FULCRUM_STAGE_INSTANCE: `${pipe.stage}-${i}`,
+              FULCRUM_STAGE_REPLICA_INDEX: String(i),
+              FULCRUM_STAGE_VARIANT: pipe.initialVariant,
+              FULCRUM_STAGE_GRPC_PORT: String(grpc),
+              FULCRUM_STAGE_METRICS_PORT: String(metrics),
+            },
+          }),
+        );
+      }
     }
     const monitorPort = await freePort();
     services.push(sup.start({ name: "monitor", entry: "services/monitor/src/main.ts", readyPort: monitorPort, env: { ...common, FULCRUM_MONITOR_METRICS_PORT: String(monitorPort) } }));
     const [gwGrpc, gwHttp, gwMetrics] = [await freePort(), await freePort(), await freePort()];
-    const gateway = sup.start({
-      name: "gateway",
-      entry: "services/gateway/src/main.ts",
-      readyPort: gwMetrics,
-      address: `grpc 127.0.0.1:${gwGrpc}, http 127.0.0.1:${gwHttp}`,
-      env: {
-        ...common,
-        FULCRUM_GATEWAY_PIPELINES: JSON.stringify([{ name, sloMs: pipe.sloMs, stages: [{ name: pipe.stage }], accuracies: pipe.accuracies }]),
-        FULCRUM_GATEWAY_GRPC_PORT: String(gwGrpc),
-        FULCRUM_GATEWAY_HTTP_PORT: String(gwHttp),
-        FULCRUM_GATEWAY_METRICS_PORT: String(gwMetrics),
-      },
-    });
-    services.push(gateway);
+    services.push(
+      sup.start({
+        name: "gateway",
+        entry: "services/gateway/src/main.ts",
+        readyPort: gwMetrics,
+        address: `grpc 127.0.0.1:${gwGrpc}, http 127.0.0.1:${gwHttp}`,
+        env: {
+          ...common,
+          FULCRUM_GATEWAY_PIPELINES: JSON.stringify([{ name, sloMs: pipe.sloMs, stages: [{ name: pipe.stage }], accuracies: pipe.accuracies }]),
+          FULCRUM_GATEWAY_GRPC_PORT: String(gwGrpc),
+          FULCRUM_GATEWAY_HTTP_PORT: String(gwHttp),
+          FULCRUM_GATEWAY_METRICS_PORT: String(gwMetrics),
+        },
+      }),
+    );
     const optPort = await freePort();
+    const policyConfig = opts.policyConfig ?? defaultPolicyConfig(opts.policy, pipe, elastic ? opts.maxCores : opts.replicas!);
+    // Elastic: the optimizer decides replicas and cores per replica within the core budget; fixed:
+    // it decides within the running replicas (1 core each).
+    const limits = elastic
+      ? { maxCores: opts.maxCores, batches: [1, 2, 4, 8], coresPerReplica: Array.from({ length: Math.min(4, opts.maxCores) }, (_, i) => i + 1), maxReplicas: opts.maxCores }
+      : { maxCores: opts.replicas!, batches: [1, 2, 4, 8], coresPerReplica: [1], maxReplicas: opts.replicas! };
     services.push(
       sup.start({
         name: "optimizer",
@@ -182,42 +258,38 @@ async function up(opts: UpOptions): Promise<number> {
         env: {
           ...common,
           FULCRUM_OPTIMIZER_PIPELINE: name,
-          FULCRUM_OPTIMIZER_SPEC_FILE: pipe.specFile,
+          FULCRUM_OPTIMIZER_SPEC_FILE: opts.spec ? resolve(opts.spec) : pipe.specFile,
           FULCRUM_OPTIMIZER_POLICY: opts.policy,
+          ...(policyConfig !== undefined ? { FULCRUM_OPTIMIZER_POLICY_CONFIG: policyConfig } : {}),
           FULCRUM_OPTIMIZER_INTERVAL_MS: String(opts.interval),
           FULCRUM_OPTIMIZER_METRICS_PORT: String(optPort),
-          // The launcher runs a fixed set of replicas: the optimizer decides within them (1 core each).
-          FULCRUM_OPTIMIZER_LIMITS: JSON.stringify({ maxCores: opts.replicas, batches: [1, 2, 4, 8], coresPerReplica: [1], maxReplicas: opts.replicas }),
+          FULCRUM_OPTIMIZER_LIMITS: JSON.stringify(limits),
         },
       }),
     );
-    let predictorNote: string;
-    let predictor: ManagedChild | undefined;
-    if (existsSync(join(REPO_ROOT, PREDICTOR_MAIN))) {
-      predictor = sup.start({ name: "predictor", entry: PREDICTOR_MAIN, env: { ...common, FULCRUM_PREDICTOR_PIPELINE: name } });
-      predictorNote = "started";
-    } else {
-      bridge = startReactiveForecast(bus, { pipeline: name, intervalMs: Math.max(1000, Math.round(opts.interval / 2)) });
-      predictorNote = `MISSING (${PREDICTOR_MAIN} not found): the launcher publishes a reactive moving-max forecast instead`;
-    }
+    const predPort = await freePort();
+    services.push(sup.start({ name: "predictor", entry: "services/predictor/src/main.ts", readyPort: predPort, env: { ...common, FULCRUM_PREDICTOR_PIPELINE: name, FULCRUM_PREDICTOR_METRICS_PORT: String(predPort) } }));
 
     await Promise.all(services.map((c) => sup.waitReady(c, 120_000)));
-    if (predictor) {
-      await new Promise((r) => setTimeout(r, 1000));
-      if (predictor.exit !== undefined) {
-        predictorNote = `EXITED (${predictor.exit}); the launcher publishes a reactive moving-max forecast instead. Log tail:\n${tail(predictor.logFile, 5)}`;
-        bridge = startReactiveForecast(bus, { pipeline: name, intervalMs: Math.max(1000, Math.round(opts.interval / 2)) });
+    if (loop) {
+      // The pipeline serves once its first replica is ready.
+      const t0 = Date.now();
+      await loop.pass();
+      while (!loop.snapshot().replicas.some((r) => r.phase === "ready")) {
+        if (Date.now() - t0 > 120_000) throw new Error(`no stage replica was ready within 120 s; replica logs are in ${runDir}`);
+        await new Promise((r) => setTimeout(r, 250));
       }
     }
 
     const rows: string[][] = [["service", "pid", "address", "/metrics"]];
-    for (const c of sup.children) rows.push([c.spec.name, String(c.process.pid ?? "-"), c.spec.address ?? "-", c.spec.readyPort ? `http://127.0.0.1:${c.spec.readyPort}/metrics` : "-"]);
+    for (const s of sup.services) rows.push([s.spec.name, String(s.child.process.pid ?? "-"), s.spec.address ?? "-", s.spec.readyPort ? `http://127.0.0.1:${s.spec.readyPort}/metrics` : "-"]);
+    if (launcherMetrics) rows.push(["reconciler", String(process.pid), "-", `http://127.0.0.1:${launcherMetrics.port}/metrics`]);
     const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
     out("");
-    out(`Fulcrum is up: pipeline "${name}" (${pipe.family}, stage "${pipe.stage}", ${opts.replicas} replica(s), SLO ${pipe.sloMs} ms, policy ${opts.policy})`);
+    out(`Fulcrum is up: pipeline "${name}" (${pipe.family}, stage "${pipe.stage}", ${elastic ? `elastic replicas within ${opts.maxCores} core(s)` : `${opts.replicas} fixed replica(s)`}, SLO ${pipe.sloMs} ms, policy ${opts.policy})`);
     for (const r of rows) out(`  ${r.map((c, k) => c.padEnd(widths[k]!)).join("  ")}`);
     out(`  nats       ${url}${nats ? " (private, stops with fulcrum up)" : ""}`);
-    out(`  predictor  ${predictorNote}`);
+    if (loop) out(`  replicas   ${elasticLine(loop.snapshot())}`);
     out(`  assignment v${status.snapshot().assignmentVersion}`);
     out(`  logs       ${runDir}`);
     out(`  REST       POST http://127.0.0.1:${gwHttp}/v2/models/${name}/infer  (OIP JSON; input "${pipe.inputName}" FP32 [N,${pipe.inputShape.join(",")}])`);
@@ -226,35 +298,48 @@ async function up(opts: UpOptions): Promise<number> {
 
     if (opts.loadgen) {
       const loadgenS = opts.loadgenDuration ?? opts.duration ?? 300;
-      loadgen = sup.start({
-        name: "loadgen",
-        entry: "services/loadgen/src/main.ts",
-        env: {
-          ...common,
-          FULCRUM_LOADGEN_TARGET: `127.0.0.1:${gwGrpc}`,
-          FULCRUM_LOADGEN_PIPELINE: name,
-          FULCRUM_LOADGEN_INPUT_NAME: pipe.inputName,
-          FULCRUM_LOADGEN_INPUT_SHAPE: JSON.stringify(pipe.inputShape),
-          ...(opts.pattern ? { FULCRUM_LOADGEN_PATTERN: opts.pattern, FULCRUM_LOADGEN_MAX_DURATION_S: String(loadgenS) } : { FULCRUM_LOADGEN_RATE_RPS: String(opts.rate), FULCRUM_LOADGEN_DURATION_S: String(loadgenS) }),
-          FULCRUM_LOADGEN_SLO_MS: String(opts.slo ?? pipe.sloMs),
-          FULCRUM_LOADGEN_REPORT_FILE: reportFile,
+      const rates: Record<string, string> = steps
+        ? { FULCRUM_LOADGEN_STEPS: JSON.stringify(steps) }
+        : opts.pattern
+          ? { FULCRUM_LOADGEN_PATTERN: opts.pattern, FULCRUM_LOADGEN_MAX_DURATION_S: String(loadgenS) }
+          : { FULCRUM_LOADGEN_RATE_RPS: String(opts.rate), FULCRUM_LOADGEN_DURATION_S: String(loadgenS) };
+      const loadgen = sup.start(
+        {
+          name: "loadgen",
+          entry: "services/loadgen/src/main.ts",
+          env: {
+            ...common,
+            FULCRUM_LOADGEN_TARGET: `127.0.0.1:${gwGrpc}`,
+            FULCRUM_LOADGEN_PIPELINE: name,
+            FULCRUM_LOADGEN_INPUT_NAME: pipe.inputName,
+            FULCRUM_LOADGEN_INPUT_SHAPE: JSON.stringify(pipe.inputShape),
+            ...rates,
+            FULCRUM_LOADGEN_SLO_MS: String(opts.slo ?? pipe.sloMs),
+            FULCRUM_LOADGEN_REPORT_FILE: reportFile,
+            FULCRUM_LOADGEN_RECORDS_FILE: recordsFile,
+          },
         },
-      });
-      out(`loadgen: ${opts.pattern ? `IPA pattern "${opts.pattern}"` : `${opts.rate} rps (Poisson)`} for ${loadgenS} s, SLO ${opts.slo ?? pipe.sloMs} ms, report ${reportFile}`);
-      void loadgen.exited.then(() => {
+        { restart: false },
+      );
+      const what = steps ? `steps ${opts.steps}` : opts.pattern ? `IPA pattern "${opts.pattern}" for ${loadgenS} s` : `${opts.rate} rps (Poisson) for ${loadgenS} s`;
+      out(`loadgen: ${what}, SLO ${opts.slo ?? pipe.sloMs} ms, report ${reportFile}, every request in ${recordsFile}`);
+      void loadgen.child.exited.then(() => {
         const r = readReport(reportFile);
-        out(r ? `loadgen finished: ${r}` : `loadgen exited (${loadgen!.exit}) without a report:\n${tail(loadgen!.logFile, 5)}`);
+        out(r ? `loadgen finished: ${r}` : `loadgen exited (${loadgen.child.exit}) without a report:\n${tail(loadgen.child.logFile, 5)}`);
       });
     }
     const t0 = Date.now();
-    ticker = setInterval(() => out(status!.line((Date.now() - t0) / 1000)), opts.statusEvery * 1000);
-    for (const c of services) {
-      void c.exited.then((code) => {
-        if (stopReason) return;
-        exitCode = 1;
-        out(`${c.spec.name} exited unexpectedly (${code}); stopping everything. Log tail:\n${tail(c.logFile, 10)}`);
-        stop(`${c.spec.name} exited`);
-      });
+    ticker = setInterval(() => {
+      out(status!.line((Date.now() - t0) / 1000));
+      if (loop) out(`       replicas ${elasticLine(loop.snapshot())}`);
+    }, opts.statusEvery * 1000);
+    // Replicas per variant once a second, for the summary (what the reconciler actually ran).
+    if (loop) {
+      const l = loop;
+      sampler = setInterval(() => {
+        const e = l.snapshot();
+        timeline.push({ tS: Math.round((Date.now() - t0) / 100) / 10, assignmentVersion: e.assignmentVersion, coresHeld: e.coresHeld, byVariant: e.byVariant });
+      }, 1000);
     }
     await new Promise<void>((r) => {
       wake = r;
@@ -267,10 +352,18 @@ async function up(opts: UpOptions): Promise<number> {
     stopReason ||= "start-up failed";
   } finally {
     if (ticker) clearInterval(ticker);
+    if (sampler) clearInterval(sampler);
     out(`stopping (${stopReason || "done"})…`);
+    const elasticSnap = loop?.snapshot();
+    // The load first (its requests in flight still get their fate), then the replicas (they finish
+    // their queues while the gateway still answers), then the services.
+    await sup.stopService("loadgen", 10_000);
+    await loop?.stop();
+    await actuator?.close();
+    const replicaProcesses = actuator?.list().map((r) => ({ instance: r.instance, pid: r.pid, exit: r.exit }));
     await sup.stopAll(10_000);
+    await launcherMetrics?.close();
     const snap = status?.snapshot();
-    await bridge?.stop();
     await status?.stop();
     await bus?.drain();
     await nats?.stop();
@@ -281,15 +374,32 @@ async function up(opts: UpOptions): Promise<number> {
       out(`final: assignment v${snap.assignmentVersion} (${snap.assignment}); highest version applied by a replica: v${snap.highestApplied}`);
       out(`final: gateway saw ${snap.totals.arrivals} requests: ${snap.totals.inTime} in time, ${snap.totals.late} late, ${snap.totals.rejected} rejected, ${snap.totals.failed} failed`);
     }
+    if (elasticSnap) out(`final: replicas ${elasticLine(elasticSnap)}; actions ${Object.entries(elasticSnap.actions).map(([k, n]) => `${k}=${n}`).join(" ")}`);
     const r = readReport(reportFile);
     if (r) out(`final: loadgen ${r}`);
     if (opts.summaryFile) {
+      const restarts = sup.services.filter((s) => s.restarts > 0).map((s) => ({ name: s.spec.name, restarts: s.restarts, lastCrash: s.lastCrash }));
       writeFileSync(
         opts.summaryFile,
-        `${JSON.stringify({ pipeline: name, stopReason, exitCode, runDir, durationS: (Date.now() - started) / 1000, status: snap, loadgen: report?.summary, children: sup.children.map((c) => ({ name: c.spec.name, pid: c.process.pid, exit: c.exit })) }, null, 2)}\n`,
+        `${JSON.stringify(
+          {
+            pipeline: name,
+            stopReason,
+            exitCode,
+            runDir,
+            durationS: (Date.now() - started) / 1000,
+            status: snap,
+            elastic: elasticSnap ? { ...elasticSnap, timeline, replicaProcesses } : undefined,
+            loadgen: report?.summary,
+            restarts,
+            children: sup.services.map((s) => ({ name: s.spec.name, pid: s.child.process.pid, exit: s.child.exit, restarts: s.restarts })),
+          },
+          null,
+          2,
+        )}\n`,
       );
     }
-    out(`stopped: ${sup.children.length} service process(es)${nats ? " and the private nats-server" : ""}.`);
+    out(`stopped: ${sup.services.length} service process(es)${elasticSnap ? ` and ${elasticSnap.replicas.length} replica(s)` : ""}${nats ? " and the private nats-server" : ""}.`);
   }
   return exitCode;
 }

@@ -1,5 +1,5 @@
 import { createRng } from "@fulcrum/core/rng";
-import type { TensorData } from "@fulcrum/stage";
+import type { TensorData } from "@fulcrum/inference";
 import type { TensorSpec } from "@fulcrum/zoo";
 
 const DTYPE_BYTES = { float32: 4, int64: 8 } as const;

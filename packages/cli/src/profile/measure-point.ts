@@ -1,5 +1,5 @@
 import { isMedianStable, summarizeLatencies, type ProfilePoint, type StabilityRule } from "@fulcrum/core/perf";
-import type { InferencePool, TensorData } from "@fulcrum/stage";
+import type { InferencePool, TensorData } from "@fulcrum/inference";
 import { copyInputs } from "./inputs.js";
 
 /** When to stop timing one (variant, batch, cores) point. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseProfileJson, formatProfile } from "@fulcrum/core/perf";
-import { InferencePool } from "@fulcrum/stage";
+import { InferencePool } from "@fulcrum/inference";
 import { resolveVariant } from "@fulcrum/zoo";
 import { ProfileOptionError } from "./errors.js";
 import { batchInputs } from "./inputs.js";

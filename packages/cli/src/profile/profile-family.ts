@@ -7,7 +7,7 @@ import {
   type ProfilePoint,
   type ProfileVariant,
 } from "@fulcrum/core/perf";
-import { InferencePool } from "@fulcrum/stage";
+import { InferencePool } from "@fulcrum/inference";
 import { assertVariant, ensureGeneratedModel, getFamily, resolveVariant, type ModelManifest } from "@fulcrum/zoo";
 import { ProfileOptionError } from "./errors.js";
 import { batchInputs } from "./inputs.js";

@@ -1,106 +1,88 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnService, stopChild, tail, waitReady, type ChildSpec, type ManagedChild } from "@fulcrum/actuator";
 
-/** One service process to run. */
-export interface ChildSpec {
-  /** Display name (`stage-0`, `gateway`, …); also the log file's name. */
-  readonly name: string;
-  /** Entry point relative to the repository root (`services/gateway/src/main.ts`). */
-  readonly entry: string;
-  /** Environment added to the launcher's own. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Port of its `/readyz` (Prometheus server), when it has one. */
-  readonly readyPort?: number;
-  /** What to show in the status table (`127.0.0.1:8001`, …). */
-  readonly address?: string;
+/** Restart policy of a supervised service. */
+export interface RestartPolicy {
+  /** Restart it when it exits unexpectedly. */
+  readonly restart: boolean;
+  /** First restart delay, ms; doubles per consecutive crash. @default 500 */
+  readonly backoffBaseMs?: number;
+  /** Longest delay, ms. @default 30000 */
+  readonly backoffMaxMs?: number;
+  /** Up this long without crashing and the backoff starts over, ms. @default 60000 */
+  readonly healthyAfterMs?: number;
 }
 
-/** A running child. */
-export interface ManagedChild {
+/** A supervised service: its current process, and how often it was restarted. */
+export interface SupervisedService {
   readonly spec: ChildSpec;
-  readonly process: ChildProcess;
-  readonly logFile: string;
-  /** Resolves with the exit code (or the signal name) when the process ends. */
-  readonly exited: Promise<number | string>;
-  /** Set once it exited. */
-  exit: number | string | undefined;
+  /** The current process (a new one after each restart). */
+  child: ManagedChild;
+  restarts: number;
+  /** Why it last exited unexpectedly, with its log tail. */
+  lastCrash?: string;
 }
-
-/** Node flags every service starts with: TypeScript sources (tsx) and the telemetry preload. */
-export const NODE_FLAGS = ["--conditions=@fulcrum/source", "--import", "tsx", "--import", "@fulcrum/runtime/register"] as const;
 
 /**
- * Starts service processes, waits for their readiness, and stops them all (SIGTERM in reverse
- * start order, SIGKILL after a grace period). Each child's stdout and stderr go to its own log file.
+ * Starts the launcher's service processes, waits for their readiness, restarts one that crashes
+ * (with exponential backoff, same ports, logging why), and stops them all in reverse start order
+ * (SIGTERM, SIGKILL after a grace). The system keeps serving while a peer restarts: the data plane
+ * does not depend on the monitor, predictor or optimizer, and the gateway keeps its ports.
  */
 export class Supervisor {
-  readonly children: ManagedChild[] = [];
+  readonly services: SupervisedService[] = [];
+  private stopping = false;
+  private readonly retired = new Set<string>();
 
   constructor(
     private readonly repoRoot: string,
     private readonly logDir: string,
+    private readonly out: (line: string) => void,
   ) {}
 
-  start(spec: ChildSpec): ManagedChild {
-    const logFile = join(this.logDir, `${spec.name}.log`);
-    const fd = openSync(logFile, "a");
-    const child = spawn(process.execPath, [...NODE_FLAGS, spec.entry], { cwd: this.repoRoot, env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, ...spec.env }, stdio: ["ignore", fd, fd] });
-    closeSync(fd);
-    const managed: ManagedChild = {
-      spec,
-      process: child,
-      logFile,
-      exit: undefined,
-      exited: new Promise((resolve) => {
-        child.once("exit", (code, signal) => {
-          managed.exit = code ?? signal ?? "unknown";
-          resolve(managed.exit);
-        });
-        child.once("error", (err) => {
-          managed.exit = `spawn error: ${err.message}`;
-          resolve(managed.exit);
-        });
-      }),
-    };
-    this.children.push(managed);
-    return managed;
+  start(spec: ChildSpec, policy: RestartPolicy = { restart: true }): SupervisedService {
+    const svc: SupervisedService = { spec, child: spawnService(spec, this.repoRoot, this.logDir), restarts: 0 };
+    this.services.push(svc);
+    if (policy.restart) void this.watch(svc, policy);
+    return svc;
   }
 
-  /** Resolves when `/readyz` answers 200; rejects when the child exits first or `timeoutMs` passes. */
-  async waitReady(child: ManagedChild, timeoutMs: number): Promise<void> {
-    const port = child.spec.readyPort;
-    if (port === undefined) return;
-    const end = Date.now() + timeoutMs;
+  private async watch(svc: SupervisedService, policy: RestartPolicy): Promise<void> {
+    let crashes = 0;
     for (;;) {
-      if (child.exit !== undefined) throw new Error(`${child.spec.name} exited (${child.exit}) before it was ready:\n${tail(child.logFile)}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(500) }).then((r) => r.ok, () => false);
-      if (ok) return;
-      if (Date.now() > end) throw new Error(`${child.spec.name} was not ready within ${timeoutMs} ms:\n${tail(child.logFile)}`);
-      await new Promise((r) => setTimeout(r, 150));
+      const startedAt = Date.now();
+      const code = await svc.child.exited;
+      if (this.stopping || this.retired.has(svc.spec.name)) return;
+      if (Date.now() - startedAt > (policy.healthyAfterMs ?? 60_000)) crashes = 0;
+      crashes += 1;
+      const delayMs = Math.min(policy.backoffMaxMs ?? 30_000, (policy.backoffBaseMs ?? 500) * 2 ** (crashes - 1));
+      svc.lastCrash = `exited unexpectedly (${code}); log tail:\n${tail(svc.child.logFile, 8)}`;
+      this.out(`${svc.spec.name} ${svc.lastCrash}\n${svc.spec.name}: restarting in ${delayMs} ms (restart ${svc.restarts + 1})`);
+      await new Promise((r) => setTimeout(r, delayMs));
+      if (this.stopping) return;
+      svc.child = spawnService(svc.spec, this.repoRoot, this.logDir);
+      svc.restarts += 1;
+      waitReady(svc.child, 120_000).then(
+        () => this.out(`${svc.spec.name}: back (restart ${svc.restarts})`),
+        (err: unknown) => this.out(`${svc.spec.name}: restart ${svc.restarts} not ready: ${(err as Error).message}`),
+      );
     }
   }
 
-  /** Stops every child (reverse start order), SIGKILL after `graceMs`; idempotent. */
-  async stopAll(graceMs: number): Promise<void> {
-    for (const c of [...this.children].reverse()) await stopChild(c, graceMs);
+  waitReady(svc: SupervisedService, timeoutMs: number): Promise<void> {
+    return waitReady(svc.child, timeoutMs);
   }
-}
 
-/** Stops one child: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopChild(c: ManagedChild, graceMs: number): Promise<void> {
-  if (c.exit !== undefined) return;
-  c.process.kill("SIGTERM");
-  const timer = setTimeout(() => c.process.kill("SIGKILL"), graceMs);
-  await c.exited;
-  clearTimeout(timer);
-}
+  /** Stops one service for good (no restart), SIGKILL after `graceMs`. */
+  async stopService(name: string, graceMs: number): Promise<void> {
+    const svc = this.services.find((s) => s.spec.name === name);
+    if (!svc) return;
+    this.retired.add(name);
+    await stopChild(svc.child, graceMs);
+  }
 
-/** The last lines of a log file, for error messages. */
-export function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
+  /** Stops every service (reverse start order), SIGKILL after `graceMs`; idempotent. */
+  async stopAll(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const s of [...this.services].reverse()) await stopChild(s.child, graceMs);
   }
 }

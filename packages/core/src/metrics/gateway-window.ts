@@ -1,6 +1,6 @@
 /**
  * One gateway metrics window of a pipeline: the domain form of the `GatewayMetrics` message, made by
- * the gateway and aggregated by the monitor (DESIGN §8: one definition of the metrics everywhere).
+ * the gateway and aggregated by the monitor (docs/architecture.md#metrics: one definition of the metrics everywhere).
  */
 export interface GatewayWindow {
   readonly pipeline: string;

@@ -51,7 +51,7 @@ export interface CapacityLineFit {
 
 /**
  * Ordinary least squares of capacity on cores (InfAdapter's `LinearRegression`), keeping the
- * intercept as fitted (InfAdapter's `int(min(b, 0.99))` truncation is its bug, seed-systems.md §2.2).
+ * intercept as fitted (InfAdapter's `int(min(b, 0.99))` truncation is its bug, docs/architecture.md#from-infadapter).
  * @throws PerfModelError with fewer than 2 distinct core counts
  */
 export function fitCapacityLine(points: readonly Pick<CapacityPoint, "cores" | "capacityRps">[]): CapacityLineFit {

@@ -38,3 +38,17 @@ export class ProfileError extends FulcrumError {
     this.source = options.source;
   }
 }
+
+/**
+ * A latency-grid CSV (`batch,cores,latency_ms` rows, e.g. Sponge's published YOLOv5 grid) that
+ * cannot be read. `line` is 1-based and points at the offending row (0 for the whole text).
+ */
+export class LatencyCsvError extends FulcrumError {
+  override readonly name = "LatencyCsvError";
+  readonly line: number;
+
+  constructor(line: number, problem: string, options?: { cause?: unknown }) {
+    super("LATENCY_CSV_INVALID", "invalid-argument", line > 0 ? `line ${line}: ${problem}` : problem, options);
+    this.line = line;
+  }
+}

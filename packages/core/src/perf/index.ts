@@ -1,9 +1,10 @@
-export { PerfModelError, ProfileError } from "./errors.js";
+export { LatencyCsvError, PerfModelError, ProfileError } from "./errors.js";
 export type { ProfileIssue } from "./errors.js";
 export type { SpongeCoefficients } from "./latency-model.js";
 export { batchFillMs, replicasNeeded, spongeLatencyMs, stageBoundMs, throughputRps } from "./latency-model.js";
 export type { CapacityPerf, LatencyLookup, MeasuredLatency, PerfModel, VariantPerf } from "./perf-model.js";
 export { createPerfModel } from "./perf-model.js";
+export { parseLatencyCsv } from "./latency-csv.js";
 export type { SpongeFit, SpongeFitOptions, SpongePrediction } from "./fit.js";
 export { fitSpongeLatency, predictSponge } from "./fit.js";
 export type { BatchTable, BatchTableRow } from "./batch-table.js";

@@ -2,7 +2,7 @@ import { PerfModelError } from "./errors.js";
 
 /**
  * Coefficients of Sponge's batch/cores latency model `l(b,c) = γ·b/c + δ·b + ε/c + η`, all in ms
- * (seed-systems.md §4.2). γ is per-item work that parallelises over cores, δ per-item work that
+ * (docs/architecture.md#perf-model). γ is per-item work that parallelises over cores, δ per-item work that
  * does not, ε fixed work that parallelises, η fixed serial overhead. All four are ≥ 0 when fitted
  * with {@link fitSpongeLatency}.
  */
@@ -33,7 +33,7 @@ export function throughputRps(batch: number, latencyMs: number): number {
 /**
  * Time to fill a batch of `b` at arrival rate λ, `(b−1)/λ`, in ms (IPA's queueing term). Charged
  * for the CHOSEN batch only; IPA's code applied it to the one-hot indicators instead, which made the
- * term negative (seed-systems.md §3.3). A batch of 1 waits for nothing, whatever the rate.
+ * term negative (docs/architecture.md#from-ipa). A batch of 1 waits for nothing, whatever the rate.
  */
 export function batchFillMs(batch: number, rateRps: number): number {
   checkPoint(batch, 1);

@@ -1,44 +1,51 @@
 import type { MeasuredLatency } from "./perf-model.js";
 import type { SpongeCoefficients } from "./latency-model.js";
 
-/** Where a paper-derived number comes from (seed-systems.md tags: R = read in code, D = derived). */
+/** Where a paper-derived number comes from (provenance tags, docs/architecture.md#provenance-tags: R = read in code, D = derived). */
 export interface Provenance {
   readonly source: string;
   readonly tag: "R" | "D" | "A" | "S";
   readonly note?: string;
 }
 
+/** Sponge's grid: batch sizes × core counts, latencies of one batch row in `SPONGE_CORES` order. */
+const SPONGE_CORES = [1, 2, 4, 8, 16, 32] as const;
+const grid = (batch: number, latenciesMs: readonly number[]): MeasuredLatency[] =>
+  latenciesMs.map((latencyMs, i) => ({ batch, cores: SPONGE_CORES[i] as number, latencyMs }));
+
 /**
- * Sponge's YOLOv5 latency profile (`experiments/runner/notebooks/algorithms.ipynb`), as far as
- * seed-systems.md §4.2 states it: ONLY the b=1 and b=16 rows of the b ∈ {1,2,4,8,16} × c ∈
- * {1,2,4,8,16,32} grid are given there; the b=2,4,8 rows are not reconstructed (no invented data).
+ * Sponge's YOLOv5 latency grid, all 30 points: batch ∈ {1, 2, 4, 8, 16} × cores ∈ {1, 2, 4, 8, 16,
+ * 32}, ms, digits kept as published. The repository's `data/sponge/yolov5-grid.csv` is the source;
+ * a test proves this constant equals it point for point (`scripts/bench/profile-fit.test.ts`).
  */
 export const SPONGE_YOLOV5_GRID: {
   readonly points: readonly MeasuredLatency[];
-  readonly complete: false;
   readonly provenance: Provenance;
 } = {
   points: [
-    ...([46, 29, 18, 12.4, 13.0, 12.6] as const).map((latencyMs, i) => ({ batch: 1, cores: 2 ** i, latencyMs })),
-    ...([384, 222, 169, 115, 88, 86] as const).map((latencyMs, i) => ({ batch: 16, cores: 2 ** i, latencyMs })),
+    ...grid(1, [45.993, 28.877, 18.015, 12.402, 12.998, 12.614]),
+    ...grid(2, [78.691, 44.688, 27.158, 18.366, 15.046, 14.883]),
+    ...grid(4, [145.413, 82.432, 50.079, 31.439, 26.703, 26.107]),
+    ...grid(8, [287.641, 166.14, 87.943, 57.045, 46.492, 42.403]),
+    ...grid(16, [383.536, 222.231, 169.03, 114.533, 88.064, 86.104]),
   ],
-  complete: false,
   provenance: {
-    source: "saeid93/sponge experiments/runner/notebooks/algorithms.ipynb via seed-systems.md §4.2",
+    source: "saeid93/sponge experiments/runner/notebooks/algorithms.ipynb (cell 6, l_data), committed as data/sponge/yolov5-grid.csv",
     tag: "R",
-    note: "12 of 30 points (rows b=1 and b=16); rows b=2,4,8 are not stated in the brief",
+    note: "the notebook lists seconds; converted to ms, digits kept",
   },
 };
 
 /**
- * The refit over the FULL 30-point grid reported in seed-systems.md §4.2 (RMSE 15.2 ms, max error
- * −58 ms at b=8, c=1). Refitting the 12 stated points recovers γ and δ within a few percent but not
- * ε and η (the b=2..8 rows carry that information).
+ * The coefficients Sponge reports for `l(b,c)` fitted (scipy `curve_fit`, unbounded least squares)
+ * to the 30-point grid with latencies truncated to whole ms: RMSE 15.2 ms, largest error −58 ms at
+ * b=8, c=1. Fulcrum's NNLS refit of the same truncated grid reproduces them (all four are positive,
+ * so the non-negativity constraints are inactive and NNLS is the unbounded least squares).
  */
 export const SPONGE_YOLOV5_REPORTED_FIT: { readonly coefficients: SpongeCoefficients; readonly rmseMs: number; readonly provenance: Provenance } = {
   coefficients: { gammaMs: 18.29, deltaMs: 4.488, epsilonMs: 45.47, etaMs: 1.05 },
   rmseMs: 15.2,
-  provenance: { source: "seed-systems.md §4.2 (curve_fit refit of the 30-point grid)", tag: "D" },
+  provenance: { source: "saeid93/sponge experiments/runner/notebooks/algorithms.ipynb: curve_fit of the grid truncated to whole ms", tag: "D" },
 };
 
 /** One InfAdapter ResNet variant: accuracy, linear capacity at P99 ≤ 750 ms, and cold-start load time. */
@@ -54,7 +61,7 @@ export interface InfAdapterVariant {
   readonly loadTimeMs: number;
 }
 
-/** InfAdapter's capacity model data (seed-systems.md §2.2, §2.7). */
+/** InfAdapter's capacity model data (docs/architecture.md#infadapter-resnet-capacities). */
 export const INFADAPTER_RESNETS: { readonly variants: readonly InfAdapterVariant[]; readonly sloMs: number; readonly maxCores: number; readonly derate: number; readonly provenance: Provenance } = {
   variants: [
     { name: "resnet18", accuracy: 0.69758, slopeRpsPerCore: 24.45, interceptRps: -6.17, loadTimeMs: 6440 },
@@ -69,7 +76,7 @@ export const INFADAPTER_RESNETS: { readonly variants: readonly InfAdapterVariant
   provenance: {
     source: "reconfigurable-ml-pipeline/InfAdapter auto_tuner/adapter/capacity_result_Feb_21.csv, starter.py (load_times)",
     tag: "D",
-    note: "slopes/intercepts refit in seed-systems.md §2.2; load times read in code [R]",
+    note: "slopes/intercepts refit in docs/architecture.md#infadapter-resnet-capacities; load times read in code [R]",
   },
 };
 
@@ -80,7 +87,7 @@ export interface PaperStage {
   readonly variants: readonly { readonly name: string; readonly accuracy: number }[];
 }
 
-/** IPA's video-monitoring pipeline: YOLOv5 detector → ResNet classifier (seed-systems.md §3.5). */
+/** IPA's video-monitoring pipeline: YOLOv5 detector → ResNet classifier (docs/architecture.md#ipa-video-pipeline). */
 export const IPA_VIDEO_PIPELINE: { readonly stages: readonly PaperStage[]; readonly provenance: Provenance } = {
   stages: [
     {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fitSpongeLatency } from "./fit.js";
 import { fitProfile, perfModelFromProfile } from "./profile-fit.js";
 import { INFADAPTER_RESNETS, SPONGE_YOLOV5_GRID, SPONGE_YOLOV5_REPORTED_FIT } from "./paper-data.js";
 import { INFADAPTER_RESNET_PROFILE, PAPER_PROFILES, SPONGE_YOLOV5_PROFILE } from "./paper-profiles.js";
@@ -14,22 +15,22 @@ describe("paper-derived profiles", () => {
     }
   });
 
-  it("Sponge: the stated grid points at the unnamed 'reported' statistic, planned with the reported fit", () => {
-    expect(SPONGE_YOLOV5_PROFILE.variants[0]!.points).toHaveLength(SPONGE_YOLOV5_GRID.points.length);
+  it("Sponge: the full grid at the unnamed 'reported' statistic, planned with the reported fit", () => {
+    expect(SPONGE_YOLOV5_PROFILE.variants[0]!.points).toHaveLength(30);
     const m = perfModelFromProfile(SPONGE_YOLOV5_PROFILE);
-    expect(m.latency("yolov5n", 16, 4)).toEqual({ latencyMs: 169, source: "measured", outsideMeasuredRange: false });
-    expect(m.latency("yolov5n", 8, 1).latencyMs).toBeCloseTo(spongeLatencyMs(SPONGE_YOLOV5_REPORTED_FIT.coefficients, 8, 1), 9);
+    expect(m.latency("yolov5n", 16, 4)).toEqual({ latencyMs: 169.03, source: "measured", outsideMeasuredRange: false });
+    expect(m.latency("yolov5n", 8, 1)).toEqual({ latencyMs: 287.641, source: "measured", outsideMeasuredRange: false });
+    expect(m.latency("yolov5n", 8, 3).latencyMs).toBeCloseTo(spongeLatencyMs(SPONGE_YOLOV5_REPORTED_FIT.coefficients, 8, 3), 9);
   });
 
-  it("Sponge: refitting the 12 stated points recovers γ and δ within 10% but not ε and η", () => {
-    // The b=2,4,8 rows that pin ε and η are not in seed-systems.md; the gap is documented, not hidden.
+  it("Sponge: fitting the profile is fitting the grid; γ, δ, ε stay within 10 % of the reported fit with the digits kept", () => {
+    // The reported η (1.05 ms) is the fit of the whole-ms grid; with the published digits it is
+    // ≈ 1.5 ms (scripts/bench/profile-fit.test.ts refits the committed CSV both ways).
     const fit = fitProfile(SPONGE_YOLOV5_PROFILE)[0]!.sponge!;
+    expect(fit).toEqual(fitSpongeLatency(SPONGE_YOLOV5_GRID.points));
     const ref = SPONGE_YOLOV5_REPORTED_FIT.coefficients;
-    expect(Math.abs(fit.coefficients.gammaMs / ref.gammaMs - 1)).toBeLessThan(0.1);
-    expect(Math.abs(fit.coefficients.deltaMs / ref.deltaMs - 1)).toBeLessThan(0.1);
-    const epsEtaOff = Math.abs(fit.coefficients.epsilonMs / ref.epsilonMs - 1) > 0.1 || Math.abs(fit.coefficients.etaMs / ref.etaMs - 1) > 0.1;
-    expect(epsEtaOff).toBe(true);
-    expect(fit.worstUnderPredictionMs).toBeGreaterThan(0);
+    for (const k of ["gammaMs", "deltaMs", "epsilonMs"] as const) expect(Math.abs(fit.coefficients[k] / ref[k] - 1), k).toBeLessThan(0.1);
+    expect(fit.rmseMs).toBeCloseTo(15.2, 1);
   });
 
   it("InfAdapter: capacity lines become batch-1 service times, flagged outside cores 1..16 or at b > 1", () => {

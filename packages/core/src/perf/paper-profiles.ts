@@ -4,10 +4,10 @@ import { PROFILE_SCHEMA_VERSION, ProfileSchema, type Profile } from "./profile-s
 const yoloAccuracy = IPA_VIDEO_PIPELINE.stages.find((s) => s.stage === "detector")!.variants.find((v) => v.name === "yolov5n")!.accuracy;
 
 /**
- * Sponge's YOLOv5 profile as a profile document (seed-systems.md §4.2): the stated rows of its
- * batch × cores grid, at the statistic `reported` (the notebook does not say which statistic it
- * holds), and the curve_fit coefficients reported for the full grid. The simulator plans with the
- * reported fit (as Sponge did) and can check it against the stated points.
+ * Sponge's YOLOv5 profile as a profile document: its full 30-point batch × cores grid
+ * ({@link SPONGE_YOLOV5_GRID}, digits kept) at the statistic `reported` (the notebook does not say
+ * which statistic it holds), and the curve_fit coefficients Sponge reports for it. The simulator
+ * plans with the reported fit (as Sponge did) and can check it against the points.
  */
 export const SPONGE_YOLOV5_PROFILE: Profile = ProfileSchema.parse({
   schemaVersion: PROFILE_SCHEMA_VERSION,
@@ -35,7 +35,7 @@ export const SPONGE_YOLOV5_PROFILE: Profile = ProfileSchema.parse({
 });
 
 /**
- * InfAdapter's ResNet capacity models as a profile document (seed-systems.md §2.2): per variant,
+ * InfAdapter's ResNet capacity models as a profile document (docs/architecture.md#infadapter-resnet-capacities): per variant,
  * capacity at P99 ≤ 750 ms linear in cores (refit of its capacity CSV on cores 1, 2, 4, 8, 16),
  * published top-1 accuracy and the load times of its transition cost. No latency points: the
  * paper publishes capacities only. InfAdapter derates capacity by {@link INFADAPTER_RESNETS}.derate.

@@ -114,7 +114,7 @@ export const ProfileProvenanceSchema = z.strictObject({
   source: z.string().min(1),
   /** How the numbers were obtained (timing path, stopping rule; or the paper's method). */
   method: z.string().min(1),
-  /** seed-systems.md confidence tag for paper sets: R read in code, D derived, A abstract, S paper text. */
+  /** Provenance tag (docs/architecture.md#provenance-tags) for paper sets: R read in code, D derived, A abstract, S paper text. */
   tag: z.enum(["R", "D", "A", "S"]).optional(),
   note: z.string().optional(),
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { decideIpa, ipaConfigSchema, type IpaConfig } from "./ipa.js";
 import type { PolicyDecision, PolicyDeps, PolicyInput, PolicyState } from "./types.js";
 
-/** FA2 = IPA with each stage's variant pinned (seed-systems.md §3.7: FA2-low / FA2-high). */
+/** FA2 = IPA with each stage's variant pinned (docs/architecture.md#fa2: FA2-low / FA2-high). */
 export const fa2ConfigSchema = ipaConfigSchema.extend({
   /** Pinned variant per stage name. @default the current variant, else the stage's first (lightest) */
   variants: z.record(z.string(), z.string()).default({}),

@@ -8,7 +8,7 @@ import { compilePipeline } from "./pipeline.js";
 import type { LinearModel, ModelConstraint, ModelVariable } from "./solver-port.js";
 import type { ChosenOption, PolicyDecision, PolicyDeps, PolicyInput, PolicyState, PolicyVariant } from "./types.js";
 
-/** InfAdapter's config (seed-systems.md §2.3; defaults from its starter.py). */
+/** InfAdapter's config (docs/architecture.md#infadapter; defaults from its starter.py). */
 export const infAdapterConfigSchema = z.object({
   ...commonConfigShape,
   /** α: weight of the normalised core cost Σcores/Cmax. @default 0.05 */

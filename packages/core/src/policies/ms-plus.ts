@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { decideInfAdapter, infAdapterConfigSchema } from "./infadapter.js";
 import type { PolicyDecision, PolicyDeps, PolicyInput, PolicyState } from "./types.js";
 
-/** MS+ = InfAdapter's best single variant (seed-systems.md §2.6). */
+/** MS+ = InfAdapter's best single variant (docs/architecture.md#ms-plus). */
 export const msPlusConfigSchema = infAdapterConfigSchema.omit({ maxActiveVariants: true });
 export type MsPlusConfig = z.output<typeof msPlusConfigSchema>;
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { decideIpa, ipaConfigSchema, type IpaConfig } from "./ipa.js";
 import type { PolicyDecision, PolicyDeps, PolicyInput, PolicyState } from "./types.js";
 
-/** RIM = IPA with replicas pinned per stage (seed-systems.md §3.7: 3 per stage). */
+/** RIM = IPA with replicas pinned per stage (docs/architecture.md#rim: 3 per stage). */
 export const rimConfigSchema = ipaConfigSchema.extend({
   /** Replicas of every stage. @default 3 */
   replicas: z.number().int().min(1).default(3),

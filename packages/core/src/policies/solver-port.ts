@@ -1,5 +1,5 @@
 /**
- * The port through which policies reach a MILP solver (DESIGN §5). Core builds a {@link LinearModel};
+ * The port through which policies reach a MILP solver (docs/architecture.md#policies). Core builds a {@link LinearModel};
  * an adapter (`@fulcrum/solver`, HiGHS off the main thread) solves it. Infeasible and time-limited
  * solves are results, never exceptions.
  */

@@ -7,7 +7,7 @@ import { applyScaleDownHysteresis } from "./hysteresis.js";
 import { compilePipeline } from "./pipeline.js";
 import type { ChosenOption, PolicyDecision, PolicyInput, PolicyState } from "./types.js";
 
-/** Sponge's config (seed-systems.md §4.3). */
+/** Sponge's config (docs/architecture.md#sponge). */
 export const spongeConfigSchema = z.object({
   ...commonConfigShape,
   /**

@@ -70,7 +70,7 @@ describe("generateBandwidthTrace and serverBudgetsMs", () => {
   });
 
   it("turns bandwidth into Sponge's budgets: SLO − payload/bandwidth", () => {
-    // YOLO input 303 600 B at 0.43 MB/s takes 706 ms; at 7 MB/s 43 ms (seed-systems.md §4.1).
+    // YOLO input 303 600 B at 0.43 MB/s takes 706 ms; at 7 MB/s 43 ms (docs/architecture.md#dynamic-slos).
     const budgets = serverBudgetsMs([0.43, 7, 3.036], { sloMs: 1000, payloadBytes: 303_600 });
     expect(budgets[0]).toBeCloseTo(1000 - 303_600 / 430, 9);
     expect(budgets[1]).toBeCloseTo(1000 - 303_600 / 7000, 9);

@@ -4,7 +4,7 @@ import { createRng, normal } from "../rng/index.js";
 export const INFADAPTER_BURST_DURATION_S = 1260;
 
 /**
- * Generates InfAdapter's 21-minute burst window (seed-systems.md §2.7, undamped Twitter slice):
+ * Generates InfAdapter's 21-minute burst window (docs/architecture.md#twitter-trace-windows, undamped Twitter slice):
  * ≈46 RPS (per-minute maxima ≈54–63) for 9 minutes, a 7-minute burst whose per-minute maxima are
  * ≈218–274, then ≈46 RPS again for 5 minutes. Overall ≈27–274 RPS, mean ≈97. Integer per-second
  * RPS, deterministic by `seed`.

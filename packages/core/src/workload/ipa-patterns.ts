@@ -3,14 +3,14 @@ import { createRng, normal } from "../rng/index.js";
 import { fitToEnvelope } from "./envelope.js";
 import type { SeriesStats } from "./stats.js";
 
-/** IPA's four 20-minute evaluation patterns (seed-systems.md §3.6). */
+/** IPA's four 20-minute evaluation patterns (docs/architecture.md#twitter-trace-windows). */
 export const IPA_PATTERNS = ["bursty", "steady-low", "steady-high", "fluctuating"] as const;
 /** One of IPA's four evaluation patterns. */
 export type IpaPattern = (typeof IPA_PATTERNS)[number];
 
 /**
  * Per-second RPS statistics of IPA's windows of the Twitter trace with damping 8, measured on the
- * vendored trace (seed-systems.md §3.6). The generators reproduce them.
+ * vendored trace (docs/architecture.md#twitter-trace-windows). The generators reproduce them.
  */
 export const IPA_PATTERN_STATS: Readonly<Record<IpaPattern, Readonly<SeriesStats>>> = {
   bursty: { min: 3, max: 34, mean: 12.0, std: 9.3 },

@@ -11,15 +11,25 @@ export interface TraceWindow {
   readonly damping: number;
 }
 
+/** IPA's damping of the Twitter trace: every count becomes `int(count / 8)`, in its load generator and in its LSTM's training data. */
+export const IPA_DAMPING = 8;
+
+/**
+ * The Twitter trace's first 15 days (seconds `[0, 1_296_000)`): what forecasters train on. The rest,
+ * ≈ 7 days holding every window of {@link TWITTER_WINDOWS}, is held out to judge them (IPA trains on
+ * the first 14 days and draws its patterns from day 15 on).
+ */
+export const TWITTER_TRAIN_SECONDS = 15 * 86_400;
+
 /**
  * The Twitter-trace windows the papers replay (see `data/twitter-trace/README.md`): IPA's four
  * 1200 s patterns with damping 8, and InfAdapter's 1260 s experiment window undamped.
  */
 export const TWITTER_WINDOWS = {
-  "ipa-bursty": { segments: [[1_301_160, 1_302_360]], damping: 8 },
-  "ipa-steady-low": { segments: [[1_299_600, 1_300_800]], damping: 8 },
-  "ipa-steady-high": { segments: [[1_768_800, 1_769_400], [1_768_800, 1_769_400]], damping: 8 },
-  "ipa-fluctuating": { segments: [[1_301_400, 1_302_000], [1_308_600, 1_309_200]], damping: 8 },
+  "ipa-bursty": { segments: [[1_301_160, 1_302_360]], damping: IPA_DAMPING },
+  "ipa-steady-low": { segments: [[1_299_600, 1_300_800]], damping: IPA_DAMPING },
+  "ipa-steady-high": { segments: [[1_768_800, 1_769_400], [1_768_800, 1_769_400]], damping: IPA_DAMPING },
+  "ipa-fluctuating": { segments: [[1_301_400, 1_302_000], [1_308_600, 1_309_200]], damping: IPA_DAMPING },
   infadapter: { segments: [[1_300_920, 1_302_180]], damping: 1 },
 } as const satisfies Record<string, TraceWindow>;
 

@@ -63,7 +63,7 @@ function drawBursts(rng: Rng, days: number, perDay: number): Burst[] {
  * cycle (quieter weekends), autocorrelated log-rate noise, and bursts that ramp up to ×1.5–3 the
  * rate for 1–15 minutes; the count of each second is Poisson around that rate, damped like IPA's
  * Twitter trace (see `dampingFactor`). Synthetic: no real trace can be downloaded here
- * (models-and-data.md §C).
+ * (docs/architecture.md#workloads).
  */
 export function generateTrainingTrace(options: TrainingTraceOptions): TrainingTrace {
   const o: Required<TrainingTraceOptions> = {

@@ -1,5 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude, type KV } from "@nats-io/kv";
+import { KV_BUCKET_SPECS, type KvBucketSpec } from "@fulcrum/proto";
 import {
   connect,
   headers as natsHeaders,
@@ -18,6 +20,8 @@ const tracer = trace.getTracer("@fulcrum/runtime/bus");
 
 /** Options of {@link connectBus}. */
 export interface BusOptions {
+  /** Longest `drain()` before the connection is closed instead (NATS may be away at shutdown), ms. @default 2000 */
+  readonly drainTimeoutMs?: number;
   /** NATS server URL(s), comma-separated (`nats://127.0.0.1:4222`). */
   readonly servers: string;
   /** Connection name shown by the server (service and instance). */
@@ -25,7 +29,7 @@ export interface BusOptions {
   readonly logger?: Logger;
   /**
    * Wait between reconnect attempts, ms. Reconnects forever: services keep serving on their last
-   * assignment while NATS is away (DESIGN §3).
+   * assignment while NATS is away (docs/architecture.md#control-plane).
    * @default 1000
    */
   readonly reconnectTimeWaitMs?: number;
@@ -81,6 +85,8 @@ export interface TypedKv {
  */
 export interface Bus {
   publish<T>(subject: string, codec: Codec<T>, message: T): void;
+  /** Whether the connection to NATS is up now (false between a disconnect and the reconnect). */
+  readonly connected: boolean;
   /**
    * Publishes bytes that need not be a valid message, without trace headers: for fault injection
    * and conformance tools that must send what a broken or hostile peer would.
@@ -98,11 +104,15 @@ export interface Bus {
   request<Req, Res>(subject: string, reqCodec: Codec<Req>, message: Req, resCodec: Codec<Res>, options?: { timeoutMs?: number }): Promise<Res>;
   /** Answers requests on `subject` with `handler`'s result. */
   serve<Req, Res>(subject: string, reqCodec: Codec<Req>, resCodec: Codec<Res>, handler: (request: Req, meta: MessageMeta) => Res | Promise<Res>, options?: SubscribeOptions): Stoppable;
-  /** Opens (creating if missing) a KV bucket. */
+  /**
+   * Opens a KV bucket, creating it if missing. A bucket of `KV_BUCKET_SPECS` gets that retention
+   * (an existing bucket's max age is brought in line, so every service agrees on the registry's TTL);
+   * another bucket keeps `history` values per key (default 5) and never expires.
+   */
   kv(bucket: string, options?: { history?: number }): Promise<TypedKv>;
   /** Messages dropped because they could not be decoded, per subject. */
   readonly decodeFailures: ReadonlyMap<string, number>;
-  /** Flushes pending publishes and closes after in-flight handlers finish; idempotent. */
+  /** Flushes pending publishes and closes after in-flight handlers finish, within `drainTimeoutMs`; idempotent. */
   drain(): Promise<void>;
 }
 
@@ -130,26 +140,34 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   } catch (cause) {
     throw new BusConnectError(options.servers, { cause });
   }
-  return new NatsBus(nc, options.logger);
+  return new NatsBus(nc, options.logger, options.drainTimeoutMs);
 }
 
 class NatsBus implements Bus {
   readonly decodeFailures = new Map<string, number>();
   private readonly kvm: Kvm;
   private drained: Promise<void> | undefined;
+  private up = true;
 
   constructor(
     private readonly connection: NatsConnection,
     private readonly logger?: Logger,
+    private readonly drainTimeoutMs = 2000,
   ) {
     this.kvm = new Kvm(connection);
     void (async () => {
       for await (const s of connection.status()) {
+        if (s.type === "disconnect") this.up = false;
+        if (s.type === "reconnect") this.up = true;
         if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
           this.logger?.warn({ nats: s.type, server: "server" in s ? s.server : undefined }, `nats ${s.type}`);
         }
       }
     })().catch(() => {});
+  }
+
+  get connected(): boolean {
+    return this.up && !this.connection.isClosed();
   }
 
   publishRaw(subject: string, payload: Uint8Array): void {
@@ -240,12 +258,42 @@ class NatsBus implements Bus {
   }
 
   async kv(bucket: string, options: { history?: number } = {}): Promise<TypedKv> {
-    const kv = await this.kvm.create(bucket, { history: options.history ?? 5 });
+    const spec: KvBucketSpec = (KV_BUCKET_SPECS as Readonly<Record<string, KvBucketSpec>>)[bucket] ?? { history: options.history ?? 5, maxAgeMs: 0 };
+    const kv = await this.kvm.create(bucket, { history: spec.history, ...(spec.maxAgeMs > 0 ? { ttl: spec.maxAgeMs } : {}) });
+    if (spec.maxAgeMs > 0) await this.alignMaxAge(bucket, spec.maxAgeMs);
     return new NatsKv(bucket, kv, this);
   }
 
+  /** `Kvm.create` binds to an existing bucket as it is; a bucket created without the TTL gets it here. */
+  private async alignMaxAge(bucket: string, maxAgeMs: number): Promise<void> {
+    const jsm = await jetstreamManager(this.connection);
+    const stream = `KV_${bucket}`;
+    const info = await jsm.streams.info(stream);
+    const maxAgeNs = maxAgeMs * 1e6;
+    if (info.config.max_age === maxAgeNs) return;
+    // JetStream requires the duplicates window to fit within the max age.
+    await jsm.streams.update(stream, { max_age: maxAgeNs, duplicate_window: Math.min(info.config.duplicate_window ?? maxAgeNs, maxAgeNs) });
+    this.logger?.info({ bucket, maxAgeMs }, "KV bucket max age aligned");
+  }
+
   drain(): Promise<void> {
-    this.drained ??= this.connection.isClosed() ? Promise.resolve() : this.connection.drain().catch(() => {});
+    this.drained ??= this.connection.isClosed()
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          // With the server away a drain waits for a reconnection that may never come: bound it,
+          // then close (what was not flushed is lost either way; shutdown must not hang on it).
+          const timer = setTimeout(() => {
+            this.logger?.warn({ timeoutMs: this.drainTimeoutMs }, "NATS drain timed out: closing the connection");
+            void this.connection.close().catch(() => {}).finally(resolve);
+          }, this.drainTimeoutMs);
+          this.connection
+            .drain()
+            .catch(() => {})
+            .finally(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+        });
     return this.drained;
   }
 

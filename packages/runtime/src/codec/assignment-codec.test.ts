@@ -19,6 +19,12 @@ describe("assignment codec", () => {
     expect(toPbAssignment(domain, "optimal")).toEqual({ ...pb(), reason: "optimal" });
   });
 
+  it("encodes a decision time from a sub-ms clock (int64 carries whole ms)", () => {
+    const domain = { ...toDomainAssignment(pb()), createdAtMs: 1_796_016_092_255.14 };
+    const wire = control.Assignment.decode(control.Assignment.encode(toPbAssignment(domain)).finish());
+    expect(wire.createdUnixMs).toBe(1_796_016_092_255);
+  });
+
   it.each([
     [{ pipeline: "" }, "pipeline: is empty"],
     [{ version: 0 }, "version: must be ≥ 1"],

@@ -14,7 +14,7 @@ export function toPbAssignment(a: Assignment, reason = ""): control.Assignment {
     pipeline: a.pipeline,
     version: a.version,
     policy: a.policy,
-    createdUnixMs: a.createdAtMs,
+    createdUnixMs: Math.round(a.createdAtMs),
     reason,
     stages: a.stages.map((s) => ({
       stage: s.stage,

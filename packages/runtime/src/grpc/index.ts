@@ -3,4 +3,6 @@ export type { GrpcServerHandle, GrpcServerOptions, GrpcServiceBinding } from "./
 export { startGrpcServer } from "./server.js";
 export { ERROR_CODE_METADATA_KEY, grpcStatusOf, toServiceError } from "./status.js";
 export type { InferOutcome, OipClientOptions } from "./oip-client.js";
-export { fp32Request, OipClient, oipParam, oipParamValue } from "./oip-client.js";
+export { fp32Request, OipClient } from "./oip-client.js";
+export type { OipParams } from "./oip-params.js";
+export { oipParam, oipParamValue, readFulcrumParams } from "./oip-params.js";

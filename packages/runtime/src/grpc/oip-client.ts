@@ -61,19 +61,6 @@ export class OipClient {
   }
 }
 
-/** Builders of OIP request parameters. */
-export const oipParam = {
-  int: (v: number): inference.InferParameter => ({ parameterChoice: { $case: "int64Param", value: v } }),
-  double: (v: number): inference.InferParameter => ({ parameterChoice: { $case: "doubleParam", value: v } }),
-  str: (v: string): inference.InferParameter => ({ parameterChoice: { $case: "stringParam", value: v } }),
-  bool: (v: boolean): inference.InferParameter => ({ parameterChoice: { $case: "boolParam", value: v } }),
-};
-
-/** The value of an OIP parameter, whatever its type (undefined when absent). */
-export function oipParamValue(p: inference.InferParameter | undefined): string | number | boolean | undefined {
-  return p?.parameterChoice?.value;
-}
-
 /** A request with one FP32 input of shape `[rows, ...tail]`, filled with `value`. */
 export function fp32Request(
   model: string,

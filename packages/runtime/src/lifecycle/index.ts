@@ -1,3 +1,3 @@
 export type { Lifecycle, LifecycleOptions, LifecycleState } from "./lifecycle.js";
-export { createLifecycle } from "./lifecycle.js";
+export { createLifecycle, launcherPid } from "./lifecycle.js";
 export { unixClockMs } from "./clock.js";

@@ -11,6 +11,14 @@ export interface LifecycleOptions {
    * @default 10000
    */
   readonly stepTimeoutMs?: number;
+  /**
+   * Pid of the launcher that started this process (`FULCRUM_PARENT_PID`): when it is gone, the
+   * signal handlers shut the service down as on SIGTERM, so a launcher killed with SIGKILL leaves
+   * no orphans behind. Checked every `parentCheckMs`.
+   */
+  readonly parentPid?: number;
+  /** @default 1000 */
+  readonly parentCheckMs?: number;
 }
 
 /**
@@ -27,7 +35,10 @@ export interface Lifecycle {
   onShutdown(name: string, step: () => Promise<void> | void): void;
   /** Runs every shutdown step once; later calls return the same promise. */
   shutdown(reason: string): Promise<void>;
-  /** Calls {@link shutdown} on SIGINT/SIGTERM, then exits with `exitCode`. Returns an uninstaller. */
+  /**
+   * Calls {@link shutdown} on SIGINT/SIGTERM (and when the launcher named by `parentPid` is gone),
+   * then exits with `exitCode`. Returns an uninstaller.
+   */
   installSignalHandlers(exit?: (code: number) => void): () => void;
 }
 
@@ -79,10 +90,30 @@ export function createLifecycle(options: LifecycleOptions = {}): Lifecycle {
       };
       process.once("SIGINT", handler);
       process.once("SIGTERM", handler);
+      const parent = options.parentPid;
+      const watch =
+        parent !== undefined && parent > 1
+          ? setInterval(() => {
+              try {
+                process.kill(parent, 0);
+              } catch {
+                clearInterval(watch);
+                options.logger?.warn({ parentPid: parent }, "the launcher that started this process is gone: shutting down");
+                void this.shutdown("launcher gone").then(() => exit(0));
+              }
+            }, options.parentCheckMs ?? 1000).unref()
+          : undefined;
       return () => {
         process.off("SIGINT", handler);
         process.off("SIGTERM", handler);
+        if (watch) clearInterval(watch);
       };
     },
   };
+}
+
+/** The launcher's pid from `FULCRUM_PARENT_PID` (set by `fulcrum up` for its children), if any. */
+export function launcherPid(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const pid = Number(env.FULCRUM_PARENT_PID);
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
 }

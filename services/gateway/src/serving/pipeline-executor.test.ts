@@ -2,9 +2,9 @@ import { status } from "@grpc/grpc-js";
 import { inference } from "@fulcrum/proto";
 import { describe, expect, it } from "vitest";
 import { gatewayPipelineSchema } from "../config.js";
-import { Router } from "../core/router.js";
+import { Router } from "@fulcrum/core/routing";
 import type { StageCallOutcome, StageCaller } from "../transport/stage-clients.js";
-import { PipelineExecutor, type RequestObserver } from "./pipeline-executor.js";
+import { PipelineExecutor, replicaFailed, type RequestObserver } from "./pipeline-executor.js";
 
 /** A scripted data plane: answers by address, records what each stage received. */
 class ScriptedCaller implements StageCaller {
@@ -71,5 +71,20 @@ describe("PipelineExecutor", () => {
     const s = setup((a) => (a.startsWith("c0") ? out("logits", "cls-v", [1]) : out("scores", "det-v", [1])));
     await expect(s.executor.infer(s.pipeline, s.req)).rejects.toThrow('pipeline "p", stage "cls": feed names output(s) boxes that stage "det" did not return (it returned scores, extra)');
     expect(s.fates).toEqual(["failed"]);
+  });
+});
+
+describe("replicaFailed", () => {
+  it.each([
+    [{ code: status.UNAVAILABLE }, true],
+    [{ code: status.UNAVAILABLE, errorCode: "STAGE_UNAVAILABLE" }, true],
+    [{ code: status.INTERNAL }, true],
+    [{ code: status.CANCELLED }, true],
+    [{ code: status.INTERNAL, errorCode: "INFERENCE_FAILED" }, false],
+    [{ code: status.DEADLINE_EXCEEDED, errorCode: "DEADLINE_UNMEETABLE" }, false],
+    [{ code: status.RESOURCE_EXHAUSTED, errorCode: "QUEUE_FULL" }, false],
+    [{ code: status.INVALID_ARGUMENT, errorCode: "INVALID_ARGUMENT" }, false],
+  ])("%o → %s", (o, retry) => {
+    expect(replicaFailed(o)).toBe(retry);
   });
 });

@@ -1,13 +1,15 @@
 import { status } from "@grpc/grpc-js";
 import { FulcrumError } from "@fulcrum/core";
 import { inference } from "@fulcrum/proto";
-import { grpcStatusOf, type Logger } from "@fulcrum/runtime";
+import { grpcStatusOf, oipParam, readFulcrumParams, type Logger } from "@fulcrum/runtime";
 import type { GatewayPipeline } from "../config.js";
-import { callDeadlineMs, requestDeadline } from "../core/deadline.js";
-import type { Router } from "../core/router.js";
-import { answeredFate, pipelineAccuracy, type RequestFate } from "../core/window.js";
+import { answeredFate, type RequestFate } from "@fulcrum/core/accounting";
+import { callDeadlineMs, requestDeadline } from "@fulcrum/core/deadline";
+import { pipelineAccuracy } from "@fulcrum/core/metrics";
+import { OIP_PARAM } from "@fulcrum/core/oip";
+import type { Router } from "@fulcrum/core/routing";
 import { DeadlinePassedError, NoReplicaError, StageCallError, StageWiringError } from "../errors.js";
-import { fateOfStatus, kindOfStatus, param, readRequestParams } from "../transport/codec.js";
+import { fateOfStatus, kindOfStatus } from "../transport/codec.js";
 import type { StageCaller } from "../transport/stage-clients.js";
 
 /** What the executor reports about every request it finishes (the metrics sink). */
@@ -50,8 +52,8 @@ export class PipelineExecutor {
     let deadline: number;
     let requestId: string;
     try {
-      const params = readRequestParams(req);
-      requestId = params.requestId;
+      const params = readFulcrumParams(req.parameters);
+      requestId = params.requestId ?? req.id;
       deadline = requestDeadline(arrival, params, pipeline.sloMs);
     } catch (err) {
       this.o.observer.arrived(pipeline.name, 0);
@@ -73,7 +75,7 @@ export class PipelineExecutor {
           inputs,
           rawInputContents: raw,
           outputs: last ? req.outputs : [],
-          parameters: { request_id: param.str(requestId), deadline_unix_ms: param.int(deadline) },
+          parameters: { [OIP_PARAM.requestId]: oipParam.str(requestId), [OIP_PARAM.deadlineUnixMs]: oipParam.int(deadline) },
         });
         answers.push(await this.callStage(pipeline.name, stage.name, stageReq, deadline));
       }
@@ -89,10 +91,10 @@ export class PipelineExecutor {
         outputs: out.outputs,
         rawOutputContents: out.rawOutputContents,
         parameters: {
-          variant: param.str(pipeline.stages.map((s, i) => `${s.name}=${variants[i]}`).join(",")),
-          latency_ms: param.double(finished - arrival),
-          request_id: param.str(requestId),
-          ...(accuracy !== undefined ? { accuracy: param.double(accuracy) } : {}),
+          [OIP_PARAM.variant]: oipParam.str(pipeline.stages.map((s, i) => `${s.name}=${variants[i]}`).join(",")),
+          [OIP_PARAM.latencyMs]: oipParam.double(finished - arrival),
+          [OIP_PARAM.requestId]: oipParam.str(requestId),
+          ...(accuracy !== undefined ? { [OIP_PARAM.accuracy]: oipParam.double(accuracy) } : {}),
         },
       };
     } catch (err) {
@@ -120,11 +122,11 @@ export class PipelineExecutor {
         this.o.router.end(r.instance);
       }
       if (outcome.ok) {
-        const v = outcome.response.parameters.variant?.parameterChoice;
+        const v = outcome.response.parameters[OIP_PARAM.variant]?.parameterChoice;
         return { response: outcome.response, variant: v?.$case === "stringParam" ? v.value : r.variant };
       }
-      if (outcome.code !== status.UNAVAILABLE) throw new StageCallError(kindOfStatus(outcome.code), pipeline, stage, r.instance, outcome.details);
-      // The replica is gone or draining: skip it for a while and try another one.
+      if (!replicaFailed(outcome)) throw new StageCallError(kindOfStatus(outcome.code), pipeline, stage, r.instance, outcome.details);
+      // The replica is gone, draining or unreachable: skip it for a while and try another one.
       this.o.router.eject(r.instance, this.o.clock());
       exclude.add(r.instance);
       tried.push(r.instance);
@@ -132,6 +134,17 @@ export class PipelineExecutor {
     }
     throw new NoReplicaError(pipeline, stage, tried);
   }
+}
+
+/**
+ * Whether a failed call says the replica failed rather than the request: UNAVAILABLE (refused,
+ * draining, no model), or a transport failure that no stage answered (a reset or dropped
+ * connection: INTERNAL, CANCELLED or UNKNOWN without a stage's error code). Such a call is retried
+ * on another replica; inference is idempotent, so a retry cannot do harm.
+ */
+export function replicaFailed(o: { readonly code: number; readonly errorCode?: string }): boolean {
+  if (o.code === status.UNAVAILABLE) return true;
+  return o.errorCode === undefined && (o.code === status.INTERNAL || o.code === status.CANCELLED || o.code === status.UNKNOWN);
 }
 
 /** The next stage's inputs from the previous stage's outputs, renamed by the stage's `feed`. */

@@ -16,6 +16,8 @@ export interface GatewayMetrics {
   readonly assignmentVersion: Gauge<"pipeline">;
   /** Live replicas (ready, fresh heartbeat) per stage. */
   readonly liveReplicas: Gauge<"pipeline" | "stage">;
+  /** 1 while the control plane is away and routing rests on health probes. */
+  readonly controlPlaneAway: Gauge;
 }
 
 /** Creates the gateway's registry; `liveReplicas` reads `countLive` at scrape time. */
@@ -33,12 +35,13 @@ export function createGatewayMetrics(countLive: () => Array<{ pipeline: string; 
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    retries: new Counter({ name: "fulcrum_gateway_retries_total", help: "Stage calls retried on another replica after UNAVAILABLE.", labelNames: ["pipeline", "stage"], registers: [registry] }),
+    retries: new Counter({ name: "fulcrum_gateway_retries_total", help: "Stage calls retried on another replica after the first one failed before answering.", labelNames: ["pipeline", "stage"], registers: [registry] }),
+    controlPlaneAway: new Gauge({ name: "fulcrum_gateway_control_plane_away", help: "1 while NATS is away and routing rests on the replicas known and health probes.", registers: [registry] }),
     fallbacks: new Counter({ name: "fulcrum_gateway_fallback_routes_total", help: "Stage calls routed to any live replica because no replica of an assigned variant was live.", labelNames: ["pipeline", "stage"], registers: [registry] }),
     assignmentVersion: new Gauge({ name: "fulcrum_gateway_assignment_version", help: "Assignment version the router splits traffic by (0: none).", labelNames: ["pipeline"], registers: [registry] }),
     liveReplicas: new Gauge({
       name: "fulcrum_gateway_live_replicas",
-      help: "Replicas the router may use (ready, fresh heartbeat).",
+      help: "Replicas the router may use (ready, fresh heartbeat or the control plane away, not ejected).",
       labelNames: ["pipeline", "stage"],
       registers: [registry],
       collect() {

@@ -1,17 +1,10 @@
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { inference, GRPCInferenceServiceServer } from "@fulcrum/proto";
 import { toServiceError } from "@fulcrum/runtime";
-
-/** What the OIP gRPC handlers need from the gateway. */
-export interface GatewayGrpcDeps {
-  infer(pipeline: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse>;
-  metadata(pipeline: string): Promise<inference.ModelMetadataResponse>;
-  ready(): boolean;
-  modelReady(pipeline: string): boolean;
-}
+import type { FrontDoor } from "./front-door.js";
 
 /** `inference.GRPCInferenceService` of the gateway: a pipeline is a model; thin handlers, typed errors mapped to statuses. */
-export function gatewayGrpcService(deps: GatewayGrpcDeps): GRPCInferenceServiceServer & UntypedServiceImplementation {
+export function gatewayGrpcService(deps: FrontDoor): GRPCInferenceServiceServer & UntypedServiceImplementation {
   return {
     serverLive(_c: ServerUnaryCall<inference.ServerLiveRequest, inference.ServerLiveResponse>, cb: sendUnaryData<inference.ServerLiveResponse>) {
       cb(null, { live: true });
@@ -20,13 +13,13 @@ export function gatewayGrpcService(deps: GatewayGrpcDeps): GRPCInferenceServiceS
       cb(null, { ready: deps.ready() });
     },
     modelReady(call: ServerUnaryCall<inference.ModelReadyRequest, inference.ModelReadyResponse>, cb: sendUnaryData<inference.ModelReadyResponse>) {
-      cb(null, { ready: deps.modelReady(call.request.name) });
+      cb(null, { ready: deps.modelReady(call.request.name, call.request.version || undefined) });
     },
     serverMetadata(_c: ServerUnaryCall<inference.ServerMetadataRequest, inference.ServerMetadataResponse>, cb: sendUnaryData<inference.ServerMetadataResponse>) {
-      cb(null, { name: "fulcrum-gateway", version: "0.1.0", extensions: ["fulcrum-deadlines", "fulcrum-variants", "fulcrum-pipelines"] });
+      cb(null, deps.serverMetadata());
     },
     modelMetadata(call: ServerUnaryCall<inference.ModelMetadataRequest, inference.ModelMetadataResponse>, cb: sendUnaryData<inference.ModelMetadataResponse>) {
-      deps.metadata(call.request.name).then(
+      deps.metadata(call.request.name, call.request.version || undefined).then(
         (m) => cb(null, m),
         (err: unknown) => cb(toServiceError(err), null),
       );

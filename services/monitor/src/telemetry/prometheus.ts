@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
-import type { MonitorAggregator } from "../core/aggregate.js";
+import type { MonitorAggregator } from "@fulcrum/core/metrics";
 
 /**
  * The monitor's Prometheus registry: every pipeline's series, read from the aggregator at scrape

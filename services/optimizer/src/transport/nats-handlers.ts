@@ -1,14 +1,13 @@
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
-import { toPbAssignment, type Bus, type Logger, type MessageMeta, type Stoppable, type TypedKv } from "@fulcrum/runtime";
+import { toDomainAck, toDomainForecast, toDomainLoadSample, toPbAssignment, type Bus, type Logger, type MessageMeta, type Stoppable, type TypedKv } from "@fulcrum/runtime";
 import type { Assignment } from "@fulcrum/core";
-import type { AckInput, ForecastInput, LoadInput } from "../core/types.js";
-import { toDomainAck, toDomainForecast, toDomainLoadSample } from "./codec.js";
+import type { AssignmentAckRecord, LoadForecast, LoadSample } from "@fulcrum/core/control";
 
 /** Where decoded, validated control-plane inputs go. */
 export interface OptimizerInputs {
-  onForecast(forecast: ForecastInput, meta: MessageMeta): void;
-  onLoad(sample: LoadInput): void;
-  onAck(ack: AckInput): void;
+  onForecast(forecast: LoadForecast, meta: MessageMeta): void;
+  onLoad(sample: LoadSample): void;
+  onAck(ack: AssignmentAckRecord): void;
 }
 
 /**

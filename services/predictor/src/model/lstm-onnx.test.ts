@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LstmWindow } from "@fulcrum/core/forecast";
 import { initLstmWeights, lstmForward, makeWindows, parseLstmWeights, trainLstm } from "@fulcrum/core/forecast";
@@ -60,13 +61,18 @@ describe("LSTM export to ONNX", () => {
   });
 });
 
-describe("committed default model", () => {
-  const path = fileURLToPath(new URL("../../models/lstm-default.json", import.meta.url));
+describe("committed models", () => {
+  const dir = fileURLToPath(new URL("../../models/", import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
 
-  it("parses, matches IPA's shape, and its committed .onnx agrees with the TypeScript forward pass", async () => {
-    const weights = parseLstmWeights(JSON.parse(readFileSync(path, "utf8")));
-    expect(weights).toMatchObject({ hiddenSize: 25, horizonBins: 2, binS: 10 });
-    const runner = await createLstmOnnxRunner(path.replace(/\.json$/, ".onnx"), weights);
+  it("include the service's default", () => {
+    expect(files).toContain("lstm-default.json");
+  });
+
+  it.each(files)("%s parses, matches IPA's shape, and its committed .onnx agrees with the TypeScript forward pass", async (file) => {
+    const weights = parseLstmWeights(JSON.parse(readFileSync(join(dir, file), "utf8")));
+    expect(weights).toMatchObject({ hiddenSize: 25, windowBins: 12, horizonBins: 2, binS: 10 });
+    const runner = await createLstmOnnxRunner(join(dir, file.replace(/\.json$/, ".onnx")), weights);
     runners.push(runner);
     const xs = windows(50, weights.windowBins, 7);
     const got = await runner.predict(xs);

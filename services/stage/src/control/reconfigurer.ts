@@ -1,15 +1,9 @@
-import type { Assignment, VariantAllocation } from "@fulcrum/core";
+import { targetForReplica, type Assignment, type ReplicaTarget, type VariantAllocation } from "@fulcrum/core";
+import type { ReplicaPlacement } from "@fulcrum/core/control";
 import type { Logger } from "@fulcrum/runtime";
-import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "../inference/index.js";
+import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "@fulcrum/inference";
 import { IncompatibleVariantError, ReconfigurationError } from "../errors.js";
 import type { StageServer } from "../serving/stage-server.js";
-
-/** What one replica runs. */
-export interface ReplicaTarget {
-  readonly variant: string;
-  readonly cores: number;
-  readonly batchSize: number;
-}
 
 /** Outcome of applying one Assignment version. */
 export interface ApplyOutcome {
@@ -26,28 +20,18 @@ export interface ReconfigurerOptions {
   readonly stage: string;
   /** This replica's index among the stage's replicas (see the stage config). */
   readonly replicaIndex: number;
+  /**
+   * Set for a replica of a per-variant deployment: it serves this variant only. From an Assignment
+   * it takes the cores and batch of this variant's entry (none: it keeps its configuration); a
+   * placement naming another variant is refused. @default undefined (target by `replicaIndex`)
+   */
+  readonly pinnedVariant?: string;
   readonly server: StageServer;
   readonly pool: InferencePool;
   /** Model file of a variant; throws (e.g. zoo's UnknownVariantError) for one this stage cannot serve. */
   readonly modelPathOf: (variant: string) => string;
   readonly clock: () => number;
   readonly logger?: Logger;
-}
-
-/**
- * Which variant replica `index` of a stage runs: variants take consecutive replica ranges in the
- * order listed (a stage `[a×2, b×1]` gives replicas 0,1 → a and 2 → b). A replica beyond the total
- * keeps serving the variant with the largest share until the launcher retires it.
- */
-export function targetForReplica(variants: readonly VariantAllocation[], index: number): ReplicaTarget & { surplus: boolean } {
-  let at = 0;
-  for (const v of variants) {
-    if (v.weight <= 0 || v.replicas <= 0) continue;
-    if (index < at + v.replicas) return { variant: v.variant, cores: v.coresPerReplica, batchSize: v.batch, surplus: false };
-    at += v.replicas;
-  }
-  const best = [...variants].sort((a, b) => b.weight - a.weight)[0]!;
-  return { variant: best.variant, cores: best.coresPerReplica, batchSize: best.batch, surplus: true };
 }
 
 function zeros(spec: SessionInfo["inputs"][number], batch: number): TensorData {
@@ -61,6 +45,12 @@ function signatureOf(info: SessionInfo): string {
   return `${info.inputs.map(t).join(";")}->${info.outputs.map(t).join(";")}`;
 }
 
+/** A pinned replica's target: its variant's cores per replica and batch, when the Assignment gives the variant traffic. */
+function pinnedTarget(variants: readonly VariantAllocation[], variant: string): ReplicaTarget | undefined {
+  const v = variants.find((x) => x.variant === variant && x.weight > 0 && x.replicas > 0);
+  return v ? { variant, cores: v.coresPerReplica, batchSize: v.batch } : undefined;
+}
+
 /**
  * Applies Assignments to this replica, one version at a time and only newer ones: a variant or
  * cores change prepares and warms the new session beside the serving one, measures it at batch 1
@@ -69,6 +59,7 @@ function signatureOf(info: SessionInfo): string {
  */
 export class Reconfigurer {
   private versionApplied = 0;
+  private generation = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private signature: string | undefined;
 
@@ -96,21 +87,50 @@ export class Reconfigurer {
     return run;
   }
 
+  /**
+   * Applies a placement (a managed replica's own target, written by the reconciler) if its
+   * generation is newer; resolves with the outcome to ack under the placement's Assignment version.
+   */
+  place(placement: ReplicaPlacement, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
+    const run = this.chain.then(async () => {
+      if (placement.generation <= this.generation) return undefined;
+      this.generation = placement.generation;
+      const pinned = this.options.pinnedVariant;
+      if (pinned !== undefined && placement.target.variant !== pinned) {
+        const e = new ReconfigurationError(placement.assignmentVersion, `this replica is pinned to variant ${pinned}; its placement asks for ${placement.target.variant}`);
+        this.options.logger?.warn({ err: e, generation: placement.generation }, "placement not applied; keeping the current configuration");
+        return { version: placement.assignmentVersion, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target: placement.target };
+      }
+      return this.applyTarget(placement.assignmentVersion, placement.target, receivedAtMs);
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
   private async doApply(a: Assignment, receivedAtMs: number): Promise<ApplyOutcome | undefined> {
     if (a.version <= this.versionApplied) return undefined;
     const mine = a.stages.find((s) => s.stage === this.options.stage);
     if (!mine) return undefined;
-    const target = targetForReplica(mine.variants, this.options.replicaIndex);
+    const pinned = this.options.pinnedVariant;
+    if (pinned === undefined) return this.applyTarget(a.version, targetForReplica(mine.variants, this.options.replicaIndex), receivedAtMs);
+    const target = pinnedTarget(mine.variants, pinned);
+    if (target) return this.applyTarget(a.version, target, receivedAtMs);
+    // The Assignment gives this variant no traffic: nothing to change here (the gateway sends it none).
+    this.versionApplied = Math.max(this.versionApplied, a.version);
+    return { version: a.version, applied: true, applyMs: this.options.clock() - receivedAtMs };
+  }
+
+  private async applyTarget(version: number, target: ReplicaTarget, receivedAtMs: number): Promise<ApplyOutcome> {
     try {
       await this.doSwitch(target);
-      this.versionApplied = a.version;
-      return { version: a.version, applied: true, applyMs: this.options.clock() - receivedAtMs, target };
+      this.versionApplied = Math.max(this.versionApplied, version);
+      return { version, applied: true, applyMs: this.options.clock() - receivedAtMs, target };
     } catch (err) {
-      const e = new ReconfigurationError(a.version, (err as Error).message, { cause: err });
-      this.options.logger?.warn({ err: e, version: a.version, target }, "assignment not applied; keeping the current configuration");
+      const e = new ReconfigurationError(version, (err as Error).message, { cause: err });
+      this.options.logger?.warn({ err: e, version, target }, "configuration not applied; keeping the current one");
       // A version that cannot be applied is still consumed: re-trying it on every later message would not help.
-      this.versionApplied = a.version;
-      return { version: a.version, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target };
+      this.versionApplied = Math.max(this.versionApplied, version);
+      return { version, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target };
     }
   }
 

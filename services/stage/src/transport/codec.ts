@@ -3,9 +3,12 @@
  * everything a client can get wrong and throws `InvalidArgumentError` naming the field.
  */
 import { InvalidArgumentError } from "@fulcrum/core";
+import type { ReplicaState } from "@fulcrum/core/control";
+import type { StageWindow } from "@fulcrum/core/metrics";
+import { OIP_PARAM } from "@fulcrum/core/oip";
+import { DTYPE_BYTES, elementCount, type TensorData, type TensorDtype } from "@fulcrum/inference";
 import type { control, inference } from "@fulcrum/proto";
-import { DTYPE_BYTES, elementCount, type TensorData, type TensorDtype } from "../inference/index.js";
-import type { WindowSnapshot } from "../serving/window-stats.js";
+import { oipParam, readFulcrumParams, toPbAck, toPbRegistryEntry, toPbStageMetrics } from "@fulcrum/runtime";
 
 /** OIP datatype names ↔ onnxruntime element types. */
 const OIP_TO_DTYPE: Readonly<Record<string, TensorDtype>> = {
@@ -82,26 +85,6 @@ export interface StageResponse {
   readonly batchSize: number;
 }
 
-type Param = inference.InferParameter | undefined;
-
-function numberParam(field: string, p: Param): number | undefined {
-  const c = p?.parameterChoice;
-  if (c === undefined) return undefined;
-  if (c.$case === "int64Param" || c.$case === "doubleParam" || c.$case === "uint64Param") {
-    if (!Number.isFinite(c.value)) throw new InvalidArgumentError(field, `must be a finite number, got ${c.value}`);
-    return c.value;
-  }
-  if (c.$case === "stringParam" && c.value.trim() !== "" && Number.isFinite(Number(c.value))) return Number(c.value);
-  throw new InvalidArgumentError(field, `must be a number, got ${c.$case} ${JSON.stringify(c.value)}`);
-}
-
-function stringParam(field: string, p: Param): string | undefined {
-  const c = p?.parameterChoice;
-  if (c === undefined) return undefined;
-  if (c.$case === "stringParam") return c.value;
-  throw new InvalidArgumentError(field, `must be a string, got ${c.$case}`);
-}
-
 /** Reads typed `contents` (for clients that do not send raw bytes) as little-endian bytes. */
 function contentsToBytes(field: string, dtype: TensorDtype, count: number, c: inference.InferTensorContents): Uint8Array {
   const pick = (): ArrayLike<number | boolean> => {
@@ -151,6 +134,22 @@ function contentsToBytes(field: string, dtype: TensorDtype, count: number, c: in
   return bytes;
 }
 
+function findByName<T extends { readonly name: string }>(list: readonly T[], name: string): T | undefined {
+  for (const x of list) if (x.name === name) return x;
+  return undefined;
+}
+
+/** Same rank, integer dims, fixed dims equal, the free (negative) dim ≥ 1. */
+function shapeMatches(shape: readonly number[], declared: readonly number[]): boolean {
+  if (shape.length !== declared.length) return false;
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k]!;
+    const want = declared[k]!;
+    if (!Number.isInteger(d) || (want >= 0 ? d !== want : d < 1)) return false;
+  }
+  return true;
+}
+
 /**
  * Validates and converts an OIP ModelInferRequest for the model `signature`. Throws
  * `InvalidArgumentError` naming the field for: an unknown model name, no inputs, an unknown,
@@ -177,29 +176,29 @@ export function decodeInferRequest(req: inference.ModelInferRequest, signature: 
 
   const inputs: Record<string, TensorData> = {};
   let rows: number | undefined;
-  req.inputs.forEach((input, i) => {
-    const field = `inputs[${i}]`;
-    const sig = signature.inputs.find((s) => s.name === input.name);
+  // Field names and expectations are spelled out only on the error paths: the happy path builds no strings.
+  for (let i = 0; i < req.inputs.length; i++) {
+    const input = req.inputs[i]!;
+    const sig = findByName(signature.inputs, input.name);
     if (!sig) {
-      throw new InvalidArgumentError(`${field}.name`, `unknown input "${input.name}"; the model expects ${signature.inputs.map((s) => `"${s.name}"`).join(", ")}`);
+      throw new InvalidArgumentError(`inputs[${i}].name`, `unknown input "${input.name}"; the model expects ${signature.inputs.map((s) => `"${s.name}"`).join(", ")}`);
     }
-    if (Object.hasOwn(inputs, input.name)) throw new InvalidArgumentError(`${field}.name`, `input "${input.name}" is given twice`);
+    if (Object.hasOwn(inputs, input.name)) throw new InvalidArgumentError(`inputs[${i}].name`, `input "${input.name}" is given twice`);
     const dtype = OIP_TO_DTYPE[input.datatype];
-    if (dtype === undefined) throw new InvalidArgumentError(`${field}.datatype`, `unsupported datatype "${input.datatype}"`);
+    if (dtype === undefined) throw new InvalidArgumentError(`inputs[${i}].datatype`, `unsupported datatype "${input.datatype}"`);
     if (dtype !== sig.dtype) {
-      throw new InvalidArgumentError(`${field}.datatype`, `input "${input.name}" must be ${oipDatatype(sig.dtype)}, got ${input.datatype}`);
+      throw new InvalidArgumentError(`inputs[${i}].datatype`, `input "${input.name}" must be ${oipDatatype(sig.dtype)}, got ${input.datatype}`);
     }
     const shape = input.shape;
-    const expected = `[${sig.shape.map((d) => (d < 0 ? "N" : String(d))).join(",")}]`;
-    if (shape.length !== sig.shape.length || shape.some((d, k) => !Number.isInteger(d) || (sig.shape[k]! >= 0 ? d !== sig.shape[k] : d < 1))) {
-      throw new InvalidArgumentError(`${field}.shape`, `input "${input.name}" has shape [${shape.join(",")}], expected ${expected}`);
+    if (!shapeMatches(shape, sig.shape)) {
+      const expected = `[${sig.shape.map((d) => (d < 0 ? "N" : String(d))).join(",")}]`;
+      throw new InvalidArgumentError(`inputs[${i}].shape`, `input "${input.name}" has shape [${shape.join(",")}], expected ${expected}`);
     }
-    const batchAxis = sig.shape.findIndex((d) => d < 0);
-    const r = batchAxis === 0 ? shape[0]! : 1;
+    const r = sig.shape[0]! < 0 ? shape[0]! : 1;
     if (r > limits.maxRowsPerRequest) {
-      throw new InvalidArgumentError(`${field}.shape`, `batch dimension ${r} exceeds the per-request limit of ${limits.maxRowsPerRequest}`);
+      throw new InvalidArgumentError(`inputs[${i}].shape`, `batch dimension ${r} exceeds the per-request limit of ${limits.maxRowsPerRequest}`);
     }
-    if (rows !== undefined && r !== rows) throw new InvalidArgumentError(`${field}.shape`, `batch dimension ${r} differs from the other inputs' ${rows}`);
+    if (rows !== undefined && r !== rows) throw new InvalidArgumentError(`inputs[${i}].shape`, `batch dimension ${r} differs from the other inputs' ${rows}`);
     rows = r;
     const count = elementCount(shape);
     let data: Uint8Array;
@@ -210,12 +209,12 @@ export function decodeInferRequest(req: inference.ModelInferRequest, signature: 
         throw new InvalidArgumentError(`raw_input_contents[${i}]`, `input "${input.name}" has ${data.byteLength} bytes, shape [${shape.join(",")}] of ${input.datatype} needs ${want}`);
       }
     } else if (input.contents) {
-      data = contentsToBytes(field, dtype, count, input.contents);
+      data = contentsToBytes(`inputs[${i}]`, dtype, count, input.contents);
     } else {
-      throw new InvalidArgumentError(`${field}.contents`, `input "${input.name}" has no data (neither raw_input_contents nor contents)`);
+      throw new InvalidArgumentError(`inputs[${i}].contents`, `input "${input.name}" has no data (neither raw_input_contents nor contents)`);
     }
     inputs[input.name] = { dtype, dims: shape, data };
-  });
+  }
   const missing = signature.inputs.filter((s) => !Object.hasOwn(inputs, s.name));
   if (missing.length > 0) throw new InvalidArgumentError("inputs", `missing input ${missing.map((s) => `"${s.name}"`).join(", ")}`);
 
@@ -225,14 +224,10 @@ export function decodeInferRequest(req: inference.ModelInferRequest, signature: 
     }
     return o.name;
   });
-  const p = req.parameters;
-  const sloMs = numberParam("parameters.slo_ms", p.slo_ms);
-  if (sloMs !== undefined && !(sloMs > 0)) throw new InvalidArgumentError("parameters.slo_ms", `must be > 0, got ${sloMs}`);
-  const deadlineUnixMs = numberParam("parameters.deadline_unix_ms", p.deadline_unix_ms);
-  const requestId = stringParam("parameters.request_id", p.request_id) ?? req.id;
+  const { sloMs, deadlineUnixMs, requestId } = readFulcrumParams(req.parameters);
   return {
     id: req.id,
-    requestId,
+    requestId: requestId ?? req.id,
     inputs,
     rows: rows ?? 1,
     outputs,
@@ -256,10 +251,10 @@ export function encodeInferResponse(modelName: string, res: StageResponse, reque
     modelVersion: "",
     id: res.id,
     parameters: {
-      variant: { parameterChoice: { $case: "stringParam", value: res.variant } },
-      queue_ms: { parameterChoice: { $case: "doubleParam", value: res.queueMs } },
-      stage_latency_ms: { parameterChoice: { $case: "doubleParam", value: res.stageLatencyMs } },
-      batch_size: { parameterChoice: { $case: "int64Param", value: res.batchSize } },
+      [OIP_PARAM.variant]: oipParam.str(res.variant),
+      [OIP_PARAM.queueMs]: oipParam.double(res.queueMs),
+      [OIP_PARAM.stageLatencyMs]: oipParam.double(res.stageLatencyMs),
+      [OIP_PARAM.batchSize]: oipParam.int(res.batchSize),
     },
     outputs,
     rawOutputContents: raw,
@@ -288,51 +283,21 @@ export interface ServingSnapshot {
 }
 
 /** An applied (or refused) Assignment version → AssignmentAck. */
-export function toPbAck(id: InstanceId, o: { version: number; applied: boolean; applyMs: number; error?: string }, nowUnixMs: number): control.AssignmentAck {
-  return { ...id, version: o.version, applied: o.applied, applyMs: o.applyMs, appliedUnixMs: nowUnixMs, error: o.error ?? "" };
+export function ackMessage(id: InstanceId, o: { version: number; applied: boolean; applyMs: number; error?: string }, nowUnixMs: number): control.AssignmentAck {
+  return toPbAck({ ...id, version: o.version, applied: o.applied, applyMs: o.applyMs, appliedAtMs: nowUnixMs, ...(o.error !== undefined ? { error: o.error } : {}) });
 }
 
 /** One metrics window → StageMetrics. */
-export function toPbStageMetrics(id: InstanceId, w: WindowSnapshot, serving: ServingSnapshot, queueLength: number, cpuSeconds: number): control.StageMetrics {
-  return {
-    ...id,
-    windowStartUnixMs: Math.round(w.windowStartMs),
-    windowMs: Math.round(w.windowMs),
-    arrivals: w.arrivals,
-    completions: w.completions,
-    queueLength,
-    latencyP50Ms: w.latencyP50Ms,
-    latencyP95Ms: w.latencyP95Ms,
-    latencyP99Ms: w.latencyP99Ms,
-    violations: w.violations,
-    earlyDrops: w.earlyDrops,
-    rejected: w.rejected,
-    meanBatch: w.meanBatch,
-    variant: serving.variant,
-    cores: serving.cores,
-    batchSize: serving.batchSize,
-    cpuSeconds,
-    assignmentVersion: serving.assignmentVersion,
-    failures: w.failures,
-  };
+export function stageMetricsMessage(id: InstanceId, w: StageWindow, serving: ServingSnapshot, queueLength: number, cpuSeconds: number): control.StageMetrics {
+  return toPbStageMetrics({ ...id, ...w, queueLength, ...serving, cpuSeconds });
 }
 
 /** The replica's registration → RegistryEntry. */
-export function toPbRegistryEntry(
+export function registryEntryMessage(
   id: InstanceId,
-  r: { address: string; serving: ServingSnapshot; state: string; startedUnixMs: number; variants: readonly string[] },
+  r: { address: string; serving: ServingSnapshot; state: ReplicaState; startedUnixMs: number; variants: readonly string[] },
   nowUnixMs: number,
 ): control.RegistryEntry {
-  return {
-    ...id,
-    address: r.address,
-    variant: r.serving.variant,
-    cores: r.serving.cores,
-    batch: r.serving.batchSize,
-    assignmentVersion: r.serving.assignmentVersion,
-    heartbeatUnixMs: nowUnixMs,
-    startedUnixMs: r.startedUnixMs,
-    state: r.state,
-    variants: [...r.variants],
-  };
+  const { variant, cores, batchSize, assignmentVersion } = r.serving;
+  return toPbRegistryEntry({ ...id, address: r.address, variant, cores, batch: batchSize, assignmentVersion, heartbeatMs: nowUnixMs, startedMs: r.startedUnixMs, state: r.state, variants: r.variants });
 }

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ServiceProcessError } from "./errors.js";
+
+/** One service process to run. */
+export interface ChildSpec {
+  /** Display name (`stage-0`, `gateway`, …); also the log file's name. */
+  readonly name: string;
+  /** Entry point relative to the repository root (`services/gateway/src/main.ts`). */
+  readonly entry: string;
+  /** Environment added to the launcher's own. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Port of its `/readyz` (Prometheus server), when it has one. */
+  readonly readyPort?: number;
+  /** What to show in the status table (`127.0.0.1:8001`, …). */
+  readonly address?: string;
+}
+
+/** A running child. */
+export interface ManagedChild {
+  readonly spec: ChildSpec;
+  readonly process: ChildProcess;
+  readonly logFile: string;
+  /** Resolves with the exit code (or the signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  /** Set once it exited. */
+  exit: number | string | undefined;
+}
+
+/** Node flags every service starts with from its TypeScript sources (tsx) and the telemetry preload. */
+export const NODE_FLAGS = ["--conditions=@fulcrum/source", "--import", "tsx", "--import", "@fulcrum/runtime/register"] as const;
+
+/** Newest modification time under `dir` (tests excluded: they are not built), ms. */
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtimeMs(p));
+    else if (!e.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+let buildFresh: boolean | undefined;
+
+/** Whether every workspace's `dist/` is at least as new as its `src/` (so compiled code is current). */
+function workspacesBuilt(repoRoot: string): boolean {
+  if (buildFresh !== undefined) return buildFresh;
+  buildFresh = ["packages", "services"]
+    .flatMap((parent) => (existsSync(join(repoRoot, parent)) ? readdirSync(join(repoRoot, parent)).map((d) => join(repoRoot, parent, d)) : []))
+    .concat(join(repoRoot, "proto"))
+    .filter((ws) => existsSync(join(ws, "src")) && existsSync(join(ws, "package.json")))
+    .every((ws) => existsSync(join(ws, "dist")) && newestMtimeMs(join(ws, "dist")) >= newestMtimeMs(join(ws, "src")));
+  return buildFresh;
+}
+
+/**
+ * The compiled entry (`…/dist/main.js`) of a service's `…/src/main.ts` when every workspace's build
+ * is current (after `npm run setup`, `npm run build` or `npm test`): it starts seconds sooner than
+ * transpiling the sources with tsx, which matters for a replica's cold start. Otherwise undefined,
+ * and the sources run.
+ */
+export function compiledEntry(repoRoot: string, entry: string): string | undefined {
+  const m = /^(.*)\/src\/(.+)\.ts$/.exec(entry);
+  if (!m || !workspacesBuilt(repoRoot)) return undefined;
+  const dist = join(m[1]!, "dist", `${m[2]}.js`);
+  return existsSync(join(repoRoot, dist)) ? dist : undefined;
+}
+
+/**
+ * Starts one service process from the repository's TypeScript sources; its stdout and stderr go to
+ * `<logDir>/<name>.log`. It learns the launcher's pid (`FULCRUM_PARENT_PID`), so it shuts down when
+ * the launcher dies without stopping it.
+ */
+export function spawnService(spec: ChildSpec, repoRoot: string, logDir: string): ManagedChild {
+  const logFile = join(logDir, `${spec.name}.log`);
+  const fd = openSync(logFile, "a");
+  const compiled = compiledEntry(repoRoot, spec.entry);
+  const argv = compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry];
+  const child = spawn(process.execPath, argv, {
+    cwd: repoRoot,
+    env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, FULCRUM_PARENT_PID: String(process.pid), ...spec.env },
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  const managed: ManagedChild = {
+    spec,
+    process: child,
+    logFile,
+    exit: undefined,
+    exited: new Promise((resolve) => {
+      child.once("exit", (code, signal) => {
+        managed.exit = code ?? signal ?? "unknown";
+        resolve(managed.exit);
+      });
+      child.once("error", (err) => {
+        managed.exit = `spawn error: ${err.message}`;
+        resolve(managed.exit);
+      });
+    }),
+  };
+  return managed;
+}
+
+/** Resolves when the child's `/readyz` answers 200; rejects when it exits first or `timeoutMs` passes. */
+export async function waitReady(child: ManagedChild, timeoutMs: number): Promise<void> {
+  const port = child.spec.readyPort;
+  if (port === undefined) return;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exit !== undefined) throw new ServiceProcessError(child.spec.name, `exited (${child.exit}) before it was ready:\n${tail(child.logFile)}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(500) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > end) throw new ServiceProcessError(child.spec.name, `was not ready within ${timeoutMs} ms:\n${tail(child.logFile)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Stops one child: SIGTERM, then SIGKILL after `graceMs`; resolves when it exited. */
+export async function stopChild(c: ManagedChild, graceMs: number): Promise<void> {
+  if (c.exit !== undefined) return;
+  c.process.kill("SIGTERM");
+  const timer = setTimeout(() => c.process.kill("SIGKILL"), graceMs);
+  await c.exited;
+  clearTimeout(timer);
+}
+
+/** The last lines of a log file, for error messages. */
+export function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
