@@ -86,6 +86,8 @@ export interface ExperimentSummary {
   readonly patterns?: Readonly<Record<string, { readonly policies: Readonly<Record<string, PolicySummary>> }>>;
   /** The published numbers and claims with their provenance (`experiments/paper-results.json`), or null. */
   readonly paper: unknown;
+  /** The code that produced it: the git commit, and whether the work tree had uncommitted changes (absent outside a git checkout). */
+  readonly source?: SourceRevision;
   /** Wall-clock cost: of everything, and of each run by `<pattern>/<policy>`. */
   readonly cost?: { readonly total: RunCost; readonly runs: Readonly<Record<string, RunCost>> };
 }
@@ -108,11 +110,20 @@ export interface RunTimeseries {
   }[];
 }
 
+/** A git revision of the code that ran. */
+export interface SourceRevision {
+  readonly commit: string;
+  /** True when tracked files differed from the commit. */
+  readonly dirty: boolean;
+}
+
 /** `DIR/timeseries.json`. */
 export interface ExperimentTimeseries {
   readonly experiment: string;
   readonly profiles: string;
   readonly seed: number;
+  /** See {@link ExperimentSummary.source}. */
+  readonly source?: SourceRevision;
   readonly runs: readonly RunTimeseries[];
 }
 
