@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run setup`: everything a fresh Debian machine with Node 20 needs to build, test and run
 # Fulcrum. Idempotent: a second run only re-checks.
-#   1. Debian packages: nats-server (control plane), dataset-fashion-mnist (zoo training data).
+#   1. Debian packages: nats-server (control plane), dataset-fashion-mnist (zoo training data),
+#      chromium (the report's headless-browser test, packages/cli/test/report.int.test.ts).
 #   2. npm ci (onnxruntime-node's CUDA-downloading postinstall is denied in package.json).
 #   3. Build every workspace (protobuf code generation included).
 #   4. Build the generated model families that tests use.
@@ -16,8 +17,9 @@ step "Debian packages"
 missing=()
 if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then missing+=(nats-server); fi
 if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then missing+=(dataset-fashion-mnist); fi
+if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "present: nats-server, dataset-fashion-mnist"
+  echo "present: nats-server, dataset-fashion-mnist, chromium"
 elif [ "$(id -u)" = "0" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -4,6 +4,7 @@ import { experimentCommand } from "./commands/experiment.js";
 import { predictorCommand } from "./commands/predictor.js";
 import { profileCommand } from "./commands/profile.js";
 import { reconcileCommand } from "./commands/reconcile.js";
+import { reportCommand } from "./commands/report.js";
 import { tracesCommand } from "./commands/traces.js";
 import { upCommand } from "./commands/up.js";
 import { zooCommand } from "./commands/zoo.js";
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
     .addCommand(tracesCommand())
     .addCommand(profileCommand())
     .addCommand(conformanceCommand())
-    .addCommand(experimentCommand());
+    .addCommand(experimentCommand())
+    .addCommand(reportCommand());
 }

@@ -2,8 +2,9 @@ import type { VariantAllocation } from "@fulcrum/core";
 
 /**
  * How a system applies a new assignment to a stage's replicas:
- * - `in-place` (Fulcrum, Sponge): a kept replica changes cores and even variant in place (a new
- *   session built beside the old one, switched between batches); only missing replicas start cold;
+ * - `in-place` (Fulcrum, Sponge): the elastic reconciler (`planReconcile`, `@fulcrum/core/reconcile`)
+ *   moves the replicas: a kept replica changes cores and even variant in place (a new session built
+ *   beside the old one, switched between batches); only missing replicas start cold; within the core budget;
  * - `rolling` (a Kubernetes Deployment update, as InfAdapter, IPA and InfAdapter's VPA apply
  *   changes): any change of variant or cores is a new replica (cold start); the replicas it
  *   replaces keep serving until the new ones are ready (make before break);
@@ -34,30 +35,28 @@ export type ActuationAction =
   /** Drain replica `replica`: `now`, or once the replicas this plan starts for the stage are ready. */
   | { readonly kind: "drain"; readonly replica: number; readonly when: "now" | "after-starts" };
 
+/** The Kubernetes modes, which Fulcrum's reconciler does not plan (the baselines' own actuation). */
+export type KubernetesMode = Exclude<ActuationMode, "in-place">;
+
 /**
- * Plans the actions that take one stage from its replicas to the desired allocations, keeping
- * every replica that can stay (same variant first, same cores first, ready before starting,
- * oldest first) and, in `in-place` mode, re-targeting leftover replicas to missing variants
- * before starting new ones. Draining replicas are left alone. Pure and deterministic.
- *
- * TODO(core/reconcile): replace by the reconciler's pure planning function
- * (`@fulcrum/core/reconcile`) once it lands; this planner only fills the seam.
+ * How Kubernetes takes one stage from its replicas to the desired allocations, for the baselines
+ * that actuate through it (`rolling`, `recreate`): a replica whose variant and cores match is kept
+ * (ready before starting, oldest first; a batch change applies in place, a queue setting); every
+ * other desired replica is a new pod; the rest drain. Draining replicas are left alone. Pure and
+ * deterministic. (`in-place` is Fulcrum's reconciler, `planReconcile` in `@fulcrum/core/reconcile`.)
  */
-export function planStage(replicas: readonly ReplicaView[], desired: readonly VariantAllocation[], mode: ActuationMode): ActuationAction[] {
+export function planStage(replicas: readonly ReplicaView[], desired: readonly VariantAllocation[], mode: KubernetesMode): ActuationAction[] {
   const actions: ActuationAction[] = [];
   const free = replicas.filter((r) => r.state !== "draining").sort((a, b) => rank(a) - rank(b) || a.id - b.id);
   const taken = new Set<number>();
   const short: { alloc: VariantAllocation; missing: number }[] = [];
   for (const alloc of desired) {
     if (alloc.replicas <= 0 || alloc.weight <= 0) continue;
-    const sameVariant = free.filter((r) => !taken.has(r.id) && r.variant === alloc.variant);
-    // Same cores first: they need no switch at all.
-    sameVariant.sort((a, b) => Number(b.cores === alloc.coresPerReplica) - Number(a.cores === alloc.coresPerReplica));
-    const usable = mode === "in-place" ? sameVariant : sameVariant.filter((r) => r.cores === alloc.coresPerReplica);
+    const usable = free.filter((r) => !taken.has(r.id) && r.variant === alloc.variant && r.cores === alloc.coresPerReplica);
     const keep = usable.slice(0, alloc.replicas);
     for (const r of keep) {
       taken.add(r.id);
-      if (r.cores !== alloc.coresPerReplica || r.batch !== alloc.batch) {
+      if (r.batch !== alloc.batch) {
         actions.push({ kind: "retarget", replica: r.id, variant: alloc.variant, cores: alloc.coresPerReplica, batch: alloc.batch });
       }
     }
@@ -67,12 +66,8 @@ export function planStage(replicas: readonly ReplicaView[], desired: readonly Va
   let starts = 0;
   for (const { alloc, missing } of short) {
     for (let k = 0; k < missing; k++) {
-      const reuse = mode === "in-place" ? leftovers.shift() : undefined;
-      if (reuse) actions.push({ kind: "retarget", replica: reuse.id, variant: alloc.variant, cores: alloc.coresPerReplica, batch: alloc.batch });
-      else {
-        actions.push({ kind: "start", variant: alloc.variant, cores: alloc.coresPerReplica, batch: alloc.batch });
-        starts++;
-      }
+      actions.push({ kind: "start", variant: alloc.variant, cores: alloc.coresPerReplica, batch: alloc.batch });
+      starts++;
     }
   }
   for (const r of leftovers) actions.push({ kind: "drain", replica: r.id, when: mode === "rolling" && starts > 0 ? "after-starts" : "now" });

@@ -1,22 +1,22 @@
 import type { StageAssignment } from "@fulcrum/core";
-import { initialPredictorState, predictorStep, type PredictorState } from "@fulcrum/core/forecast";
-import { POLICIES, type BudgetSummary, type Explanation, type PolicyInput, type PolicyState, type Solver } from "@fulcrum/core/policies";
+import { budgetsFromLoad, buildPolicyInput, type LoadSample } from "@fulcrum/core/control";
+import { initialPredictorState, predictorStep, type Forecast, type PredictorState } from "@fulcrum/core/forecast";
+import { POLICIES, type Explanation, type PolicyInput, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import type { Scenario } from "./scenario.js";
 
-/** One second of load as the monitor aggregates it (the `LoadSample` the predictor and optimizer get). */
-export interface LoadSecond {
-  /** Requests that arrived in the second. */
-  readonly arrivals: number;
-  /** 10th percentile and median of the budgets those requests had, ms; absent without per-request budgets. */
-  readonly budgetP10Ms?: number;
-  readonly budgetP50Ms?: number;
-}
+/**
+ * The monitor's load samples of a run, one per second (index = second): `LoadSample` from
+ * `@fulcrum/core/control`, the message the predictor and the optimizer get.
+ */
+export type LoadSeries = readonly LoadSample[];
 
 /** What one decision did. */
 export interface DecisionRecord {
   readonly atMs: number;
   /** λ̂ decided for, rps; absent when no forecast existed yet (the assignment was kept). */
   readonly forecastRps?: number;
+  /** The forecast used: when the predictor made it and which forecaster served it (absent at the warm start). */
+  readonly forecast?: { readonly atMs: number; readonly model: string };
   /** `optimal` | `held` | `fallback` (the policy's), or `kept:<why>` when nothing was applied. */
   readonly status: string;
   readonly fallbackReason?: string;
@@ -29,17 +29,16 @@ export interface DecisionRecord {
 
 /**
  * The control plane of one run, as the live services chain it: the monitor's per-second load,
- * the predictor's pure step (`@fulcrum/core/forecast`) fed one sample a second and ticked at each
- * decision, and the policy from `@fulcrum/core/policies` called with the assignment in force and
+ * the predictor's pure step (`@fulcrum/core/forecast`) fed one sample a second and ticked on its
+ * own cadence, and the policy from `@fulcrum/core/policies` called with the assignment in force and
  * its own state. Deterministic: time is the virtual clock; the wall clock only times decisions.
- *
- * TODO(core/metrics): take the per-second aggregation and the budget rule from the monitor's and
- * optimizer's pure modules once they move into core; {@link budgetSummary} mirrors the optimizer's
- * `budgetsFromLoad` until then.
+ * The policy input is built as the optimizer builds it (`buildPolicyInput`, `budgetsFromLoad`).
  */
 export class ControlLoop {
   private predictor: PredictorState = initialPredictorState();
   private fed = 0;
+  private nextTickMs: number;
+  private latest: Forecast | undefined;
   private policyState: PolicyState | undefined;
   private inForce: readonly StageAssignment[] | undefined;
 
@@ -47,7 +46,9 @@ export class ControlLoop {
     private readonly scenario: Scenario,
     private readonly solver: Solver,
     private readonly wallClock: (() => number) | undefined,
-  ) {}
+  ) {
+    this.nextTickMs = scenario.control.forecast.tickMs;
+  }
 
   /** The assignment in force (what the policies see as `current`). */
   get current(): readonly StageAssignment[] | undefined {
@@ -60,12 +61,12 @@ export class ControlLoop {
   }
 
   /** The policy's decision for a given λ̂ at `nowMs`, without the predictor (warm start at t = 0). */
-  decideFor(forecastRps: number, nowMs: number, load: readonly LoadSecond[]): Promise<DecisionRecord> {
+  decideFor(forecastRps: number, nowMs: number, load: LoadSeries): Promise<DecisionRecord> {
     return this.runPolicy(forecastRps, nowMs, load, this.wallClock?.() ?? 0);
   }
 
-  private async runPolicy(forecastRps: number, nowMs: number, load: readonly LoadSecond[], t0: number): Promise<DecisionRecord> {
-    const input = this.input(forecastRps, nowMs, load);
+  private async runPolicy(forecastRps: number, nowMs: number, load: LoadSeries, t0: number): Promise<DecisionRecord> {
+    const input = this.policyInput(forecastRps, nowMs, load);
     const d = await POLICIES[this.scenario.policy.name].decide(input, this.policyState, this.scenario.policy.config, nowMs, { solver: this.solver });
     const wallMs = (this.wallClock?.() ?? 0) - t0;
     this.policyState = d.state;
@@ -77,53 +78,36 @@ export class ControlLoop {
   }
 
   /**
-   * One decision at `nowMs`: feeds the predictor every closed second of `load` (index = second),
-   * ticks it and, with a forecast, runs the policy. Without a forecast yet the assignment in force
-   * is kept (as the optimizer does).
+   * One decision at `nowMs`: runs the predictor's ticks due by then (every `forecast.tickMs`, each
+   * fed the seconds of `load` closed before it; index = second) and, with a forecast, runs the
+   * policy on the latest one. Without a forecast yet the assignment in force is kept (as the
+   * optimizer does).
    */
-  async decide(nowMs: number, load: readonly LoadSecond[]): Promise<DecisionRecord> {
+  async decide(nowMs: number, load: LoadSeries): Promise<DecisionRecord> {
     const t0 = this.wallClock?.() ?? 0;
     const fc = this.scenario.control.forecast;
-    const closed = Math.min(load.length, Math.floor(nowMs / 1000));
-    for (; this.fed < closed; this.fed++) {
-      this.predictor = predictorStep(this.predictor, { kind: "sample", atMs: this.fed * 1000, rps: load[this.fed]!.arrivals }, fc.predictor, this.fed * 1000).state;
+    // The predictor runs on its own cadence, as the predictor service does: catch up on its ticks.
+    for (; this.nextTickMs <= nowMs; this.nextTickMs += fc.tickMs) {
+      const closed = Math.min(load.length, Math.floor(this.nextTickMs / 1000));
+      for (; this.fed < closed; this.fed++) {
+        this.predictor = predictorStep(this.predictor, { kind: "sample", atMs: this.fed * 1000, rps: load[this.fed]!.arrivalsRps }, fc.predictor, this.fed * 1000).state;
+      }
+      const tick = predictorStep(this.predictor, { kind: "tick" }, fc.predictor, this.nextTickMs);
+      this.predictor = tick.state;
+      if (tick.forecast) this.latest = tick.forecast;
     }
-    const tick = predictorStep(this.predictor, { kind: "tick" }, fc.predictor, nowMs);
-    this.predictor = tick.state;
-    if (!tick.forecast) return { atMs: nowMs, status: "kept:no-forecast", wallMs: (this.wallClock?.() ?? 0) - t0 };
-    const base = fc.value === "upper" ? tick.forecast.upperRps : tick.forecast.pointRps;
-    return this.runPolicy(base * (1 + fc.marginFraction), nowMs, load, t0);
+    if (!this.latest) return { atMs: nowMs, status: "kept:no-forecast", wallMs: (this.wallClock?.() ?? 0) - t0 };
+    const base = fc.value === "upper" ? this.latest.upperRps : this.latest.pointRps;
+    const d = await this.runPolicy(base * (1 + fc.marginFraction), nowMs, load, t0);
+    return { ...d, forecast: { atMs: this.latest.atMs, model: this.latest.model } };
   }
 
-  private input(forecastRps: number, nowMs: number, load: readonly LoadSecond[]): PolicyInput {
+  /** The optimizer's own input building (`@fulcrum/core/control`): budgets from the samples of the last `loadWindowMs`. */
+  policyInput(forecastRps: number, nowMs: number, load: LoadSeries): PolicyInput {
     const s = this.scenario;
-    const budgets = budgetSummary(load, Math.floor(nowMs / 1000), Math.ceil(s.control.loadWindowMs / 1000));
-    return {
-      pipeline: s.pipeline,
-      stages: s.stages,
-      perf: s.planning,
-      forecastRps,
-      sloMs: s.sloMs,
-      ...(budgets ? { budgets } : {}),
-      ...(this.inForce ? { current: this.inForce } : {}),
-      limits: s.limits,
-    };
+    // Only the samples the window can reach (budgetsFromLoad filters by time; the prefix is long).
+    const from = Math.max(0, Math.floor((nowMs - s.control.loadWindowMs) / 1000) - 1);
+    const budgets = budgetsFromLoad(load.slice(from, Math.ceil(nowMs / 1000)), nowMs, s.control.loadWindowMs);
+    return buildPolicyInput({ pipeline: s.pipeline, stages: s.stages, perf: s.planning, sloMs: s.sloMs, limits: s.limits, ...(this.inForce ? { current: this.inForce } : {}) }, forecastRps, budgets);
   }
-}
-
-/**
- * The budgets a policy meets, from the last `windowS` closed seconds before second `nowS`: the
- * smallest per-second p10 and the smallest per-second median seen (the optimizer's conservative
- * reading of "the tightest pending budgets"); undefined without per-request budgets.
- */
-export function budgetSummary(load: readonly LoadSecond[], nowS: number, windowS: number): BudgetSummary | undefined {
-  let p10 = Infinity;
-  let p50 = Infinity;
-  for (let s = Math.max(0, nowS - windowS); s < Math.min(nowS, load.length); s++) {
-    const l = load[s]!;
-    if (l.budgetP10Ms !== undefined) p10 = Math.min(p10, l.budgetP10Ms);
-    if (l.budgetP50Ms !== undefined) p50 = Math.min(p50, l.budgetP50Ms);
-  }
-  const quantilesMs = [...(p10 < Infinity ? [{ q: 0.1, valueMs: p10 }] : []), ...(p50 < Infinity ? [{ q: 0.5, valueMs: p50 }] : [])];
-  return quantilesMs.length > 0 ? { quantilesMs } : undefined;
 }

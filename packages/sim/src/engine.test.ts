@@ -75,12 +75,13 @@ describe("simulate: a hand-computed scenario", () => {
 describe("simulate: actuation", () => {
   // From 1 replica × 1 core to 2 replicas × 2 cores at the decision at t = 2 s (static policy);
   // a new replica takes 100 ms to start, an in-place core change 50 ms; one request at 2.06 s.
-  const run = (mode: "in-place" | "rolling" | "recreate") =>
+  const run = (mode: "in-place" | "rolling" | "recreate", maxCores = 8) =>
     simulate(
       scenarioOf({ m: FIT }, {
+        limits: { maxCores, batches: [1, 2], coresPerReplica: [1, 2], maxReplicas: 4 },
         workload: { kind: "explicit", requests: [{ timeMs: 2060, budgetMs: 100 }], durationS: 3 },
         policy: { name: "static", config: { stages: { s0: { variant: "m", batch: 1, coresPerReplica: 2, replicas: 2 } } } },
-        control: { intervalMs: 5000, firstDecisionMs: 2000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ binS: 1, horizonS: 1 }), value: "point", marginFraction: 0 } },
+        control: { intervalMs: 5000, firstDecisionMs: 2000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ binS: 1, horizonS: 1 }), value: "point", marginFraction: 0, tickMs: 1000 } },
         actuation: { mode, replicaStartMs: 100, warmupMs: 0, inPlaceChangeMs: 50 },
         initial: [{ stage: "s0", variants: [{ variant: "m", weight: 1, batch: 1, coresPerReplica: 1, replicas: 1 }] }],
       }),
@@ -95,6 +96,15 @@ describe("simulate: actuation", () => {
     expect(r.inPlaceSwitches).toBe(1);
     expect(r.counts.inTime).toBe(1);
     expect(r.series.cores).toEqual([1, 1, 4]);
+  });
+
+  it("in place within the reconciler's core budget: a start that does not fit waits (here for ever)", async () => {
+    const r = await run("in-place", 3);
+    // The retarget to 2 cores fits (2 ≤ 3); a second 2-core replica would hold 4 > 3: deferred.
+    expect(r.coldStarts).toBe(0);
+    expect(r.inPlaceSwitches).toBe(1);
+    expect(r.series.cores).toEqual([1, 1, 2]);
+    expect(r.counts.inTime).toBe(1);
   });
 
   it("rolling: two cold starts; the old replica serves until they are ready, then drains", async () => {

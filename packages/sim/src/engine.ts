@@ -1,17 +1,20 @@
 import { totalCores, type StageAssignment } from "@fulcrum/core";
 import { createRng } from "@fulcrum/core/rng";
 import { quantile, sortedQuantile } from "@fulcrum/core/stats";
+import type { LoadSample } from "@fulcrum/core/control";
+import { requestDeadline } from "@fulcrum/core/deadline";
 import type { PolicyStage, Solver } from "@fulcrum/core/policies";
+import { DEFAULT_RECONCILE_CONFIG, desiredSlots, INITIAL_RECONCILE_STATE, planReconcile, type ObservedReplica, type ReconcileState, type SlotTarget } from "@fulcrum/core/reconcile";
 import { planStage, type ReplicaView } from "./actuation.js";
 import { explicitArrivals, traceArrivals, type ArrivalSource } from "./arrivals.js";
-import { ControlLoop, type DecisionRecord, type LoadSecond } from "./control-loop.js";
+import { ControlLoop, type DecisionRecord } from "./control-loop.js";
 import { ExperimentConfigError, SimInvariantError } from "./errors.js";
 import { EventQueue, type EventTarget } from "./event-queue.js";
 import { Ledger } from "./ledger.js";
 import { DRAINING, READY, REJECTED, Replica, STARTING, STOPPED, type ReplicaHooks, type ReplicaState } from "./replica.js";
 import { SimRequest } from "./request.js";
 import type { RunResult } from "./result.js";
-import { createInterimRouter, type RequestRouter } from "./router.js";
+import { createCoreRouter, type RequestRouter } from "./router.js";
 import type { Scenario } from "./scenario.js";
 import { StepIntegrator } from "./series.js";
 
@@ -32,6 +35,16 @@ export interface SimDeps {
 }
 
 const DRAIN_LATER = 0;
+const RECONCILE = 1;
+
+/**
+ * The elastic reconciler's settings in the simulator: the live actuator loop's defaults (2
+ * concurrent starts, 8 actions a pass, variants switch in place) and its pass period.
+ */
+const RECONCILE_CONFIG = DEFAULT_RECONCILE_CONFIG;
+/** Period of reconciliation passes while the replicas have not converged, ms (the actuator's `passIntervalMs` default). */
+const RECONCILE_PASS_MS = 1000;
+const PHASES = { [STARTING]: "starting", [READY]: "ready", [DRAINING]: "draining" } as const;
 
 /** Per stage: variant names, accuracies and load times, and its live replicas. */
 interface StageState {
@@ -68,7 +81,13 @@ class Engine implements ReplicaHooks, EventTarget {
   private readonly durationS: number;
   private readonly byId = new Map<number, Replica>();
   private readonly retiring = new Set<number>();
-  private readonly load: LoadSecond[] = [];
+  private readonly load: LoadSample[] = [];
+  private readonly byInstance = new Map<string, Replica>();
+  /** In-place actuation: the reconciler's desired replicas, carried state, and whether a pass is scheduled or needed. */
+  private desired: Record<string, SlotTarget[]> = {};
+  private reconcileState: ReconcileState = INITIAL_RECONCILE_STATE;
+  private passScheduled = false;
+  private converged = true;
   private readonly trackBudgets: boolean;
   private budgetSecond = -1;
   private budgetsOfSecond: number[] = [];
@@ -93,7 +112,7 @@ class Engine implements ReplicaHooks, EventTarget {
       loadTimeMs: st.variants.map((v) => v.loadTimeMs ?? 0),
       replicas: [],
     }));
-    this.router = createInterimRouter(this.stages.map((s) => s.names.length));
+    this.router = createCoreRouter(scenario.pipeline, scenario.stages.map((st) => st.name));
     this.control = new ControlLoop(scenario, deps.solver, deps.wallClock);
     const w = scenario.workload;
     const arrivalRng = createRng(scenario.seed);
@@ -176,7 +195,7 @@ class Engine implements ReplicaHooks, EventTarget {
   // ---- data plane ---------------------------------------------------------------------------
 
   private arrive(timeMs: number, budgetMs: number): void {
-    const req = new SimRequest(this.nextRequestId++, timeMs, timeMs + budgetMs);
+    const req = new SimRequest(this.nextRequestId++, timeMs, requestDeadline(timeMs, { sloMs: budgetMs }, this.scenario.sloMs));
     this.ledger.arrive(req);
     if (this.trackBudgets) this.recordBudget(timeMs, budgetMs);
     this.route(req, timeMs);
@@ -184,7 +203,7 @@ class Engine implements ReplicaHooks, EventTarget {
 
   private route(req: SimRequest, nowMs: number): void {
     this.stageVisits++;
-    const r = this.router.pick(req.stage);
+    const r = this.router.pick(req.stage, nowMs);
     if (!r) {
       this.ledger.unavailable(req);
       return;
@@ -210,14 +229,17 @@ class Engine implements ReplicaHooks, EventTarget {
     this.ledger.dropped(req);
   }
 
-  changed(replica: Replica): void {
+  changed(replica: Replica, nowMs: number): void {
     this.router.update(replica);
     if (replica.state === STOPPED) {
       const list = this.stages[replica.stage]!.replicas;
       list.splice(list.indexOf(replica), 1);
       this.byId.delete(replica.id);
+      this.byInstance.delete(replica.instance);
       this.retiring.delete(replica.id);
     }
+    // A registry change triggers a pass of the live reconciler too.
+    if (!this.converged && (replica.state === READY || replica.state === STOPPED)) this.schedulePass(nowMs);
   }
 
   coresCharged(delta: number, nowMs: number): void {
@@ -227,6 +249,10 @@ class Engine implements ReplicaHooks, EventTarget {
   /** Rolling updates: a replaced replica drains once its replacements are ready. */
   onEvent(kind: number, arg: number, nowMs: number): void {
     if (kind === DRAIN_LATER) this.byId.get(arg)?.drain(nowMs);
+    else if (kind === RECONCILE) {
+      this.passScheduled = false;
+      this.reconcile(nowMs);
+    }
   }
 
   // ---- control plane ------------------------------------------------------------------------
@@ -238,12 +264,11 @@ class Engine implements ReplicaHooks, EventTarget {
     this.accuracy.set(expectedAccuracy(s.stages, stages), nowMs);
     this.forecast.set(forecastRps, nowMs);
     this.decidedCores.set(totalCores({ stages }), nowMs);
+    this.router.assign(stages, nowMs);
     s.stages.forEach((stage, si) => {
       const st = this.stages[si]!;
       const alloc = stages.find((a) => a.stage === stage.name)?.variants ?? [];
       for (const a of alloc) this.checkAllocation(si, a, nowMs);
-      const weights = st.names.map((n) => alloc.filter((a) => a.variant === n).reduce((w, a) => w + a.weight, 0));
-      this.router.setWeights(si, weights);
       if (initial) {
         for (const a of alloc) {
           const v = this.variantIndex(si, a.variant);
@@ -251,6 +276,7 @@ class Engine implements ReplicaHooks, EventTarget {
         }
         return;
       }
+      if (act.mode === "in-place") return;
       const views: ReplicaView[] = st.replicas.map((r) => ({
         id: r.id,
         variant: st.names[r.switchVariant >= 0 ? r.switchVariant : r.variant]!,
@@ -262,22 +288,9 @@ class Engine implements ReplicaHooks, EventTarget {
       const plan = planStage(views, alloc, act.mode);
       for (const a of plan) {
         if (a.kind === "start") {
-          const v = this.variantIndex(si, a.variant);
-          const readyAt = nowMs + act.replicaStartMs + st.loadTimeMs[v]! + act.warmupMs;
-          this.newReplica(si, v, a.cores, a.batch, STARTING, nowMs).startUntil(readyAt);
-          lastReadyMs = Math.max(lastReadyMs, readyAt);
-          this.coldStarts++;
+          lastReadyMs = Math.max(lastReadyMs, this.startReplica(si, this.variantIndex(si, a.variant), a.cores, a.batch, nowMs));
         } else if (a.kind === "retarget") {
-          const r = this.byId.get(a.replica)!;
-          const v = this.variantIndex(si, a.variant);
-          const curV = r.switchVariant >= 0 ? r.switchVariant : r.variant;
-          const curC = r.switchCores >= 0 ? r.switchCores : r.cores;
-          if (v !== curV || a.cores !== curC) {
-            const delay = v !== curV ? st.loadTimeMs[v]! + act.warmupMs : act.inPlaceChangeMs;
-            r.switchTo(v, a.cores, nowMs + delay, nowMs);
-            this.inPlaceSwitches++;
-          }
-          r.setBatch(a.batch, nowMs);
+          this.retarget(this.byId.get(a.replica)!, this.variantIndex(si, a.variant), a.cores, a.batch, nowMs);
         }
       }
       for (const a of plan) {
@@ -289,6 +302,69 @@ class Engine implements ReplicaHooks, EventTarget {
         }
       }
     });
+    if (!initial && act.mode === "in-place") {
+      this.desired = desiredSlots(stages);
+      this.reconcile(nowMs);
+    }
+  }
+
+  /**
+   * One pass of the elastic reconciler (`planReconcile` from `@fulcrum/core/reconcile`, the live
+   * actuator loop's planner) over the replicas as the registry would show them, within the run's
+   * core budget (`limits.maxCores`); its actions are applied with the scenario's delays. Passes
+   * repeat every {@link RECONCILE_PASS_MS} and on every replica that becomes ready or stops, until
+   * the replicas converge (or the run ends).
+   */
+  private reconcile(nowMs: number): void {
+    const observed: ObservedReplica[] = [];
+    this.scenario.stages.forEach((stage, si) => {
+      const st = this.stages[si]!;
+      for (const r of st.replicas) {
+        if (r.state === STOPPED) continue;
+        const v = r.switchVariant >= 0 ? r.switchVariant : r.variant;
+        const cores = r.switchCores >= 0 ? r.switchCores : r.cores;
+        observed.push({ instance: r.instance, stage: stage.name, phase: PHASES[r.state], target: { variant: st.names[v]!, cores, batchSize: r.batch }, coresHeld: r.charged, servable: st.names });
+      }
+    });
+    const { plan, state } = planReconcile({ desired: this.desired, observed, coreBudget: this.scenario.limits.maxCores }, this.reconcileState, RECONCILE_CONFIG, nowMs);
+    this.reconcileState = state;
+    for (const a of plan.actions) {
+      if (a.kind === "forget") continue;
+      const si = this.scenario.stages.findIndex((st) => st.name === a.stage);
+      if (a.kind === "start") this.startReplica(si, this.variantIndex(si, a.target.variant), a.target.cores, a.target.batchSize, nowMs, a.instance);
+      else if (a.kind === "retarget") this.retarget(this.byInstance.get(a.instance)!, this.variantIndex(si, a.to.variant), a.to.cores, a.to.batchSize, nowMs);
+      else this.byInstance.get(a.instance)!.drain(nowMs);
+    }
+    this.converged = plan.converged;
+    if (!plan.converged) this.schedulePass(nowMs + RECONCILE_PASS_MS);
+  }
+
+  private schedulePass(atMs: number): void {
+    if (this.passScheduled || atMs >= this.durationS * 1000) return;
+    this.passScheduled = true;
+    this.queue.push(atMs, this, RECONCILE, 0);
+  }
+
+  /** A cold start: ready after start-up, the model's load time and warm-up; returns when, ms. */
+  private startReplica(stage: number, variant: number, cores: number, batch: number, nowMs: number, instance?: string): number {
+    const act = this.scenario.actuation;
+    const readyAt = nowMs + act.replicaStartMs + this.stages[stage]!.loadTimeMs[variant]! + act.warmupMs;
+    this.newReplica(stage, variant, cores, batch, STARTING, nowMs, instance).startUntil(readyAt);
+    this.coldStarts++;
+    return readyAt;
+  }
+
+  /** Moves a replica to (variant, cores, batch) in place: cores after `inPlaceChangeMs`, a variant after its load time + warm-up. */
+  private retarget(r: Replica, variant: number, cores: number, batch: number, nowMs: number): void {
+    const act = this.scenario.actuation;
+    const curV = r.switchVariant >= 0 ? r.switchVariant : r.variant;
+    const curC = r.switchCores >= 0 ? r.switchCores : r.cores;
+    if (variant !== curV || cores !== curC) {
+      const delay = variant !== curV ? this.stages[r.stage]!.loadTimeMs[variant]! + act.warmupMs : act.inPlaceChangeMs;
+      r.switchTo(variant, cores, nowMs + delay, nowMs);
+      this.inPlaceSwitches++;
+    }
+    r.setBatch(batch, nowMs);
   }
 
   /** An allocation the replicas cannot run is a scenario mistake (e.g. a batch beyond the tables): say which. */
@@ -306,11 +382,13 @@ class Engine implements ReplicaHooks, EventTarget {
     if (!(a.weight >= 0)) bad("assignment", `${a.variant} has weight ${a.weight}`);
   }
 
-  private newReplica(stage: number, variant: number, cores: number, batch: number, state: ReplicaState, nowMs: number): Replica {
+  private newReplica(stage: number, variant: number, cores: number, batch: number, state: ReplicaState, nowMs: number, instance?: string): Replica {
     const st = this.stages[stage]!;
     const r = new Replica(this.nextReplicaId++, stage, st.names, variant, cores, batch, state, this.scenario.service, this.scenario.replica, this.queue, this, this.serviceRng);
+    if (instance !== undefined) r.instance = instance;
     st.replicas.push(r);
     this.byId.set(r.id, r);
+    this.byInstance.set(r.instance, r);
     r.charge(cores, nowMs);
     this.router.update(r);
     return r;
@@ -339,10 +417,15 @@ class Engine implements ReplicaHooks, EventTarget {
     while (this.load.length < untilS) {
       const s = this.load.length;
       if (this.trackBudgets && s === this.budgetSecond && this.budgetsOfSecond.length > 0) {
-        this.load.push({ arrivals: arrivals[s] ?? 0, budgetP10Ms: quantile(this.budgetsOfSecond, 0.1), budgetP50Ms: quantile(this.budgetsOfSecond, 0.5) });
+        this.load.push({ ...this.sample(s, arrivals[s] ?? 0), budgetP10Ms: quantile(this.budgetsOfSecond, 0.1), budgetP50Ms: quantile(this.budgetsOfSecond, 0.5) });
         this.budgetsOfSecond = [];
-      } else this.load.push({ arrivals: arrivals[s] ?? 0 });
+      } else this.load.push(this.sample(s, arrivals[s] ?? 0));
     }
+  }
+
+  /** The monitor's load sample of second `s` (a one-second window; time is the run's, from 0). */
+  private sample(s: number, arrivals: number): LoadSample {
+    return { pipeline: this.scenario.pipeline, timestampMs: s * 1000, arrivalsRps: arrivals, windowMs: 1000 };
   }
 
   // ---- results ------------------------------------------------------------------------------

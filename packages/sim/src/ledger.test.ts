@@ -21,6 +21,7 @@ describe("Ledger", () => {
     expect(l.fatePerSecond("late", 3)).toEqual([1, 0, 0]);
     expect(l.fatePerSecond("dropped", 3)).toEqual([0, 1, 0]);
     expect([...l.latenciesMs]).toEqual([90, 101]);
+    expect(l.coreCounts()).toEqual({ sent: 5, fates: { "in-time": 1, late: 1, rejected: 3, failed: 0 }, byCode: { DEADLINE_EXCEEDED: 1, RESOURCE_EXHAUSTED: 1, UNAVAILABLE: 1 } });
   });
 
   it("refuses to balance when a request is counted twice or lost", () => {

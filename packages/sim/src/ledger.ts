@@ -1,3 +1,4 @@
+import { answeredFate, type RequestFate } from "@fulcrum/core/accounting";
 import { SimInvariantError } from "./errors.js";
 import type { SimRequest } from "./request.js";
 
@@ -9,6 +10,26 @@ import type { SimRequest } from "./request.js";
  */
 export const FATES = ["inTime", "late", "dropped", "rejected", "unavailable"] as const;
 export type Fate = (typeof FATES)[number];
+
+/**
+ * Each simulated fate in the accounting's own terms (`@fulcrum/core/accounting`, the load
+ * generator's and gateway's ledger): the fate and, for a refusal, the status code the gateway
+ * answers with. The ledger checks `sent = in-time + late + rejected + failed` in these terms.
+ */
+export const CORE_FATE: Readonly<Record<Fate, { readonly fate: RequestFate; readonly code?: string }>> = {
+  inTime: { fate: "in-time" },
+  late: { fate: "late" },
+  dropped: { fate: "rejected", code: "DEADLINE_EXCEEDED" },
+  rejected: { fate: "rejected", code: "RESOURCE_EXHAUSTED" },
+  unavailable: { fate: "rejected", code: "UNAVAILABLE" },
+};
+
+/** The run's counts in the accounting's terms: `sent`, per {@link RequestFate}, and refusals by status code. */
+export interface CoreFateCounts {
+  readonly sent: number;
+  readonly fates: Readonly<Record<RequestFate, number>>;
+  readonly byCode: Readonly<Record<string, number>>;
+}
 
 /** Request counts, by fate. */
 export interface FateCounts {
@@ -70,7 +91,7 @@ export class Ledger {
     }
     this.latencies[this.answeredCount++] = nowMs - req.arrivalMs;
     this.accuracySum += req.accuracy;
-    this.count(req, nowMs <= req.deadlineMs ? IN_TIME : LATE);
+    this.count(req, answeredFate(nowMs, req.deadlineMs) === "in-time" ? IN_TIME : LATE);
   }
 
   dropped(req: SimRequest): void {
@@ -96,6 +117,19 @@ export class Ledger {
     return { arrivals: this.arrivalsTotal, inTime: t[IN_TIME]!, late: t[LATE]!, dropped: t[DROPPED]!, rejected: t[REJECTED]!, unavailable: t[UNAVAILABLE]! };
   }
 
+  /** Totals in the accounting's terms (see {@link CORE_FATE}). */
+  coreCounts(): CoreFateCounts {
+    const fates: Record<RequestFate, number> = { "in-time": 0, late: 0, rejected: 0, failed: 0 };
+    const byCode: Record<string, number> = {};
+    FATES.forEach((f, i) => {
+      const n = this.totals[i]!;
+      const { fate, code } = CORE_FATE[f];
+      fates[fate] += n;
+      if (code !== undefined && n > 0) byCode[code] = (byCode[code] ?? 0) + n;
+    });
+    return { sent: this.arrivalsTotal, fates, byCode };
+  }
+
   /** Mean accuracy (product over stages) of answered requests; `undefined` when none was answered. */
   servedAccuracy(): number | undefined {
     const answered = this.totals[IN_TIME]! + this.totals[LATE]!;
@@ -112,6 +146,11 @@ export class Ledger {
     const sum = c.inTime + c.late + c.dropped + c.rejected + c.unavailable;
     if (c.arrivals !== sum + expectedInFlight || this.inFlight !== expectedInFlight) {
       throw new SimInvariantError(`ledger does not balance: ${c.arrivals} arrivals ≠ ${c.inTime} in time + ${c.late} late + ${c.dropped} dropped + ${c.rejected} rejected + ${c.unavailable} unavailable + ${expectedInFlight} in flight`);
+    }
+    const core = this.coreCounts();
+    const f = core.fates;
+    if (core.sent !== f["in-time"] + f.late + f.rejected + f.failed + expectedInFlight) {
+      throw new SimInvariantError(`ledger does not balance in the accounting's terms: sent ${core.sent} ≠ in-time ${f["in-time"]} + late ${f.late} + rejected ${f.rejected} + failed ${f.failed} + ${expectedInFlight} in flight`);
     }
     if (expectedInFlight > 0) return;
     for (let s = 0; s < this.arrivalsPerSecond.length; s++) {

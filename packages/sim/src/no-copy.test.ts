@@ -34,12 +34,24 @@ function codeLines(src: string): string[] {
 describe("the simulator runs core's code, not a copy of it", () => {
   it("imports the core modules it simulates with", () => {
     const imports = new Set(sim.flatMap((f) => [...text(f).matchAll(/from "(@fulcrum\/core[^"]*)"/g)].map((m) => m[1]!)));
-    for (const m of ["@fulcrum/core/batching", "@fulcrum/core/policies", "@fulcrum/core/forecast", "@fulcrum/core/perf", "@fulcrum/core/workload", "@fulcrum/core/stats", "@fulcrum/core/rng"]) {
+    const modules = ["batching", "policies", "forecast", "perf", "workload", "stats", "rng", "routing", "accounting", "control", "deadline", "reconcile"];
+    for (const m of modules.map((n) => `@fulcrum/core/${n}`)) {
       expect(imports, `no simulator file imports ${m}`).toContain(m);
     }
-    expect(text(join(SIM_SRC, "replica.ts"))).toMatch(/new EdfBatcher</);
-    expect(text(join(SIM_SRC, "control-loop.ts"))).toMatch(/POLICIES\[/);
-    expect(text(join(SIM_SRC, "control-loop.ts"))).toMatch(/predictorStep\(/);
+    // And calls the pieces that make the decisions, not just their types.
+    const calls: Array<[string, RegExp]> = [
+      ["replica.ts", /new EdfBatcher</],
+      ["control-loop.ts", /POLICIES\[/],
+      ["control-loop.ts", /predictorStep\(/],
+      ["control-loop.ts", /buildPolicyInput\(/],
+      ["control-loop.ts", /budgetsFromLoad\(/],
+      ["router.ts", /new Router\(/],
+      ["ledger.ts", /answeredFate\(/],
+      ["engine.ts", /requestDeadline\(/],
+      ["engine.ts", /planReconcile\(/],
+      ["engine.ts", /desiredSlots\(/],
+    ];
+    for (const [file, call] of calls) expect(text(join(SIM_SRC, file)), `${file} no longer calls ${call.source}`).toMatch(call);
   });
 
   it("defines nothing core defines (no class, function or constant of the same name)", () => {

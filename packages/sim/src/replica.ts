@@ -63,12 +63,8 @@ export class Replica implements EventTarget {
   variant: number;
   cores: number;
   batch: number;
-  /** Requests routed here and not yet finished (queued + running): the router's load measure. */
-  outstanding = 0;
-  /** The router's bookkeeping slot (position in its group heap; −1 when not in one). */
-  routerSlot = -1;
-  /** The router's round-robin tie-breaker: when it was last picked. */
-  lastPick = 0;
+  /** Its name in the registry (what the router and the reconciler call it). @default `r<id>` */
+  instance: string;
   /** Variant and cores of an in-place switch under way (−1: none). */
   switchVariant = -1;
   switchCores = -1;
@@ -103,6 +99,7 @@ export class Replica implements EventTarget {
     private readonly hooks: ReplicaHooks,
     private readonly rng: Rng,
   ) {
+    this.instance = `r${id}`;
     this.variant = variant;
     this.cores = cores;
     this.batch = batch;
@@ -116,6 +113,11 @@ export class Replica implements EventTarget {
       maxQueueSize: settings.maxQueueSize,
       safetyMarginMs: settings.safetyMarginMs,
     });
+  }
+
+  /** Name of the variant it serves now. */
+  get variantName(): string {
+    return this.variantNames[this.variant]!;
   }
 
   /** Requests waiting in the batcher. */

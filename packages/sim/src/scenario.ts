@@ -28,6 +28,8 @@ export interface ScenarioForecast {
   readonly value: "point" | "upper";
   /** Extra headroom on λ̂ (InfAdapter adds 10 %): λ̂·(1 + marginFraction). */
   readonly marginFraction: number;
+  /** The predictor's own cadence: a forecast every `tickMs` (the predictor service's `intervalMs`); decisions use the latest. */
+  readonly tickMs: number;
 }
 
 /** Delays of applying an assignment (see {@link ActuationMode}). */

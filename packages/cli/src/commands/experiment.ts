@@ -42,7 +42,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
 const num = (x: number, d = 2): string => x.toFixed(d);
 
 /** The published figure of `policy` for `metric`, when the paper entry has one (IPA's table). */
-function paperFigure(paper: unknown, pattern: string | undefined, policy: string, metric: "meanCores" | "meanAccuracy"): number | undefined {
+export function paperFigure(paper: unknown, pattern: string | undefined, policy: string, metric: "meanCores" | "meanAccuracy"): number | undefined {
   const p = paper as { patterns?: Record<string, Record<string, Record<string, number>>>; policies?: Record<string, Record<string, number>> } | null;
   const table = pattern === undefined ? p?.policies : p?.patterns?.[pattern];
   const v = table?.[policy]?.[metric];

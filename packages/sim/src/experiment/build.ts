@@ -41,7 +41,7 @@ export interface PlanOptions {
    * One forecaster for every policy (a sensitivity check: the same λ̂ process for all, so policies
    * differ only in what they decide). @default each policy's own
    */
-  readonly forecast?: { readonly serve: string; readonly value: "point" | "upper"; readonly marginFraction: number; readonly binS?: number; readonly horizonS?: number };
+  readonly forecast?: { readonly serve: string; readonly value: "point" | "upper"; readonly marginFraction: number; readonly binS?: number; readonly horizonS?: number; readonly tickS?: number };
 }
 
 /**
@@ -117,7 +117,10 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
   const lstm = s.lstm && s.lstm.binS === forecast.binS && s.lstm.horizonBins * s.lstm.binS === forecast.horizonS ? s.lstm : undefined;
   let predictor;
   try {
-    predictor = compilePredictorConfig({ ...(lstm ? { lstm } : {}), serve: forecast.serve, binS: forecast.binS, horizonS: forecast.horizonS });
+    predictor = compilePredictorConfig({
+      ...(lstm ? { lstm } : {}), serve: forecast.serve, binS: forecast.binS, horizonS: forecast.horizonS,
+      margin: { underPredictionRate: forecast.underPredictionRate },
+    });
   } catch (err) {
     throw new ExperimentConfigError(key, [{ key: "control.forecast.serve", message: (err as Error).message }], { cause: err });
   }
@@ -143,7 +146,7 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
       intervalMs: control.intervalMs,
       firstDecisionMs: control.firstDecisionMs ?? control.intervalMs,
       loadWindowMs: control.loadWindowMs ?? 10_000,
-      forecast: { predictor, value: forecast.value, marginFraction: forecast.marginFraction },
+      forecast: { predictor, value: forecast.value, marginFraction: forecast.marginFraction, tickMs: forecast.tickS * 1000 },
     },
     actuation: { ...spec.actuation, ...pol.actuation },
     replica: { ...spec.replica, maxBatch: s.maxBatch },

@@ -18,7 +18,7 @@ describe("experiment schema", () => {
     const e = parseExperiment(smallExperiment(), "test.yaml");
     expect(e.seed).toBe(1);
     expect(e.replica).toEqual({ maxQueueDelayMs: 5, maxQueueSize: 1024, safetyMarginMs: 2 });
-    expect(e.control.forecast).toEqual({ serve: "last-value", value: "point", marginFraction: 0, binS: 10, horizonS: 20 });
+    expect(e.control.forecast).toEqual({ serve: "last-value", value: "point", marginFraction: 0, binS: 10, horizonS: 20, tickS: 10, underPredictionRate: 0.1 });
     expect(e.workload.patterns.flat).toEqual({ window: { segments: [[0, 120]], damping: 1 }, scale: 1 });
   });
 

@@ -91,6 +91,10 @@ const forecastFields = {
   binS: z.number().int().min(1),
   /** Span the forecast peak covers, s (a multiple of binS). @default 20 */
   horizonS: z.number().int().min(1),
+  /** Seconds between the predictor's forecasts (its own cadence; decisions use the latest). @default 10 */
+  tickS: z.number().int().min(1),
+  /** Share of intervals whose peak may exceed the upper bound (the conformal margin's α). @default 0.1 (the predictor service's) */
+  underPredictionRate: z.number().gt(0).lt(1),
 };
 /** A policy's forecast settings: only the keys given replace the experiment's. */
 const forecastOverrideSchema = z.strictObject(forecastFields).partial();
@@ -101,6 +105,8 @@ const forecastSchema = z.strictObject({
   marginFraction: forecastFields.marginFraction.default(0),
   binS: forecastFields.binS.default(10),
   horizonS: forecastFields.horizonS.default(20),
+  tickS: forecastFields.tickS.default(10),
+  underPredictionRate: forecastFields.underPredictionRate.default(0.1),
 });
 
 const controlSchema = z.strictObject({
@@ -188,7 +194,7 @@ export const experimentSchema = z.strictObject({
     maxReplicas: z.number().int().min(1),
   }),
   /** Control-loop defaults (each policy may override). */
-  control: controlSchema.extend({ intervalMs: z.number().int().min(100), forecast: forecastSchema.default({ serve: "best", value: "upper", marginFraction: 0, binS: 10, horizonS: 20 }) }),
+  control: controlSchema.extend({ intervalMs: z.number().int().min(100), forecast: forecastSchema.default({ serve: "best", value: "upper", marginFraction: 0, binS: 10, horizonS: 20, tickS: 10, underPredictionRate: 0.1 }) }),
   /** Actuation defaults (each policy may override). */
   actuation: z.strictObject({
     mode: z.enum(ACTUATION_MODES),

@@ -86,6 +86,8 @@ export interface ExperimentSummary {
   readonly patterns?: Readonly<Record<string, { readonly policies: Readonly<Record<string, PolicySummary>> }>>;
   /** The published numbers and claims with their provenance (`experiments/paper-results.json`), or null. */
   readonly paper: unknown;
+  /** The code that produced it: the git commit, and whether the work tree had uncommitted changes (absent outside a git checkout). */
+  readonly source?: SourceRevision;
   /** Wall-clock cost: of everything, and of each run by `<pattern>/<policy>`. */
   readonly cost?: { readonly total: RunCost; readonly runs: Readonly<Record<string, RunCost>> };
 }
@@ -96,14 +98,23 @@ export interface RunTimeseries {
   readonly policy: string;
   /** Per-second series, index = second (see `RunSeries`). */
   readonly series: RunResult["series"];
-  /** Each decision: when, for what λ̂, with what outcome, the cores and accuracy it decided, its wall time. */
+  /** Each decision: when, for what λ̂ (and from which forecaster), with what outcome, the cores it decided, its wall time. */
   readonly decisions: readonly {
     readonly atS: number;
     readonly forecastRps: number | null;
+    /** Forecaster that served λ̂ (`lstm`, `moving-max`, …; `reactive` while history is short), null without one. */
+    readonly forecaster: string | null;
     readonly status: string;
     readonly cores: number | null;
     readonly wallMs: number;
   }[];
+}
+
+/** A git revision of the code that ran. */
+export interface SourceRevision {
+  readonly commit: string;
+  /** True when tracked files differed from the commit. */
+  readonly dirty: boolean;
 }
 
 /** `DIR/timeseries.json`. */
@@ -111,6 +122,8 @@ export interface ExperimentTimeseries {
   readonly experiment: string;
   readonly profiles: string;
   readonly seed: number;
+  /** See {@link ExperimentSummary.source}. */
+  readonly source?: SourceRevision;
   readonly runs: readonly RunTimeseries[];
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -5,6 +6,7 @@ import { createHighsSolver } from "@fulcrum/solver";
 import { RunModeUnavailableError } from "../errors.js";
 import type { PlanOptions } from "../experiment/build.js";
 import { runExperiment, type ExperimentDeps, type ExperimentOutput } from "../experiment/run.js";
+import type { SourceRevision } from "../experiment/summary.js";
 import { loadExperiment, loadExperimentData, loadPaperResults } from "./files.js";
 
 /** Options of {@link runExperimentFromDisk} (what `fulcrum experiment run` takes). */
@@ -48,12 +50,26 @@ export async function runExperimentFromDisk(id: string, options: DiskRunOptions)
       ...(options.patterns ? { patterns: options.patterns } : {}),
       ...(options.forecast ? { forecast: options.forecast } : {}),
     });
+    const source = sourceRevision();
+    const noted = source ? { summary: { ...output.summary, source }, timeseries: { ...output.timeseries, source } } : output;
     mkdirSync(options.out, { recursive: true });
     const files = [join(options.out, "summary.json"), join(options.out, "timeseries.json")];
-    writeFileSync(files[0]!, `${JSON.stringify(output.summary, null, 2)}\n`);
-    writeFileSync(files[1]!, `${JSON.stringify(output.timeseries)}\n`);
-    return { ...output, files };
+    writeFileSync(files[0]!, `${JSON.stringify(noted.summary, null, 2)}\n`);
+    writeFileSync(files[1]!, `${JSON.stringify(noted.timeseries)}\n`);
+    return { ...noted, files };
   } finally {
     await solver.close();
+  }
+}
+
+/** The commit checked out where the process runs, and whether tracked files differ from it; undefined outside git. */
+function sourceRevision(): SourceRevision | undefined {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return { commit, dirty: status.trim().length > 0 };
+  } catch {
+    // Not a git checkout (or no git): the summary simply carries no revision.
+    return undefined;
   }
 }
