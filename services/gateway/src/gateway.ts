@@ -1,5 +1,6 @@
 import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError } from "@fulcrum/core";
+import { fateOfTransportClose } from "@fulcrum/core/accounting";
 import { RequestWindow } from "@fulcrum/core/metrics";
 import { Router } from "@fulcrum/core/routing";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
@@ -19,10 +20,13 @@ import {
   type Stoppable,
 } from "@fulcrum/runtime";
 import type { GatewayConfig, GatewayPipeline } from "./config.js";
+import { PipelineAdmission } from "./serving/admission.js";
 import { PipelineExecutor, type RequestObserver } from "./serving/pipeline-executor.js";
+import { BurstLog } from "./telemetry/burst-log.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./telemetry/metrics.js";
 import { gatewayGrpcService } from "./transport/grpc-service.js";
-import { PIPELINE_VERSION, type FrontDoor } from "./transport/front-door.js";
+import { PIPELINE_VERSION, type FrontDoor, type RequestIntake } from "./transport/front-door.js";
+import { GrpcIntake } from "./transport/intake.js";
 import { startRestServer } from "./transport/rest.js";
 import { StageClients } from "./transport/stage-clients.js";
 
@@ -62,11 +66,17 @@ export interface GatewayHandle {
   readonly metrics: GatewayMetrics;
   /** Totals per pipeline since start. */
   totals(pipeline: string): PipelineTotals | undefined;
-  /** Runs one request in process (what the gRPC and REST handlers call). */
-  infer(pipeline: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse>;
+  /** Runs one request in process (what the gRPC and REST handlers call); `intake` as a transport saw it (default: arrival now). */
+  infer(pipeline: string, req: inference.ModelInferRequest, intake?: RequestIntake): Promise<inference.ModelInferResponse>;
   /** Stops intake (UNAVAILABLE), waits for in-flight requests up to `shutdownGraceMs`, closes everything. Idempotent. */
   shutdown(): Promise<void>;
 }
+
+/**
+ * How much earlier than the gateway's copy of a client's gRPC deadline (arrival + `grpc-timeout`)
+ * the client's own timer may fire: the request's transit time, which the gateway cannot see, ms.
+ */
+const CLIENT_DEADLINE_TOLERANCE_MS = 50;
 
 /** Version the gateway reports in OIP server metadata. */
 const GATEWAY_VERSION = "0.1.0";
@@ -91,7 +101,26 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
 
   const liveCounts = (): Array<{ pipeline: string; stage: string; live: number }> =>
     config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: router.liveReplicas(p.name, s.name, clock()).length })));
-  const metrics = createGatewayMetrics(liveCounts);
+  const admission = new PipelineAdmission({
+    router,
+    maxInFlight: config.maxInFlight,
+    maxInFlightPerReplica: config.maxInFlightPerReplica,
+    budgetShare: config.admissionBudgetShare,
+    windowMs: config.admissionWindowMs,
+  });
+  const admissionView = () => config.pipelines.map((p) => ({ pipeline: p.name, inFlight: admission.inFlight(p.name), limit: admission.limit(p, clock()), expectedMs: admission.expectedLatencyMs(p.name) }));
+  const metrics = createGatewayMetrics(liveCounts, admissionView);
+  const transportLog = new BurstLog({
+    write: (fields, message) => log.warn(fields, message),
+    message: "calls closed by the client or the transport before the gateway answered (counted failed, or rejected when the client's deadline had passed)",
+    intervalMs: config.transportLogIntervalMs,
+    clock,
+  });
+  const intake = new GrpcIntake(clock, (e) => {
+    const kind = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS).fate === "rejected" ? "deadline" : "cancelled";
+    metrics.transportErrors.inc({ kind });
+    transportLog.note(kind, { peer: e.peer, afterMs: Math.round(e.closedMs - e.arrivalMs), clientBudgetMs: e.clientDeadlineMs === undefined ? null : Math.round(e.clientDeadlineMs - e.arrivalMs) });
+  });
 
   const observer: RequestObserver = {
     arrived(p, budgetMs) {
@@ -116,8 +145,21 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     fellBack(p, stage) {
       metrics.fallbacks.inc({ pipeline: p, stage });
     },
+    shed(p, reason) {
+      metrics.shed.inc({ pipeline: p, reason });
+    },
   };
-  const executor = new PipelineExecutor({ router, caller: clients, clock, maxAttempts: config.maxAttempts, callGraceMs: config.callGraceMs, observer, logger: log });
+  const executor = new PipelineExecutor({
+    router,
+    caller: clients,
+    clock,
+    maxAttempts: config.maxAttempts,
+    callGraceMs: config.callGraceMs,
+    observer,
+    admission,
+    clientDeadlineToleranceMs: CLIENT_DEADLINE_TOLERANCE_MS,
+    logger: log,
+  });
 
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -128,12 +170,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     if (version !== undefined && version !== "" && version !== PIPELINE_VERSION) throw new NotFoundError(`pipeline "${name}" version`, version, { known: [PIPELINE_VERSION] });
     return p;
   };
-  const infer = async (name: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
+  const infer = async (name: string, req: inference.ModelInferRequest, from?: RequestIntake): Promise<inference.ModelInferResponse> => {
     const p = pipelineOf(name, req.modelVersion);
-    if (state !== "ready") throw new FulcrumError("GATEWAY_NOT_READY", "unavailable", `gateway is ${state}`);
+    // Refused while starting or draining, and counted: the client saw UNAVAILABLE.
+    if (state !== "ready") executor.refuse(p.name, new FulcrumError("GATEWAY_NOT_READY", "unavailable", `gateway is ${state}`), from);
     inFlight += 1;
     try {
-      return await executor.infer(p, req);
+      return await executor.infer(p, req, from);
     } finally {
       inFlight -= 1;
       if (inFlight === 0) idle?.();
@@ -265,9 +308,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     port: config.grpcPort,
     maxReceiveMessageBytes: config.maxRequestBytes,
     logger: log,
-    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService(frontDoor) }],
+    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService(frontDoor, (md) => intake.of(md)) }],
+    interceptors: [intake.interceptor],
   });
-  const rest = await startRestServer({ ...frontDoor, maxBodyBytes: config.maxRequestBytes, logger: log }, config.host, config.httpPort);
+  const rest = await startRestServer({ ...frontDoor, maxBodyBytes: config.maxRequestBytes, clock, logger: log }, config.host, config.httpPort);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.host, registry: metrics.registry, ready: () => state === "ready" });
 
   state = "ready";
@@ -305,6 +349,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         }
         for (const s of subs) await s.stop();
         await grpc.shutdown(2000);
+        transportLog.flush();
         await rest.close();
         await metricsServer.close();
         clients.closeAll();
