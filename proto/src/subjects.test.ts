@@ -13,7 +13,8 @@ describe("subjects", () => {
     expect(subjects.ack("video", "classifier", "a_b")).toBe("fulcrum.ack.video.classifier.a_b");
     expect(subjects.ackAll("video")).toBe("fulcrum.ack.video.>");
     expect(subjects.drain("video", "classifier", "i-1")).toBe("fulcrum.drain.video.classifier.i-1");
-    expect(KV_BUCKETS).toEqual({ assignments: "fulcrum_assignments", registry: "fulcrum_registry" });
+    expect(KV_BUCKETS).toEqual({ assignments: "fulcrum_assignments", registry: "fulcrum_registry", placements: "fulcrum_placements" });
+    expect(kvKeys.placement("video", "detector", "i-1")).toBe("video.detector.i-1");
     expect(kvKeys.registry("video", "detector", "i-1")).toBe("video.detector.i-1");
   });
 

@@ -1,169 +1,246 @@
 /**
- * `npm run bench -- stage`: the stage's serving efficiency. For each case, the real stage service
- * (its own process, with a private nats-server) is driven at saturation by closed-loop OIP clients
- * in another process, and its throughput is divided by bare `session.run` throughput in a worker
- * with the same model, batch and threads, measured in the same run.
+ * `npm run bench -- stage [durationS=10] [repetitions=3] [changes=24]`: the stage's data-plane
+ * figures, with honest resource accounting: a replica with c cores runs pinned to c CPUs (`taskset`,
+ * CPUs 1…c), the load client runs on CPU 0, and the bare `session.run` it is compared with runs
+ * pinned to the same CPUs as the replica. Each server is the real stage service (its own process,
+ * a private nats-server) unless said otherwise.
  *
- * Cases: ResNet-18 at the zoo's default resolution, batch 8, 1 thread (target ratio ≥ 0.90), and
- * the smallest fashion model at batch 1 (informational: it exposes the fixed per-request cost).
+ * - `pinnedThroughputRatio`: ResNet-18 (zoo default resolution), batch ≤ 8, 1 core, closed-loop
+ *   saturation; stage req/s ÷ bare items/s, median over interleaved repetitions (target ≥ 0.9).
+ * - `lightP50Ms`, `lightP99Ms`, `overheadP50Ms`: ResNet-18, batch ≤ 8 allowed, 1-row requests at
+ *   20 req/s on a fixed schedule (open loop); overhead = stage p50 − bare batch-1 `session.run` p50
+ *   (targets: overhead ≤ 1 ms, p99 ≤ 1.5 × p50).
+ * - `echoRequestsPerSecond`, `smallModelOverEcho`: the transport anchor, a bare grpc-js server
+ *   answering the same request with the stage's own precomputed response (`_oip-echo.ts`), loaded
+ *   by the same client on the same CPUs; ratio = stage req/s ÷ echo req/s for `fashion/linear`,
+ *   batch ≤ 8 (target ≥ 0.7).
+ * - `reconfig.{batchP99Ms, coresP99Ms, variantP99Ms, failedRequests}`: ResNet-50 at the default
+ *   resolution under continuous closed-loop load, `changes` Assignments of each kind (batch 8 ↔ 4,
+ *   cores 1 ↔ 2, resnet50 ↔ resnet34) published on NATS; each sample is Assignment published →
+ *   first batch of the new configuration finished (the stage runs in this process so both ends
+ *   read one clock). The first change of each kind loads a session (cold); later ones find it in
+ *   the session cache. The p99 is over all samples, cold ones included.
  */
-import { spawn, execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { freePort, OipClient, startNatsServer } from "@fulcrum/runtime";
+import { control, subjects } from "@fulcrum/proto";
+import { connectBus, createLogger, fp32Request, OipClient, oipParam, startNatsServer, toPbAssignment, unixClockMs } from "@fulcrum/runtime";
+import { quantile } from "@fulcrum/core/stats";
+import { startStage, stageConfigSchema, type StageHandle } from "@fulcrum/stage";
 import { ensureGeneratedModel, resolveModelDir, resolveVariant, RESNET_DEFAULT_RESOLUTION } from "@fulcrum/zoo";
-import { measureBareSession } from "./_bare-session.ts";
+import { inference } from "@fulcrum/proto";
+import { canPin, measure, REPO, runBare, serverCpus, startEchoProcess, startLoad, startStageProcess, type LoadOptions } from "./_processes.ts";
 
-const run = promisify(execFile);
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-const tsNode = [process.execPath, "--conditions=@fulcrum/source", "--import", "tsx"];
+const R = RESNET_DEFAULT_RESOLUTION;
+const RESNET_TAIL = [3, R, R];
+const FASHION_TAIL = [1, 28, 28];
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-interface Case {
-  name: string;
-  family: string;
-  variant: string;
-  resolution: number;
-  batch: number;
-  threads: number;
-  input: string;
-  tail: number[];
-  concurrency: number;
+/** FULCRUM_STAGE_* environment of a benchmark replica. */
+function stageEnv(natsUrl: string, o: { family: string; variant: string; resolution: number; batch: number; cores: number }): Record<string, string> {
+  return {
+    NATS_URL: natsUrl,
+    FULCRUM_MODEL_DIR: resolveModelDir(process.env, REPO),
+    FULCRUM_STAGE_PIPELINE: "bench",
+    FULCRUM_STAGE_STAGE: "classifier",
+    FULCRUM_STAGE_INSTANCE: "bench-0",
+    FULCRUM_STAGE_FAMILY: o.family,
+    FULCRUM_STAGE_VARIANT: o.variant,
+    FULCRUM_STAGE_RESOLUTION: String(o.resolution),
+    FULCRUM_STAGE_BATCH_SIZE: String(o.batch),
+    FULCRUM_STAGE_CORES: String(o.cores),
+    FULCRUM_STAGE_FOLLOW_ASSIGNMENTS: "false",
+  };
 }
 
-interface StageRun {
-  rps: number;
-  failed: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  /** Share of the load window the replica's session spent in `session.run`. */
-  workerUtilization: number;
-  /** Mean `session.run` time per batch inside the stage, ms. */
-  meanRunMs: number;
-}
+const load = (tail: readonly number[], o: Partial<LoadOptions> & { warmupS: number; durationS: number }): Omit<LoadOptions, "address" | "cpuPid"> => ({
+  model: "classifier",
+  input: "input",
+  tail,
+  ...o,
+});
 
-async function scrape(metricsPort: number): Promise<{ inferenceS: number; batches: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const value = (name: string): number => Number(text.split("\n").find((l) => l.startsWith(name))?.split(" ").pop() ?? Number.NaN);
-  return { inferenceS: value("fulcrum_stage_inference_seconds_total"), batches: value("fulcrum_stage_batches_total") };
-}
-
-async function measureStage(c: Case, modelDir: string, natsUrl: string, durationS: number): Promise<StageRun> {
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const child = spawn(tsNode[0]!, [...tsNode.slice(1), "services/stage/src/main.ts"], {
-    cwd: repo,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      NATS_URL: natsUrl,
-      OTEL_SDK_DISABLED: "true",
-      FULCRUM_MODEL_DIR: modelDir,
-      FULCRUM_STAGE_PIPELINE: "bench",
-      FULCRUM_STAGE_STAGE: "classifier",
-      FULCRUM_STAGE_INSTANCE: "bench-0",
-      FULCRUM_STAGE_FAMILY: c.family,
-      FULCRUM_STAGE_VARIANT: c.variant,
-      FULCRUM_STAGE_RESOLUTION: String(c.resolution),
-      FULCRUM_STAGE_BATCH_SIZE: String(c.batch),
-      FULCRUM_STAGE_CORES: String(c.threads),
-      FULCRUM_STAGE_MAX_QUEUE_DELAY_MS: "20",
-      FULCRUM_STAGE_GRPC_PORT: String(port),
-      FULCRUM_STAGE_METRICS_PORT: String(metricsPort),
-      FULCRUM_STAGE_FOLLOW_ASSIGNMENTS: "false",
-      FULCRUM_STAGE_LOG_LEVEL: "warn",
-    },
-  });
-  try {
-    const probe = new OipClient(`127.0.0.1:${port}`);
-    const deadline = Date.now() + 60_000;
-    while (!(await probe.ready())) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`stage for ${c.name} did not become ready`);
-      await new Promise((r) => setTimeout(r, 200));
+/** ResNet-18 batch ≤ 8 at saturation vs bare session.run at batch 8, both pinned to one CPU. */
+async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number): Promise<object> {
+  const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
+  const reps = [];
+  for (let i = 0; i < repetitions; i++) {
+    // Interleaved so slow drifts of a shared machine hit both alike.
+    const bare = await runBare({ modelPath, batchSize: 8, threads: 1, durationS, repetitions: 1 }, serverCpus(1));
+    const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
+    try {
+      const s = await measure(stage, load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS }));
+      reps.push({ bareItemsPerSecond: bare.itemsPerSecond, stageRequestsPerSecond: s.rps, ratio: s.rps / bare.itemsPerSecond, failed: s.failed, stageLatencyP50Ms: s.latencyP50Ms, stageCpuMsPerRequest: s.serverCpuMsPerRequest });
+    } finally {
+      await stage.stop();
     }
-    probe.close();
-    const before = await scrape(metricsPort);
-    const t0 = performance.now();
-    // The load client is pinned to CPU 0 when `taskset` exists, so on this 2-core machine it stays
-    // off the core the replica's session runs on, as clients on another machine would.
-    const pin = existsSync("/usr/bin/taskset") ? ["/usr/bin/taskset", "-c", "0"] : [];
-    const { stdout } = await run(
-      pin[0] ?? tsNode[0]!,
-      [...pin.slice(1), ...(pin.length > 0 ? [tsNode[0]!] : []), ...tsNode.slice(1), "scripts/bench/_oip-load.ts", JSON.stringify({ address: `127.0.0.1:${port}`, model: "classifier", input: c.input, tail: c.tail, concurrency: c.concurrency, warmupS: 2, durationS })],
-      { cwd: repo, env: { ...process.env, OTEL_SDK_DISABLED: "true" }, timeout: (durationS + 60) * 1000 },
-    );
-    const after = await scrape(metricsPort);
-    const busy = after.inferenceS - before.inferenceS;
-    const wallS = (performance.now() - t0) / 1000;
-    return {
-      ...(JSON.parse(stdout.trim().split("\n").pop()!) as Omit<StageRun, "workerUtilization" | "meanRunMs">),
-      workerUtilization: busy / wallS,
-      meanRunMs: (busy * 1000) / (after.batches - before.batches),
-    };
-  } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
   }
+  const r = { ratio: median(reps.map((x) => x.ratio)), reps };
+  console.log(
+    `pinnedThroughputRatio ${r.ratio.toFixed(3)} (resnet18@${R} batch 8, 1 core pinned; per rep ${reps.map((x) => `${x.stageRequestsPerSecond.toFixed(1)}/${x.bareItemsPerSecond.toFixed(1)}`).join(", ")} req/s stage / items/s bare)`,
+  );
+  return r;
+}
+
+/** ResNet-18, batch ≤ 8 allowed, 20 req/s on a fixed schedule vs bare session.run at batch 1. */
+async function lightLoad(natsUrl: string, durationS: number): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
+  const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
+  const bare = await runBare({ modelPath, batchSize: 1, threads: 1, durationS: 3, repetitions: 1 }, serverCpus(1));
+  const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
+  try {
+    const s = await measure(stage, load(RESNET_TAIL, { rateRps: 20, warmupS: 2, durationS }));
+    const out = { lightP50Ms: s.latencyP50Ms, lightP99Ms: s.latencyP99Ms, overheadP50Ms: s.latencyP50Ms - bare.runP50Ms, details: { rateRps: 20, samples: s.completed, failed: s.failed, bareRunP50Ms: bare.runP50Ms, bareRunP99Ms: bare.runP99Ms } };
+    console.log(`lightP50Ms ${out.lightP50Ms.toFixed(2)} (resnet18@${R}, 20 req/s fixed schedule, ${s.completed} requests)`);
+    console.log(`lightP99Ms ${out.lightP99Ms.toFixed(2)} (${(out.lightP99Ms / out.lightP50Ms).toFixed(2)} × p50)`);
+    console.log(`overheadP50Ms ${out.overheadP50Ms.toFixed(2)} (stage p50 − bare batch-1 session.run p50 ${bare.runP50Ms.toFixed(2)} ms)`);
+    return out;
+  } finally {
+    await stage.stop();
+  }
+}
+
+/** fashion/linear batch ≤ 8 vs the echo server answering the stage's own response, same client and CPUs. */
+async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions: number): Promise<{ echoRequestsPerSecond: number; smallModelOverEcho: number; details: object }> {
+  const spec = load(FASHION_TAIL, { concurrency: 16, warmupS: 2, durationS });
+  const reps = [];
+  for (let i = 0; i < repetitions; i++) {
+    const stage = await startStageProcess(stageEnv(natsUrl, { family: "fashion", variant: "linear", resolution: 28, batch: 8, cores: 1 }), serverCpus(1));
+    let response: Uint8Array;
+    let s;
+    try {
+      const probe = new OipClient(`127.0.0.1:${stage.port}`);
+      const answer = await probe.infer(fp32Request("classifier", "input", FASHION_TAIL, { params: { slo_ms: oipParam.int(600_000) } }));
+      probe.close();
+      if (!answer.ok) throw new Error(`stage refused the benchmark request: ${answer.code} ${answer.details}`);
+      response = inference.ModelInferResponse.encode(answer.response!).finish();
+      s = await measure(stage, spec);
+    } finally {
+      await stage.stop();
+    }
+    const echo = await startEchoProcess(response, serverCpus(1));
+    try {
+      const e = await measure(echo, spec);
+      reps.push({ stageRequestsPerSecond: s.rps, echoRequestsPerSecond: e.rps, ratio: s.rps / e.rps, failed: s.failed + e.failed, stageCpuMsPerRequest: s.serverCpuMsPerRequest, echoCpuMsPerRequest: e.serverCpuMsPerRequest });
+    } finally {
+      await echo.stop();
+    }
+  }
+  const out = { echoRequestsPerSecond: median(reps.map((r) => r.echoRequestsPerSecond)), smallModelOverEcho: median(reps.map((r) => r.ratio)), details: { concurrency: 16, reps } };
+  console.log(`echoRequestsPerSecond ${out.echoRequestsPerSecond.toFixed(0)} (bare grpc-js, precomputed response, 1 CPU)`);
+  console.log(
+    `smallModelOverEcho ${out.smallModelOverEcho.toFixed(3)} (fashion/linear batch ≤ 8, 1 core; per rep ${reps.map((r) => `${r.stageRequestsPerSecond.toFixed(0)}/${r.echoRequestsPerSecond.toFixed(0)}`).join(", ")} req/s; server CPU per request stage ${median(reps.map((r) => r.stageCpuMsPerRequest)).toFixed(3)} ms, echo ${median(reps.map((r) => r.echoCpuMsPerRequest)).toFixed(3)} ms)`,
+  );
+  return out;
+}
+
+interface Target {
+  readonly variant: string;
+  readonly cores: number;
+  readonly batch: number;
+}
+
+/** Publishes `target` as Assignment `version` and resolves with published → first batch of it served, ms. */
+async function applyAndTime(stage: StageHandle, publish: (t: Target, version: number) => void, t: Target, version: number): Promise<number> {
+  const publishedAt = unixClockMs();
+  publish(t, version);
+  const deadline = publishedAt + 120_000;
+  for (;;) {
+    const a = stage.server.activations.findLast((x) => x.atMs >= publishedAt && x.variant === t.variant && x.cores === t.cores && x.batchSize === t.batch);
+    if (a?.firstBatchDoneMs !== undefined) return a.firstBatchDoneMs - publishedAt;
+    if (unixClockMs() > deadline) throw new Error(`assignment v${version} (${JSON.stringify(t)}) not served within 120 s`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** ResNet-50 under continuous load: `changes` Assignments of each kind, published → first batch served. */
+async function reconfigUnderLoad(natsUrl: string, changes: number): Promise<object> {
+  const logger = createLogger({ service: "bench-stage", level: "warn" });
+  const bus = await connectBus({ servers: natsUrl, name: "bench-stage-reconfig", logger });
+  const config = stageConfigSchema.parse({
+    pipeline: "benchreconfig",
+    stage: "classifier",
+    instance: "bench-0",
+    family: "resnet",
+    variant: "resnet50",
+    resolution: R,
+    batchSize: 8,
+    cores: 1,
+    modelDir: resolveModelDir(process.env, REPO),
+    logLevel: "warn",
+  });
+  const stage = await startStage(config, { logger, bus });
+  const publish = (t: Target, version: number): void =>
+    bus.publish(
+      subjects.assignment(config.pipeline),
+      control.Assignment,
+      toPbAssignment({ pipeline: config.pipeline, version, policy: "bench", createdAtMs: unixClockMs(), stages: [{ stage: config.stage, variants: [{ variant: t.variant, weight: 1, batch: t.batch, coresPerReplica: t.cores, replicas: 1 }] }] }),
+    );
+  const client = startLoad({ address: stage.grpcAddress, model: "classifier", input: "input", tail: RESNET_TAIL, concurrency: 16, warmupS: 2, durationS: 3600 });
+  const samples: Record<"batch" | "cores" | "variant", number[]> = { batch: [], cores: [], variant: [] };
+  let state: Target = { variant: "resnet50", cores: 1, batch: 8 };
+  let version = 0;
+  try {
+    await new Promise((r) => setTimeout(r, 4000)); // client start-up and warm-up
+    for (let i = 0; i < changes; i++) {
+      const steps: Array<["batch" | "cores" | "variant", Target]> = [
+        ["batch", { ...state, batch: state.batch === 8 ? 4 : 8 }],
+        ["cores", { ...state, cores: state.cores === 1 ? 2 : 1 }],
+        ["variant", { ...state, variant: state.variant === "resnet50" ? "resnet34" : "resnet50" }],
+      ];
+      for (const [kind, next] of steps) {
+        samples[kind].push(await applyAndTime(stage, publish, next, ++version));
+        state = next;
+        await new Promise((r) => setTimeout(r, 200)); // serve the new configuration a while
+      }
+    }
+  } finally {
+    client.stop();
+  }
+  const served = await client.result;
+  await stage.shutdown();
+  await bus.drain();
+  const p99 = (xs: number[]): number => quantile(xs, 0.99);
+  const summary = (xs: number[]) => ({ samples: xs.length, p50Ms: quantile(xs, 0.5), p99Ms: p99(xs), maxMs: Math.max(...xs), firstColdMs: xs[0]! });
+  const out = {
+    batchP99Ms: p99(samples.batch),
+    coresP99Ms: p99(samples.cores),
+    variantP99Ms: p99(samples.variant),
+    failedRequests: served.failed,
+    details: { model: `resnet/resnet50@${R}`, changesPerKind: changes, servedRequests: served.completed, stagePinned: false, batch: summary(samples.batch), cores: summary(samples.cores), variant: summary(samples.variant), samples },
+  };
+  for (const kind of ["batch", "cores", "variant"] as const) {
+    const s = summary(samples[kind]);
+    console.log(`reconfig.${kind}P99Ms ${s.p99Ms.toFixed(1)} (${s.samples} changes published → first batch served; p50 ${s.p50Ms.toFixed(1)} ms, first (cold) ${s.firstColdMs.toFixed(1)} ms)`);
+  }
+  console.log(`reconfig.failedRequests ${served.failed} (of ${served.completed + served.failed} during the changes)`);
+  return out;
 }
 
 export default async function stageBench(args: string[]): Promise<object> {
   const durationS = Number(args[0] ?? 10);
   const repetitions = Number(args[1] ?? 3);
-  const modelDir = resolveModelDir(process.env, repo);
-  ensureGeneratedModel({ family: "resnet", variant: "resnet18", resolution: RESNET_DEFAULT_RESOLUTION, modelDir });
-  const R = RESNET_DEFAULT_RESOLUTION;
-  const cases: Case[] = [
-    { name: "resnet18-b8-t1", family: "resnet", variant: "resnet18", resolution: R, batch: 8, threads: 1, input: "input", tail: [3, R, R], concurrency: 24 },
-    { name: "fashion-linear-b1-t1", family: "fashion", variant: "linear", resolution: 28, batch: 1, threads: 1, input: "input", tail: [1, 28, 28], concurrency: 8 },
-  ];
+  const changes = Number(args[2] ?? 24);
+  const modelDir = resolveModelDir(process.env, REPO);
+  for (const variant of ["resnet18", "resnet34", "resnet50"]) ensureGeneratedModel({ family: "resnet", variant, resolution: R, modelDir });
+  if (!canPin) console.warn("taskset or a second CPU is missing: processes run unpinned, so the figures are not resource-honest");
   const nats = await startNatsServer();
-  const results = [];
   try {
-    for (const c of cases) {
-      const modelPath = resolveVariant({ family: c.family, variant: c.variant, resolution: c.resolution, modelDir }).path;
-      // Interleave bare and stage repetitions so slow drifts of the shared machine hit both alike.
-      const bare: number[] = [];
-      const bareRunMs: number[] = [];
-      const stage: StageRun[] = [];
-      for (let i = 0; i < repetitions; i++) {
-        const b = await measureBareSession({ modelPath, batchSize: c.batch, threads: c.threads, durationS, repetitions: 1 });
-        bare.push(b.itemsPerSecond);
-        bareRunMs.push(b.runP50Ms);
-        stage.push(await measureStage(c, modelDir, nats.url, durationS));
-      }
-      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const ratios = bare.map((b, i) => stage[i]!.rps / b);
-      const result = {
-        case: c.name,
-        model: `${c.family}/${c.variant}@${c.resolution}`,
-        batch: c.batch,
-        threads: c.threads,
-        bareItemsPerSecond: median(bare),
-        stageRequestsPerSecond: median(stage.map((s) => s.rps)),
-        throughputRatio: median(ratios),
-        ratios,
-        failedRequests: stage.reduce((a, s) => a + s.failed, 0),
-        stageLatencyP50Ms: median(stage.map((s) => s.latencyP50Ms)),
-        stageLatencyP99Ms: median(stage.map((s) => s.latencyP99Ms)),
-        // Approximate: the load window includes the client's start-up and warm-up.
-        stageWorkerUtilization: median(stage.map((s) => s.workerUtilization)),
-        bareRunP50Ms: median(bareRunMs),
-        stageMeanRunMs: median(stage.map((s) => s.meanRunMs)),
-      };
-      console.log(
-        `${c.name}: bare ${result.bareItemsPerSecond.toFixed(1)} items/s, stage ${result.stageRequestsPerSecond.toFixed(1)} req/s, throughputRatio ${result.throughputRatio.toFixed(3)} (per rep ${ratios.map((r) => r.toFixed(3)).join(", ")}), failed ${result.failedRequests}, worker utilization ${result.stageWorkerUtilization.toFixed(2)}, session.run bare p50 ${result.bareRunP50Ms.toFixed(2)} ms vs in stage mean ${result.stageMeanRunMs.toFixed(2)} ms`,
-      );
-      results.push(result);
-    }
+    const pinned = (await pinnedThroughput(nats.url, durationS, repetitions)) as { ratio: number };
+    const light = await lightLoad(nats.url, Math.max(durationS, 15));
+    const echo = await smallModelVsEcho(nats.url, durationS, repetitions);
+    const reconfig = await reconfigUnderLoad(nats.url, changes);
+    return {
+      durationS,
+      repetitions,
+      pinned: canPin,
+      pinnedThroughputRatio: pinned.ratio,
+      lightP50Ms: light.lightP50Ms,
+      lightP99Ms: light.lightP99Ms,
+      overheadP50Ms: light.overheadP50Ms,
+      reconfig,
+      smallModelOverEcho: echo.smallModelOverEcho,
+      echoRequestsPerSecond: echo.echoRequestsPerSecond,
+      details: { pinnedThroughput: pinned, light: light.details, echo: echo.details },
+    };
   } finally {
     await nats.stop();
   }
-  return {
-    durationS,
-    repetitions,
-    clientPinnedToCpu0: existsSync("/usr/bin/taskset"),
-    throughputRatio: results[0]!.throughputRatio,
-    smallModelThroughputRatio: results[1]!.throughputRatio,
-    cases: results,
-  };
 }

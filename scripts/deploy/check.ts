@@ -13,7 +13,7 @@
  */
 import { control, KV_BUCKETS, kvKeys } from "@fulcrum/proto";
 import { connectBus, fp32Request, OipClient, oipParam, oipParamValue, type Bus, type InferOutcome } from "@fulcrum/runtime";
-import { dashboardQueries, instantiate, PENDING_METRICS } from "./dashboard.js";
+import { dashboardQueries, instantiate, uncheckedReason } from "./dashboard.js";
 
 const PIPELINE = "fashion";
 const STAGE = "classifier";
@@ -152,7 +152,7 @@ async function checkPrometheus(): Promise<void> {
   for (const q of dashboardQueries()) {
     const label = `dashboard "${q.panel}" ${q.refId}`;
     if (q.pending.length > 0) {
-      skipped.push(`${label}: ${q.pending.map((m) => `${m} (${PENDING_METRICS[m]})`).join("; ")}`);
+      skipped.push(`${label}: ${q.pending.map((m) => `${m} (${uncheckedReason(m)})`).join("; ")}`);
       continue;
     }
     // A labelled counter appears at its first event and rate() needs two scrapes of it: poll a while.

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { DASHBOARD_FILE, dashboardQueries, instantiate, metricNames, PENDING_METRICS } from "./dashboard.js";
+import { DASHBOARD_FILE, dashboardQueries, instantiate, metricNames, NOT_IN_COMPOSE, PENDING_METRICS } from "./dashboard.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -51,6 +51,22 @@ describe("Grafana dashboard (infra/grafana)", () => {
     expect(exported.has("fulcrum_stage_variant_info")).toBe(true); // the scan itself works
     const unknown = queries.flatMap((q) => q.metrics.filter((m) => !exported.has(m) && !(m in PENDING_METRICS)).map((m) => `${q.panel} ${q.refId}: ${m}`));
     expect(unknown).toEqual([]);
+  });
+
+  it("no metric is pending any more; what compose cannot show is exported by the reconciler and on the dashboard", () => {
+    expect(PENDING_METRICS).toEqual({});
+    const exported = exportedNames();
+    const named = new Set(queries.flatMap((q) => q.metrics));
+    expect(Object.keys(NOT_IN_COMPOSE).sort()).toEqual(["fulcrum_actuator_cold_start_seconds", "fulcrum_actuator_cold_starts_total"]);
+    for (const m of Object.keys(NOT_IN_COMPOSE)) {
+      expect(exported.has(m), `${m} is not exported by any process`).toBe(true);
+      expect(named.has(m), `${m} is on no panel`).toBe(true);
+    }
+    const checked = (panel: string) => queries.filter((q) => q.panel === panel && q.pending.length === 0).map((q) => q.refId);
+    // The replicas the optimizer decides and the versions stages applied are checked by test:deploy now.
+    expect(queries.find((q) => q.metrics.includes("fulcrum_optimizer_assigned_replicas"))!.pending).toEqual([]);
+    expect(queries.find((q) => q.metrics.includes("fulcrum_stage_assignment_version"))!.pending).toEqual([]);
+    expect(checked("Cold starts")).toEqual([]);
   });
 
   it("a pending metric is not exported yet (move it out of PENDING_METRICS once it is) and is on the dashboard", () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { K8S_KEYS } from "@fulcrum/actuator/kubernetes";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { formatIssues, loadManifests, validateManifest, type ManifestDocument } from "./k8s-validate.js";
@@ -51,7 +52,7 @@ describe("Kubernetes manifests (infra/k8s)", () => {
     expect(docs.filter((d) => String(d.object.kind).startsWith("Cluster"))).toEqual([]);
   });
 
-  it("one stage Deployment per variant of the pipeline spec, with in-place CPU resize", () => {
+  it("one stage Deployment per variant of the pipeline spec, with in-place CPU resize, gated pods claimed by the reconciler, pinned to their variant", () => {
     const spec = parseYaml(readFileSync(EXAMPLE_SPEC, "utf8")) as { stages: Array<{ name: string; variants: Array<{ name: string }> }> };
     const stages = fulcrumDeployments.filter((d) => envOf(d.spec.template.spec.containers[0]).FULCRUM_SERVICE === "stage");
     const pairs = stages.map((d) => { const e = envOf(d.spec.template.spec.containers[0]); return `${e.FULCRUM_STAGE_STAGE}/${e.FULCRUM_STAGE_VARIANT}`; });
@@ -62,13 +63,40 @@ describe("Kubernetes manifests (infra/k8s)", () => {
       expect(c.resources.requests.cpu, d.metadata.name).toBe(c.resources.limits.cpu);
       expect(c.resizePolicy).toContainEqual({ resourceName: "cpu", restartPolicy: "NotRequired" });
       expect(d.spec.template.metadata.labels["fulcrum.dev/variant"]).toBe(envOf(c).FULCRUM_STAGE_VARIANT);
+      // The reconciler owns the replica count (re-applying must not reset it), claims each pod at
+      // its gate, and the stage takes its instance id from the claim's label.
+      expect(d.spec.replicas, d.metadata.name).toBeUndefined();
+      // The names the Kubernetes actuator uses (pods.ts).
+      expect(d.spec.template.spec.schedulingGates).toEqual([{ name: K8S_KEYS.claimGate }]);
+      expect(c.env).toContainEqual({ name: "FULCRUM_STAGE_INSTANCE", valueFrom: { fieldRef: { fieldPath: `metadata.labels['${K8S_KEYS.instance}']` } } });
+      expect(envOf(c)).toMatchObject({ FULCRUM_STAGE_FOLLOW_PLACEMENT: "true", FULCRUM_STAGE_PIN_VARIANT: "true" });
+      expect(d.spec.template.metadata.labels).toMatchObject({ [K8S_KEYS.name]: d.metadata.name, [K8S_KEYS.component]: "stage", [K8S_KEYS.pipeline]: "fashion", [K8S_KEYS.stage]: envOf(c).FULCRUM_STAGE_STAGE });
+      expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
     }
-    expect(stages.reduce((n, d) => n + d.spec.replicas, 0)).toBeGreaterThanOrEqual(2);
+  });
+
+  it("the reconciler runs fulcrum reconcile as the actuator's ServiceAccount (the only pod with a token), one at a time, bootstrapping a variant that has a Deployment", () => {
+    const rec = fulcrumDeployments.find((d) => d.metadata.name === "reconciler")!;
+    const pod = rec.spec.template.spec;
+    const env = envOf(pod.containers[0]);
+    expect(env.FULCRUM_SERVICE).toBe("reconciler");
+    expect(pod.serviceAccountName).toBe("fulcrum-actuator");
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(rec.spec.replicas).toBe(1);
+    expect(rec.spec.strategy).toEqual({ type: "Recreate" });
+    const optimizer = parseYaml(byKind("ConfigMap").find((c) => c.metadata.name === "pipeline-fashion")!.data["optimizer.yaml"]) as Obj;
+    expect(env.FULCRUM_RECONCILER_PIPELINE).toBe(optimizer.pipeline);
+    expect(Number(env.FULCRUM_RECONCILER_CORE_BUDGET)).toBe(optimizer.limits.maxCores);
+    const names = new Set(byKind("Deployment").map((d) => d.metadata.name));
+    const bootstrap = JSON.parse(env.FULCRUM_RECONCILER_BOOTSTRAP!) as Record<string, Array<{ variant: string }>>;
+    for (const [stage, targets] of Object.entries(bootstrap)) for (const t of targets) expect(names.has(`stage-${stage}-${t.variant}`), `${stage}/${t.variant}`).toBe(true);
+    const sa = byKind("ServiceAccount").find((x) => x.metadata.name === "fulcrum-actuator")!;
+    expect(sa.automountServiceAccountToken).toBe(false);
   });
 
   it("every Fulcrum pod: scrape annotations, /readyz and /healthz on its metrics port, non-root, read-only, no API token", () => {
     expect(fulcrumDeployments.map((d) => envOf(d.spec.template.spec.containers[0]).FULCRUM_SERVICE).sort()).toEqual(
-      ["gateway", "monitor", "optimizer", "predictor", "stage", "stage", "stage", "stage", "stage"],
+      ["gateway", "monitor", "optimizer", "predictor", "reconciler", "stage", "stage", "stage", "stage", "stage"],
     );
     for (const d of fulcrumDeployments) {
       const pod = d.spec.template;
@@ -80,7 +108,7 @@ describe("Kubernetes manifests (infra/k8s)", () => {
       expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "metrics" });
       expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
       expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-      expect(pod.spec.automountServiceAccountToken).toBe(false);
+      expect(pod.spec.automountServiceAccountToken).toBe(env.FULCRUM_SERVICE === "reconciler");
       expect(c.envFrom).toContainEqual({ configMapRef: { name: "fulcrum-env" } });
     }
   });
@@ -97,14 +125,17 @@ describe("Kubernetes manifests (infra/k8s)", () => {
     expect(conf).toMatch(/authorization/);
   });
 
-  it("the actuator's Role grants exactly scale, pod reads and in-place resize", () => {
+  it("the actuator's Role grants exactly what it calls: stage Deployments' scale and CPU, pod reads, claims, drains and in-place resize", () => {
     const [role] = byKind("Role");
     expect(byKind("Role")).toHaveLength(1);
+    const stageDeployments = fulcrumDeployments.filter((d) => d.metadata.name.startsWith("stage-")).map((d) => d.metadata.name).sort();
     expect(role!.rules).toEqual([
-      { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "patch"] },
-      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: expect.any(Array), verbs: ["get", "patch"] },
+      { apiGroups: ["apps"], resources: ["deployments"], resourceNames: expect.any(Array), verbs: ["patch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "patch", "delete"] },
       { apiGroups: [""], resources: ["pods/resize"], verbs: ["patch"] },
     ]);
+    for (const rule of role!.rules.slice(0, 2)) expect([...rule.resourceNames].sort()).toEqual(stageDeployments);
     const [binding] = byKind("RoleBinding");
     expect(binding!.subjects).toEqual([{ kind: "ServiceAccount", name: "fulcrum-actuator", namespace: "fulcrum" }]);
   });

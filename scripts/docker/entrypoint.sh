@@ -2,13 +2,14 @@
 # Entry point of the Fulcrum image: runs the service named by FULCRUM_SERVICE as PID 1's exec
 # (signals reach Node directly, so SIGTERM starts the service's graceful shutdown).
 # `--import @fulcrum/runtime/register` loads OpenTelemetry before the service (gRPC
-# auto-instrumentation needs it under ESM).
+# auto-instrumentation needs it under ESM). `reconciler` is `fulcrum reconcile` (the reconcile loop
+# on Kubernetes, configured by FULCRUM_RECONCILER_* variables).
 set -eu
 service="${FULCRUM_SERVICE:-}"
 case "$service" in
-  stage|gateway|monitor|predictor|optimizer|loadgen) ;;
+  stage|gateway|monitor|predictor|optimizer|loadgen|reconciler) ;;
   *)
-    echo "fulcrum image: set FULCRUM_SERVICE to one of stage, gateway, monitor, predictor, optimizer, loadgen (got \"$service\")" >&2
+    echo "fulcrum image: set FULCRUM_SERVICE to one of stage, gateway, monitor, predictor, optimizer, loadgen, reconciler (got \"$service\")" >&2
     exit 64
     ;;
 esac
@@ -17,4 +18,7 @@ if [ "$#" -gt 0 ]; then
   exit 64
 fi
 cd /app
+if [ "$service" = reconciler ]; then
+  exec node --import @fulcrum/runtime/register /app/packages/cli/dist/bin.js reconcile
+fi
 exec node --import @fulcrum/runtime/register "/app/services/$service/dist/main.js"

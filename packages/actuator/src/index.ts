@@ -2,8 +2,11 @@
  * `@fulcrum/actuator`: elastic replicas. The reconcile loop turns the Assignment in force into
  * running replicas through an {@link Actuator} (local child processes here; the port is what a
  * container or Kubernetes actuator implements), using the pure planning of `@fulcrum/core/reconcile`.
+ * The Kubernetes actuator is the subpath `@fulcrum/actuator/kubernetes` (it loads the Kubernetes
+ * client, which the local launcher does not need).
  */
-export { ReplicaStartError, ServiceProcessError, UnknownReplicaError } from "./errors.js";
+export type { KubernetesActuationCode } from "./errors.js";
+export { KubernetesActuationError, KubernetesApiError, ReplicaStartError, ServiceProcessError, UnknownReplicaError } from "./errors.js";
 export type { LocalActuatorOptions } from "./local-actuator.js";
 export { LocalActuator } from "./local-actuator.js";
 export type { ReconcileMetrics } from "./metrics.js";

@@ -95,6 +95,7 @@ export class LocalActuator implements Actuator {
       alive: r.child.exit === undefined,
       ...(r.child.exit !== undefined ? { exit: String(r.child.exit) } : {}),
       log: r.child.logFile,
+      ...(r.child.process.pid !== undefined ? { pid: r.child.process.pid } : {}),
     }));
   }
 

@@ -22,6 +22,8 @@ export interface ActuatedReplica {
   readonly exit?: string;
   /** Where its log goes, for error messages. */
   readonly log?: string;
+  /** Its process id, for a local replica. */
+  readonly pid?: number;
 }
 
 /** What an actuator can do in place. */

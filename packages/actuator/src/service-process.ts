@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ServiceProcessError } from "./errors.js";
 
@@ -28,8 +28,45 @@ export interface ManagedChild {
   exit: number | string | undefined;
 }
 
-/** Node flags every service starts with: TypeScript sources (tsx) and the telemetry preload. */
+/** Node flags every service starts with from its TypeScript sources (tsx) and the telemetry preload. */
 export const NODE_FLAGS = ["--conditions=@fulcrum/source", "--import", "tsx", "--import", "@fulcrum/runtime/register"] as const;
+
+/** Newest modification time under `dir` (tests excluded: they are not built), ms. */
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtimeMs(p));
+    else if (!e.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+let buildFresh: boolean | undefined;
+
+/** Whether every workspace's `dist/` is at least as new as its `src/` (so compiled code is current). */
+function workspacesBuilt(repoRoot: string): boolean {
+  if (buildFresh !== undefined) return buildFresh;
+  buildFresh = ["packages", "services"]
+    .flatMap((parent) => (existsSync(join(repoRoot, parent)) ? readdirSync(join(repoRoot, parent)).map((d) => join(repoRoot, parent, d)) : []))
+    .concat(join(repoRoot, "proto"))
+    .filter((ws) => existsSync(join(ws, "src")) && existsSync(join(ws, "package.json")))
+    .every((ws) => existsSync(join(ws, "dist")) && newestMtimeMs(join(ws, "dist")) >= newestMtimeMs(join(ws, "src")));
+  return buildFresh;
+}
+
+/**
+ * The compiled entry (`…/dist/main.js`) of a service's `…/src/main.ts` when every workspace's build
+ * is current (after `npm run setup`, `npm run build` or `npm test`): it starts seconds sooner than
+ * transpiling the sources with tsx, which matters for a replica's cold start. Otherwise undefined,
+ * and the sources run.
+ */
+export function compiledEntry(repoRoot: string, entry: string): string | undefined {
+  const m = /^(.*)\/src\/(.+)\.ts$/.exec(entry);
+  if (!m || !workspacesBuilt(repoRoot)) return undefined;
+  const dist = join(m[1]!, "dist", `${m[2]}.js`);
+  return existsSync(join(repoRoot, dist)) ? dist : undefined;
+}
 
 /**
  * Starts one service process from the repository's TypeScript sources; its stdout and stderr go to
@@ -39,7 +76,9 @@ export const NODE_FLAGS = ["--conditions=@fulcrum/source", "--import", "tsx", "-
 export function spawnService(spec: ChildSpec, repoRoot: string, logDir: string): ManagedChild {
   const logFile = join(logDir, `${spec.name}.log`);
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...NODE_FLAGS, spec.entry], {
+  const compiled = compiledEntry(repoRoot, spec.entry);
+  const argv = compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry];
+  const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, FULCRUM_PARENT_PID: String(process.pid), ...spec.env },
     stdio: ["ignore", fd, fd],

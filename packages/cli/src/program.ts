@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import { conformanceCommand } from "./commands/conformance.js";
+import { experimentCommand } from "./commands/experiment.js";
 import { predictorCommand } from "./commands/predictor.js";
 import { profileCommand } from "./commands/profile.js";
+import { reconcileCommand } from "./commands/reconcile.js";
 import { tracesCommand } from "./commands/traces.js";
 import { upCommand } from "./commands/up.js";
 import { zooCommand } from "./commands/zoo.js";
@@ -12,9 +14,11 @@ export function buildProgram(): Command {
     .description("Fulcrum: adaptive ML inference serving (accuracy, cost and latency, re-decided live)")
     .showHelpAfterError()
     .addCommand(upCommand())
+    .addCommand(reconcileCommand())
     .addCommand(zooCommand())
     .addCommand(predictorCommand())
     .addCommand(tracesCommand())
     .addCommand(profileCommand())
-    .addCommand(conformanceCommand());
+    .addCommand(conformanceCommand())
+    .addCommand(experimentCommand());
 }

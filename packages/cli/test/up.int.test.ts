@@ -14,6 +14,7 @@ interface UpSummary {
   status: { assignmentVersion: number; highestApplied: number; totals: { arrivals: number; inTime: number } };
   loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; unaccounted: number };
   children: Array<{ name: string; pid: number; exit: number | string | null }>;
+  elastic: { replicaProcesses: Array<{ instance: string; pid: number; exit?: string }>; coldStarts: unknown[] };
 }
 
 function alive(pid: number): boolean {
@@ -56,8 +57,12 @@ describe("fulcrum up", () => {
     expect(s.status.assignmentVersion).toBeGreaterThanOrEqual(1);
     expect(s.status.highestApplied).toBeGreaterThanOrEqual(1);
     // Nothing is left running.
-    expect(s.children.map((c) => c.name)).toEqual(expect.arrayContaining(["stage-0", "stage-1", "monitor", "gateway", "optimizer", "loadgen"]));
+    expect(s.children.map((c) => c.name)).toEqual(expect.arrayContaining(["monitor", "gateway", "optimizer", "predictor", "loadgen"]));
     expect(s.children.every((c) => c.exit !== null && c.exit !== undefined)).toBe(true);
     expect(s.children.filter((c) => alive(c.pid))).toEqual([]);
+    // Elastic replicas by default: the reconciler started at least one, and stopped every one.
+    expect(s.elastic.coldStarts.length).toBeGreaterThanOrEqual(1);
+    expect(s.elastic.replicaProcesses.length).toBeGreaterThanOrEqual(1);
+    expect(s.elastic.replicaProcesses.filter((r) => alive(r.pid))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,6 +53,36 @@ describe("InferencePool basic run", () => {
   });
 });
 
+/** Nice value of each thread of this process, by thread id (Linux `/proc`). */
+function threadNiceness(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]));
+  }
+  return out;
+}
+
+describe.runIf(existsSync("/proc/thread-self"))("InferencePool thread priority", () => {
+  it("runs the inference threads at inferenceNiceness and leaves the event loop's thread alone", async () => {
+    const before = threadNiceness();
+    const pool = new InferencePool({ spareWorkers: 0, inferenceNiceness: 7 });
+    try {
+      await pool.prepare({ modelPath: modelA.path, cores: 2 });
+      const added = [...threadNiceness()].filter(([tid]) => !before.has(tid));
+      // The worker thread and onnxruntime's extra intra-op thread (cores = 2) both run at nice 7.
+      expect(added.filter(([, nice]) => nice === 7).length).toBeGreaterThanOrEqual(2);
+      expect(threadNiceness().get(process.pid)).toBe(before.get(process.pid));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("rejects a nice value outside 0–19", () => {
+    expect(() => new InferencePool({ inferenceNiceness: 20 })).toThrow("InferencePool option inferenceNiceness=20: expected an integer from 0 to 19");
+  });
+});
+
 describe("InferencePool buffers and errors", () => {
   let pool: InferencePool;
   let key: string;
@@ -83,6 +113,28 @@ describe("InferencePool buffers and errors", () => {
     expectMatches(modelA.model, view.x, 2, r2.outputs.y);
     const y = r2.outputs.y!;
     expect([y.data.byteOffset, y.data.byteLength]).toEqual([0, y.data.buffer.byteLength]);
+  });
+
+  it("runBatch concatenates per-request parts (copied, never detached) and reuses batch buffers the worker hands back", async () => {
+    pool.activate(key);
+    const before = pool.bufferCounts;
+    for (let i = 0; i < 12; i++) {
+      const parts = [input(1, 20 + i), input(2, 40 + i)];
+      const r = await pool.runBatch({ x: parts.map((p) => p.tensor) });
+      expect(parts.map((p) => p.tensor.data.byteLength)).toEqual([64, 128]);
+      const x = new Float32Array([...parts[0]!.x, ...parts[1]!.x]);
+      expectMatches(modelA.model, x, 3, r.outputs.y);
+    }
+    const after = pool.bufferCounts;
+    // One batch in flight at a time here: the first batch allocates, every later one reuses it.
+    expect(after.allocated - before.allocated).toBe(1);
+    expect(after.reused - before.reused).toBe(11);
+  });
+
+  it("runBatch rejects parts that do not stack, naming the tensor", async () => {
+    pool.activate(key);
+    const bad = pool.runBatch({ x: [input(1, 1).tensor, { dtype: "float32", dims: [1, 8], data: new Uint8Array(32) }] });
+    await expect(bad).rejects.toThrow('tensor "x": dims [1,8] do not match [*,16] in the same batch');
   });
 
   const bad: ReadonlyArray<{ name: string; inputs: Record<string, TensorData>; error: string; message: RegExp }> = [

@@ -2,7 +2,8 @@ import { NoActiveSessionError, PoolClosedError, SessionNotReadyError, TensorErro
 import type { WireTensor, WorkerFault } from "./messages.js";
 import { SessionSlot, sessionKey } from "./session-slot.js";
 import type { RunResult, SessionInfo, SessionSpec, SlotState } from "./session-slot.js";
-import { checkTensor, transferableBytes } from "./tensor.js";
+import { BufferRecycler } from "./buffer-recycler.js";
+import { checkTensor, concatBatch, transferableBytes } from "./tensor.js";
 import type { TensorData } from "./tensor.js";
 import { WorkerHost } from "./worker-host.js";
 
@@ -27,6 +28,16 @@ export interface InferencePoolOptions {
   readonly warmupRunsPerSize?: number;
   /** How long `close` waits for a worker to exit before terminating it, ms. @default 5000 */
   readonly closeTimeoutMs?: number;
+  /**
+   * Nice value (0–19) of the inference threads (each session's worker and onnxruntime's intra-op
+   * threads), on Linux; the event loop's thread keeps its own. When a replica is held to its cores
+   * (taskset, a CPU limit) the event loop shares them with inference: a lower priority for the
+   * long-running batch lets request intake and replies run the moment they are ready, so the next
+   * batch fills while the current one runs instead of waiting behind it. Affects only this
+   * process's threads relative to each other on a dedicated core. 0 leaves them alone.
+   * @default 10
+   */
+  readonly inferenceNiceness?: number;
 }
 
 /** What `prepare` loads. */
@@ -51,6 +62,7 @@ export interface SessionStatus {
 }
 
 interface CompiledOptions {
+  readonly inferenceNiceness: number;
   readonly maxCachedSessions: number;
   readonly spareWorkers: number;
   readonly warmupBatchSizes: readonly number[];
@@ -65,6 +77,7 @@ function compile(o: InferencePoolOptions): CompiledOptions {
     warmupBatchSizes: o.warmupBatchSizes ?? [1],
     warmupRunsPerSize: o.warmupRunsPerSize ?? 2,
     closeTimeoutMs: o.closeTimeoutMs ?? 5000,
+    inferenceNiceness: o.inferenceNiceness ?? 10,
   };
   const positiveInt = (k: keyof CompiledOptions, min: number): void => {
     const v = c[k];
@@ -74,6 +87,8 @@ function compile(o: InferencePoolOptions): CompiledOptions {
   positiveInt("spareWorkers", 0);
   positiveInt("warmupRunsPerSize", 0);
   positiveInt("closeTimeoutMs", 0);
+  positiveInt("inferenceNiceness", 0);
+  if (c.inferenceNiceness > 19) throw new RangeError(`InferencePool option inferenceNiceness=${c.inferenceNiceness}: expected an integer from 0 to 19`);
   checkBatchSizes("warmupBatchSizes", c.warmupBatchSizes);
   return c;
 }
@@ -109,6 +124,7 @@ export class InferencePool {
   private readonly disposing = new Set<Promise<void>>();
   private activeSlot: SessionSlot | undefined;
   private closed: Promise<void> | undefined;
+  private readonly buffers = new BufferRecycler();
 
   constructor(options: InferencePoolOptions = {}) {
     this.opts = compile(options);
@@ -161,7 +177,7 @@ export class InferencePool {
       slot = undefined;
     }
     if (slot === undefined) {
-      slot = new SessionSlot(spec, () => this.takeHost(), runsPerSize, sizes);
+      slot = new SessionSlot(spec, () => this.takeHost(), runsPerSize, sizes, (b) => this.buffers.give(b));
       this.slots.set(key, slot);
       try {
         await slot.loaded;
@@ -209,25 +225,55 @@ export class InferencePool {
    */
   async run(inputs: Readonly<Record<string, TensorData>>, options: { readonly sessionKey?: string } = {}): Promise<RunResult> {
     this.assertOpen();
-    let slot: SessionSlot | undefined;
-    if (options.sessionKey === undefined) {
-      slot = this.activeSlot;
-      if (slot === undefined) throw new NoActiveSessionError();
-    } else {
-      slot = this.slots.get(options.sessionKey);
-      if (slot === undefined) throw new SessionNotReadyError(options.sessionKey, "not prepared (or evicted from the cache)");
-    }
+    const slot = this.slotFor(options.sessionKey);
     const wire: WireTensor[] = [];
     const transfer: ArrayBuffer[] = [];
-    for (const [name, t] of Object.entries(inputs)) {
+    for (const name in inputs) {
+      const t = inputs[name] as TensorData;
       checkTensor(name, t);
       const buffer = transferableBytes(t.data);
       if (transfer.includes(buffer)) throw new TensorError("shares its ArrayBuffer with another input", { tensor: name });
-      wire.push({ name, dtype: t.dtype, dims: [...t.dims], buffer });
+      wire.push({ name, dtype: t.dtype, dims: t.dims, buffer });
       transfer.push(buffer);
     }
     if (wire.length === 0) throw new TensorError("a batch needs at least one input tensor", {});
     return slot.run(wire, transfer);
+  }
+
+  /**
+   * Runs one batch made of per-request parts: each input's parts are concatenated along dim 0
+   * (same rules as `concatBatch`) into a buffer the pool reuses once the worker hands it back, so a
+   * steady stream of batches allocates nothing. The parts are copied, never detached. Same
+   * errors as {@link run}.
+   */
+  async runBatch(parts: Readonly<Record<string, readonly TensorData[]>>, options: { readonly sessionKey?: string } = {}): Promise<RunResult> {
+    this.assertOpen();
+    const slot = this.slotFor(options.sessionKey);
+    const wire: WireTensor[] = [];
+    const transfer: ArrayBuffer[] = [];
+    const take = (bytes: number): ArrayBuffer => this.buffers.take(bytes);
+    for (const name in parts) {
+      const t = concatBatch(name, parts[name] as readonly TensorData[], take);
+      wire.push({ name, dtype: t.dtype, dims: t.dims, buffer: t.data.buffer as ArrayBuffer });
+      transfer.push(t.data.buffer as ArrayBuffer);
+    }
+    if (wire.length === 0) throw new TensorError("a batch needs at least one input tensor", {});
+    return slot.run(wire, transfer);
+  }
+
+  /** How often batch buffers were reused vs allocated (see {@link runBatch}). */
+  get bufferCounts(): { readonly reused: number; readonly allocated: number } {
+    return { ...this.buffers.counts };
+  }
+
+  private slotFor(sessionKey: string | undefined): SessionSlot {
+    if (sessionKey === undefined) {
+      if (this.activeSlot === undefined) throw new NoActiveSessionError();
+      return this.activeSlot;
+    }
+    const slot = this.slots.get(sessionKey);
+    if (slot === undefined) throw new SessionNotReadyError(sessionKey, "not prepared (or evicted from the cache)");
+    return slot;
   }
 
   /** Warms `key` at more batch sizes (e.g. before raising the batch size); queued behind its batches. */
@@ -301,7 +347,7 @@ export class InferencePool {
     while ((host = this.spares.shift()) !== undefined && !host.alive);
     // Refilled by `prepare` once the load is over, not now: a worker start-up would compete
     // with the load for the CPU.
-    host ??= new WorkerHost();
+    host ??= new WorkerHost(this.opts.inferenceNiceness);
     await host.ready;
     return host;
   }
@@ -309,7 +355,7 @@ export class InferencePool {
   private refillSpares(): void {
     if (this.closed !== undefined) return;
     while (this.spares.length < this.opts.spareWorkers) {
-      const host = new WorkerHost();
+      const host = new WorkerHost(this.opts.inferenceNiceness);
       host.onCrash = () => {
         const i = this.spares.indexOf(host);
         if (i >= 0) this.spares.splice(i, 1);

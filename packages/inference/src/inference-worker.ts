@@ -3,7 +3,9 @@
  * (`session.run` is synchronous native code; here it blocks only this thread). Protocol in
  * `messages.ts`; spawned by `worker-host.ts`.
  */
-import { parentPort } from "node:worker_threads";
+import { existsSync, readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import type { FromWorker, TensorSpec, ToWorker, WireTensor, WorkerFault } from "./messages.js";
 import { DTYPE_BYTES, isTensorDtype, transferableBytes } from "./tensor.js";
@@ -138,7 +140,9 @@ async function handle(msg: ToWorker, receivedMs: number): Promise<void> {
       }
       const queuedMs = performance.now() - receivedMs;
       const { outputs, transfer, runMs } = await run(msg.inputs);
-      post({ kind: "result", id: msg.id, outputs, runMs, queuedMs }, transfer);
+      // The inputs go back to the pool for the next batch (session.run has let go of them).
+      const inputs = msg.inputs.map((t) => t.buffer).filter((b) => !transfer.includes(b));
+      post({ kind: "result", id: msg.id, outputs, runMs, queuedMs, inputs }, [...transfer, ...inputs]);
       return;
     }
     case "fault":
@@ -153,5 +157,10 @@ async function handle(msg: ToWorker, receivedMs: number): Promise<void> {
       return;
   }
 }
+
+// Before onnxruntime starts its intra-op threads, which inherit this thread's nice value. Linux
+// keeps a nice value per thread (`/proc/thread-self` names it); elsewhere the pool runs as is.
+const niceness = (workerData as { niceness?: number } | null)?.niceness ?? 0;
+if (niceness > 0 && existsSync("/proc/thread-self")) setPriority(Number(readlinkSync("/proc/thread-self").split("/").pop()), niceness);
 
 post({ kind: "ready" });

@@ -33,6 +33,14 @@ export type FromWorker =
   | { readonly kind: "ready" }
   | { readonly kind: "loaded"; readonly id: number; readonly inputs: TensorSpec[]; readonly outputs: TensorSpec[]; readonly loadMs: number }
   | { readonly kind: "warmed"; readonly id: number; readonly warmMs: number }
-  | { readonly kind: "result"; readonly id: number; readonly outputs: WireTensor[]; readonly runMs: number; readonly queuedMs: number }
+  | {
+      readonly kind: "result";
+      readonly id: number;
+      readonly outputs: WireTensor[];
+      readonly runMs: number;
+      readonly queuedMs: number;
+      /** The run's input buffers, handed back (transferred) for reuse. */
+      readonly inputs: ArrayBuffer[];
+    }
   | { readonly kind: "ok"; readonly id: number }
   | { readonly kind: "failed"; readonly id: number; readonly message: string };

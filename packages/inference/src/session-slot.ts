@@ -92,6 +92,8 @@ export class SessionSlot {
     private readonly acquireHost: () => Promise<WorkerHost>,
     private readonly warmupRunsPerSize: number,
     warmupBatchSizes: readonly number[],
+    /** Receives each batch's input buffers back from the worker, for reuse. */
+    private readonly returnBuffers: (buffers: readonly ArrayBuffer[]) => void = () => {},
   ) {
     this.key = sessionKey(spec);
     this.loaded = this.start(warmupBatchSizes);
@@ -240,6 +242,7 @@ export class SessionSlot {
       const startedMs = performance.now();
       const msg = await host.request({ kind: "run", inputs: job.inputs }, job.transfer);
       if (msg.kind !== "result") return job.reject(new InferenceRunError(failureText(msg), { sessionKey: this.key }));
+      this.returnBuffers(msg.inputs);
       const outputs: Record<string, TensorData> = {};
       for (const o of msg.outputs) outputs[o.name] = { dtype: o.dtype, dims: o.dims, data: new Uint8Array(o.buffer) };
       const endMs = performance.now();

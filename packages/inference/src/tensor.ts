@@ -60,11 +60,11 @@ export function checkTensor(name: string, t: TensorData): void {
 }
 
 /**
- * Concatenates per-request tensors along dim 0 into one batch tensor in a fresh, exactly-sized
- * ArrayBuffer (so `InferencePool.run` can transfer it to the worker without another copy).
- * All parts MUST share dtype and non-batch dims.
+ * Concatenates per-request tensors along dim 0 into one batch tensor in an exactly-sized
+ * ArrayBuffer from `allocate` (default: a fresh one), so `InferencePool.run` can transfer it to the
+ * worker without another copy. All parts MUST share dtype and non-batch dims.
  */
-export function concatBatch(name: string, parts: readonly TensorData[]): TensorData {
+export function concatBatch(name: string, parts: readonly TensorData[], allocate: (bytes: number) => ArrayBuffer = (n) => new ArrayBuffer(n)): TensorData {
   const first = parts[0];
   if (first === undefined) throw new TensorError("cannot batch zero tensors", { tensor: name });
   if (first.dims.length === 0) throw new TensorError("cannot batch a scalar", { tensor: name });
@@ -80,7 +80,8 @@ export function concatBatch(name: string, parts: readonly TensorData[]): TensorD
     rows += p.dims[0] as number;
     bytes += p.data.byteLength;
   }
-  const out = new Uint8Array(bytes);
+  const out = new Uint8Array(allocate(bytes));
+  if (out.byteLength !== bytes) throw new TensorError(`allocated ${out.byteLength} bytes for a batch of ${bytes}`, { tensor: name });
   let at = 0;
   for (const p of parts) {
     out.set(p.data, at);

@@ -17,13 +17,14 @@ interface Outstanding {
  * From TypeScript sources (tests, `node --import tsx`), Node 20 does not apply the parent's
  * loader hooks to workers, so a tiny eval'd bootstrap registers tsx in the worker first.
  */
-function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./inference-worker.js", import.meta.url));
+function spawnWorker(niceness: number): Worker {
+  const options = { workerData: { niceness } };
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./inference-worker.js", import.meta.url), options);
   const target = new URL("./inference-worker.ts", import.meta.url).href;
   // tsx's CJS build of this entry resolves its ESM loader wrongly; load the .mjs twin.
   const tsxApi = createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs");
   const code = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(code, { eval: true });
+  return new Worker(code, { eval: true, ...options });
 }
 
 /**
@@ -48,8 +49,9 @@ export class WorkerHost {
   private exited = false;
   private lastError: Error | undefined;
 
-  constructor() {
-    this.worker = spawnWorker();
+  /** @param niceness added to the worker thread's nice value (see `InferencePoolOptions.inferenceNiceness`). */
+  constructor(niceness = 0) {
+    this.worker = spawnWorker(niceness);
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (msg: FromWorker): void => {

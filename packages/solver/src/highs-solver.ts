@@ -20,6 +20,13 @@ export interface HighsSolverOptions {
    * @default 1e-9
    */
   readonly mipGap?: number;
+  /**
+   * How far from an integer an integer variable may be and still count as integral. HiGHS' 1e-6
+   * lets a binary sit at 1e-6, enough for the fulcrum and IPA models (bounds of hundreds of ms, and
+   * tie-breaker costs of 1e-6 per batch unit) to return a solution the exact in-process search beats
+   * by more than the 1e-6 the policies are checked at. @default 1e-9
+   */
+  readonly mipFeasibilityTolerance?: number;
 }
 
 /** The HiGHS adapter of core's {@link Solver} port. `close()` terminates the worker thread. */
@@ -29,7 +36,7 @@ export interface HighsSolver extends Solver {
 
 interface Job {
   readonly id: number;
-  readonly payload: { id: number; model: unknown; timeLimitS: number; mipGap: number };
+  readonly payload: { id: number; model: unknown; timeLimitS: number; mipGap: number; mipFeasibilityTolerance: number };
   readonly timeLimitMs: number;
   readonly startedAt: number;
   readonly resolve: (r: SolveResult) => void;
@@ -56,6 +63,7 @@ interface WorkerReply {
 export function createHighsSolver(options: HighsSolverOptions = {}): HighsSolver {
   const graceMs = options.watchdogGraceMs ?? 2000;
   const mipGap = options.mipGap ?? 1e-9;
+  const mipFeasibilityTolerance = options.mipFeasibilityTolerance ?? 1e-9;
   const highsPath = createRequire(import.meta.url).resolve("highs");
   const queue: Job[] = [];
   let worker: Worker | undefined;
@@ -151,7 +159,7 @@ export function createHighsSolver(options: HighsSolverOptions = {}): HighsSolver
         const id = nextId++;
         queue.push({
           id,
-          payload: { id, model: data, timeLimitS: solveOptions.timeLimitMs / 1000, mipGap },
+          payload: { id, model: data, timeLimitS: solveOptions.timeLimitMs / 1000, mipGap, mipFeasibilityTolerance },
           timeLimitMs: solveOptions.timeLimitMs,
           startedAt: performance.now(),
           resolve,

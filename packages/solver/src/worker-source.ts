@@ -4,7 +4,7 @@
  * `require`s `highs` by an absolute path resolved in the parent (the CJS build's default export is
  * the loader; docs/architecture.md#highs-in-a-worker is about the ESM typings of the same thing).
  *
- * Protocol: parent → `{ id, model, timeLimitS, mipGap }`; worker → `{ id, status, objective?, values?,
+ * Protocol: parent → `{ id, model, timeLimitS, mipGap, mipFeasibilityTolerance }`; worker → `{ id, status, objective?, values?,
  * solveMs, message? }`, plus one `{ ready: true }` or `{ startError }` after loading.
  */
 export const WORKER_SOURCE = String.raw`
@@ -15,7 +15,7 @@ function solve(msg) {
   const t0 = performance.now();
   try {
     return highs.withModel(msg.model, (m) => {
-      m.options.set({ output_flag: false, time_limit: msg.timeLimitS, mip_rel_gap: msg.mipGap, mip_abs_gap: msg.mipGap });
+      m.options.set({ output_flag: false, time_limit: msg.timeLimitS, mip_rel_gap: msg.mipGap, mip_abs_gap: msg.mipGap, mip_feasibility_tolerance: msg.mipFeasibilityTolerance });
       const run = m.run();
       const status = STATUS[run.modelStatus] ?? "error";
       let hasValues = status === "optimal";

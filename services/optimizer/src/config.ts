@@ -29,7 +29,8 @@ export const variantSpecSchema = z.object({
   baseCoresPerReplica: z.number().int().min(1).optional(),
   /**
    * Latency profile: measured (batch, cores) points and/or a fitted model. At least one. Absent:
-   * taken from the spec's `profile` file (points of its statistic + Sponge fit).
+   * taken from the spec's `profile` file (points of its statistic + Sponge fit, and the variant's
+   * measured `loadTimeMs` unless the spec gives one).
    */
   perf: z.object({
     measured: z.array(z.object({ batch: z.number().int().min(1), cores: z.number().int().min(1), latencyMs: z.number().gt(0) }).strict()).optional(),
@@ -50,9 +51,13 @@ export const pipelineSpecSchema = z.object({
   /**
    * A measured profile (`fulcrum profile` output, e.g. `profiles/fashion.json`; a relative path is
    * resolved against the spec file's folder) supplying the perf model of every variant without
-   * its own `perf`: the points of `statistic` plus their Sponge fit.
+   * its own `perf`: the points of `statistic` plus their Sponge fit. `latencyScale` multiplies every
+   * latency read from it (a what-if: hardware that many times slower; 1 = as measured).
    */
-  profile: z.object({ file: z.string().min(1), statistic: z.enum(["p50", "p95", "p99"]).default("p99") }).strict().optional(),
+  profile: z
+    .object({ file: z.string().min(1), statistic: z.enum(["p50", "p95", "p99"]).default("p99"), latencyScale: z.number().positive().default(1) })
+    .strict()
+    .optional(),
 }).strict();
 export type PipelineSpec = z.output<typeof pipelineSpecSchema>;
 
@@ -181,9 +186,12 @@ export function applyProfile(spec: PipelineSpec, baseDir: string): { spec: Pipel
     variants: st.variants.map((v, k) => {
       if (v.perf) return v;
       try {
-        const measured = variantPoints(profile, v.name, statistic);
+        const scale = spec.profile!.latencyScale;
+        const measured = variantPoints(profile, v.name, statistic).map((pt) => ({ ...pt, latencyMs: pt.latencyMs * scale }));
         const fit = measured.length >= 4 ? fitSpongeLatency(measured).coefficients : undefined;
-        return { ...v, perf: { measured, ...(fit ? { fit } : {}) } };
+        // A new replica's model load + warm-up, as measured with the profile (cold-start cost).
+        const loadTimeMs = v.loadTimeMs ?? profile.variants.find((pv) => pv.name === v.name)?.loadTimeMs;
+        return { ...v, perf: { measured, ...(fit ? { fit } : {}) }, ...(loadTimeMs !== undefined ? { loadTimeMs } : {}) };
       } catch (err) {
         issues.push({ path: ["stages", String(s), "variants", String(k), "name"], message: `profile ${file}: ${(err as Error).message}` });
         return v;

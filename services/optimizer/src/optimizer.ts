@@ -17,7 +17,7 @@ import {
 } from "@fulcrum/runtime";
 import { createHighsSolver, type HighsSolver } from "@fulcrum/solver";
 import { toPolicyShape, type OptimizerConfig } from "./config.js";
-import { createOptimizerMetrics, type OptimizerMetrics } from "./telemetry/metrics.js";
+import { createOptimizerMetrics, recordAssignment, type OptimizerMetrics } from "./telemetry/metrics.js";
 import { openAssignmentsKv, publishAssignment, readStoredAssignment, startNatsHandlers } from "./transport/nats-handlers.js";
 
 /** Lifecycle state of the optimizer. */
@@ -112,7 +112,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     log.info({ version }, "continuing from the stored assignment");
   }
   metrics.version.set(version);
-  if (current) metrics.coresAllocated.set(totalCores(current));
+  if (current) recordAssignment(metrics, current);
 
   let forecast: { value: LoadForecast; span?: SpanContext } | undefined;
   const loads: LoadSample[] = [];
@@ -206,7 +206,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         metrics.decisions.inc({ policy: config.policy, status: ex.status });
         if (ex.fallback) metrics.fallbacks.inc({ reason: ex.fallback.reason });
         metrics.version.set(version);
-        metrics.coresAllocated.set(totalCores(next));
+        recordAssignment(metrics, next);
         metrics.admittedFraction.set(ex.admittedFraction ?? 1);
         log.info({ version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(next) }, "assignment published");
         return { kind: "published", version, reason, assignment: next, explanation: ex, solveMs, changes, forecastRps: lambda };

@@ -34,8 +34,12 @@ export const stageConfigSchema = z.object({
   cores: z.coerce.number().int().min(1).max(64).default(1),
   /** Initial maximum batch size. @default 8 */
   batchSize: z.coerce.number().int().min(1).max(256).default(8),
-  /** Longest wait of the oldest queued request for its batch to fill, ms. @default 5 */
-  maxQueueDelayMs: z.coerce.number().min(0).default(5),
+  /**
+   * How long an idle replica may hold a partial batch for more requests, ms. 0 is work-conserving:
+   * an idle replica dispatches what is queued at once and batches form only from what queues while
+   * it is busy (no batching delay at light load). @default 0
+   */
+  maxQueueDelayMs: z.coerce.number().min(0).default(0),
   /** Queue bound; beyond it requests get RESOURCE_EXHAUSTED. @default 1024 */
   maxQueueSize: z.coerce.number().int().min(1).default(1024),
   /** Slack added to every predicted finish time (model error, data-plane overhead), ms. @default 2 */
@@ -77,6 +81,15 @@ export const stageConfigSchema = z.object({
    * `replicaIndex`. @default false
    */
   followPlacement: envBoolean().default(false),
+  /**
+   * Pinned-variant mode, for one deployment per (stage, variant) (Kubernetes): the replica keeps
+   * `variant` whatever the Assignment or its placement says. From an Assignment it takes the
+   * cores (intra-op threads) and batch of its own variant's entry instead of the target of
+   * `replicaIndex` (when its variant has no traffic it keeps its configuration); with
+   * `followPlacement`, a placement naming another variant is refused (acked not applied).
+   * @default false
+   */
+  pinVariant: envBoolean().default(false),
   /**
    * On drain, time between putting `draining` in the registry and refusing new calls, ms: the
    * gateway sees the entry and stops routing here first, so no call is refused. @default 500

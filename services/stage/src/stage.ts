@@ -94,7 +94,16 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     safetyMarginMs: config.safetyMarginMs,
     pipelineDepth: config.pipelineDepth,
   });
-  const reconfigurer = new Reconfigurer({ stage: config.stage, replicaIndex: config.replicaIndex, server, pool, modelPathOf, clock, logger: log });
+  const reconfigurer = new Reconfigurer({
+    stage: config.stage,
+    replicaIndex: config.replicaIndex,
+    ...(config.pinVariant ? { pinnedVariant: config.variant } : {}),
+    server,
+    pool,
+    modelPathOf,
+    clock,
+    logger: log,
+  });
 
   let assignmentsKv: TypedKv | undefined;
   let registryKv: TypedKv | undefined;
@@ -129,6 +138,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     if (a.pipeline !== config.pipeline) return;
     const outcome = await reconfigurer.apply(a, received);
     if (outcome) ack(outcome);
+    if (outcome?.applied && state === "ready") void heartbeat();
   };
 
   const onPlacement = async (pb: control.ReplicaPlacement | undefined): Promise<void> => {
@@ -144,6 +154,8 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     if (placement.pipeline !== config.pipeline || placement.stage !== config.stage || placement.instance !== config.instance) return;
     const outcome = await reconfigurer.place(placement, received);
     if (outcome) ack(outcome);
+    // The registry shows the new configuration at once, not at the next heartbeat.
+    if (outcome?.applied && state === "ready") void heartbeat();
   };
   const placementKey = kvKeys.placement(config.pipeline, config.stage, config.instance);
 
@@ -188,7 +200,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   });
   const wildcard = config.grpcHost === "0.0.0.0" || config.grpcHost === "::";
   const advertised = `${config.advertiseHost ?? (wildcard ? hostname() : config.grpcHost)}:${grpc.port}`;
-  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance });
+  const registry = stagePrometheus(server, { pipeline: config.pipeline, stage: config.stage, instance: config.instance }, () => reconfigurer.version);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.grpcHost, registry, ready: () => state === "ready" });
 
   const subs: Stoppable[] = [];

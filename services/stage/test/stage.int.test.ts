@@ -70,7 +70,11 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     const stage = await startStage(config({ family: "resnet", variant: "resnet18", resolution: ZOO_TEST_RESOLUTION, batchSize: 1, maxQueueDelayMs: 0 }), { logger, bus });
     const client = new OipClient(stage.grpcAddress);
     try {
-      // EDF: 30 requests arrive together with shuffled deadlines; once all are queued, dispatch follows deadlines.
+      // EDF: 30 requests arrive together with shuffled deadlines while the session is busy (behind
+      // four 64-row requests); once all are queued, dispatch follows deadlines.
+      const arrived = stage.server.totals.arrivals;
+      const busy = Array.from({ length: 4 }, () => client.infer(floatRequest("classifier", "input", RESNET_TAIL, { rows: 64, params: { slo_ms: param.int(15_000) } })));
+      await expect.poll(() => stage.server.totals.arrivals, { timeout: 10_000, interval: 1 }).toBe(arrived + 4);
       const now = Date.now();
       const order = Array.from({ length: 30 }, (_, i) => i).sort((a, b) => ((a * 7919) % 31) - ((b * 7919) % 31));
       const ids = new Set<string>();
@@ -83,6 +87,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
       });
       const results = await Promise.all(calls);
       expect(results.every((r) => r.ok)).toBe(true);
+      expect((await Promise.all(busy)).every((r) => r.ok)).toBe(true);
       const queueSpans = spansOf("stage.queue", ids).map((s) => ({ id: String(s.attributes["fulcrum.request_id"]), arrival: ms(s.startTime), dispatch: ms(s.endTime) }));
       expect(queueSpans).toHaveLength(30);
       const lastArrival = Math.max(...queueSpans.map((s) => s.arrival));
@@ -91,9 +96,14 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
       const deadlines = afterAll.map((s) => deadlineOf.get(s.id)!);
       expect(deadlines).toEqual([...deadlines].sort((a, b) => a - b));
 
-      // Batches: with batch size 8 and a generous wait, concurrent requests share batches of at most 8.
+      // Batches (work-conserving): requests that queue while the session is busy (here behind a
+      // 64-row request) share batches of at most 8; the busy session's first request ran alone.
       stage.server.setBatchSize(8);
+      const before = stage.server.totals.arrivals;
+      const slow = client.infer(floatRequest("classifier", "input", RESNET_TAIL, { rows: 64, params: { slo_ms: param.int(20_000) } }));
+      await expect.poll(() => stage.server.totals.arrivals, { timeout: 10_000, interval: 1 }).toBe(before + 1);
       const batched = await Promise.all(Array.from({ length: 24 }, () => client.infer(floatRequest("classifier", "input", RESNET_TAIL, { params: { slo_ms: param.int(20_000) } }))));
+      expect(Number(paramValue((await slow).response?.parameters.batch_size))).toBe(1);
       const sizes = batched.map((r) => Number(paramValue(r.response?.parameters.batch_size)));
       expect(batched.every((r) => r.ok)).toBe(true);
       expect(Math.max(...sizes)).toBe(8);
@@ -200,7 +210,7 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
 
   it("answers every queued request on shutdown (served or UNAVAILABLE) and refuses new ones", async () => {
     const stage: StageHandle = await startStage(
-      config({ family: "resnet", variant: "resnet18", resolution: ZOO_TEST_RESOLUTION, batchSize: 1, maxQueueDelayMs: 0, shutdownGraceMs: 20 }),
+      config({ family: "resnet", variant: "resnet18", resolution: ZOO_TEST_RESOLUTION, batchSize: 1, maxQueueDelayMs: 0, shutdownGraceMs: 20, drainGraceMs: 0 }),
       { logger, bus },
     );
     const client = new OipClient(stage.grpcAddress);

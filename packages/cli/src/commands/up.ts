@@ -26,6 +26,8 @@ interface UpOptions {
   loadgenDuration?: number;
   slo?: number;
   policy: string;
+  policyConfig?: string;
+  spec?: string;
   interval: number;
   statusEvery: number;
   summaryFile?: string;
@@ -93,6 +95,8 @@ export function upCommand(): Command {
     .option("--loadgen-duration <s>", "load generator run length, s (default: --duration, else 300)", positiveNumber("--loadgen-duration"))
     .option("--slo <ms>", "per-request SLO the load generator sends (default: the pipeline's)", positiveNumber("--slo"))
     .option("--policy <name>", "optimizer policy", "fulcrum")
+    .option("--policy-config <json>", "the policy's config as JSON (default: the policy's defaults; for rim and static, what fits this pipeline)")
+    .option("--spec <file>", "optimizer pipeline spec (YAML) instead of the pipeline's example spec")
     .option("--interval <ms>", "optimizer decision period, ms", positiveInt("--interval"), 5000)
     .option("--status-every <s>", "seconds between status lines", positiveNumber("--status-every"), 5)
     .option("--summary-file <path>", "write a JSON summary here on exit")
@@ -100,6 +104,17 @@ export function upCommand(): Command {
     .action(async (opts: UpOptions) => {
       process.exitCode = await up(opts);
     });
+}
+
+/**
+ * A policy config that fits the launcher's deployment when the user gives none: RIM pins 3 replicas
+ * per stage (at most the cores available here), the static baseline serves the initial variant on
+ * one 1-core replica. Other policies use their defaults.
+ */
+function defaultPolicyConfig(policy: string, pipe: UpPipeline, cores: number): string | undefined {
+  if (policy === "rim") return JSON.stringify({ replicas: Math.min(3, cores) });
+  if (policy === "static") return JSON.stringify({ stages: { [pipe.stage]: { variant: pipe.initialVariant, batch: 8, coresPerReplica: 1, replicas: 1 } } });
+  return undefined;
 }
 
 /** One line of the elastic replicas: `linear×2 ready, mlp×1 starting | cold starts 3 (p50 2.1 s)`. */
@@ -148,6 +163,8 @@ async function up(opts: UpOptions): Promise<number> {
   let bus: Bus | undefined;
   let status: UpStatus | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  const timeline: Array<{ tS: number; assignmentVersion: number; coresHeld: number; byVariant: ElasticSnapshot["byVariant"] }> = [];
   let actuator: LocalActuator | undefined;
   let loop: ReconcileLoop | undefined;
   let launcherMetrics: MetricsServerHandle | undefined;
@@ -162,6 +179,7 @@ async function up(opts: UpOptions): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const reportFile = join(runDir, "loadgen-report.json");
+  const recordsFile = join(runDir, "loadgen-records.jsonl");
 
   try {
     bus = await connectBus({ servers: url, name: "fulcrum-up" });
@@ -227,6 +245,7 @@ async function up(opts: UpOptions): Promise<number> {
       }),
     );
     const optPort = await freePort();
+    const policyConfig = opts.policyConfig ?? defaultPolicyConfig(opts.policy, pipe, elastic ? opts.maxCores : opts.replicas!);
     // Elastic: the optimizer decides replicas and cores per replica within the core budget; fixed:
     // it decides within the running replicas (1 core each).
     const limits = elastic
@@ -240,8 +259,9 @@ async function up(opts: UpOptions): Promise<number> {
         env: {
           ...common,
           FULCRUM_OPTIMIZER_PIPELINE: name,
-          FULCRUM_OPTIMIZER_SPEC_FILE: pipe.specFile,
+          FULCRUM_OPTIMIZER_SPEC_FILE: opts.spec ? resolve(opts.spec) : pipe.specFile,
           FULCRUM_OPTIMIZER_POLICY: opts.policy,
+          ...(policyConfig !== undefined ? { FULCRUM_OPTIMIZER_POLICY_CONFIG: policyConfig } : {}),
           FULCRUM_OPTIMIZER_INTERVAL_MS: String(opts.interval),
           FULCRUM_OPTIMIZER_METRICS_PORT: String(optPort),
           FULCRUM_OPTIMIZER_LIMITS: JSON.stringify(limits),
@@ -297,12 +317,13 @@ async function up(opts: UpOptions): Promise<number> {
             ...rates,
             FULCRUM_LOADGEN_SLO_MS: String(opts.slo ?? pipe.sloMs),
             FULCRUM_LOADGEN_REPORT_FILE: reportFile,
+            FULCRUM_LOADGEN_RECORDS_FILE: recordsFile,
           },
         },
         { restart: false },
       );
       const what = steps ? `steps ${opts.steps}` : opts.pattern ? `IPA pattern "${opts.pattern}" for ${loadgenS} s` : `${opts.rate} rps (Poisson) for ${loadgenS} s`;
-      out(`loadgen: ${what}, SLO ${opts.slo ?? pipe.sloMs} ms, report ${reportFile}`);
+      out(`loadgen: ${what}, SLO ${opts.slo ?? pipe.sloMs} ms, report ${reportFile}, every request in ${recordsFile}`);
       void loadgen.child.exited.then(() => {
         const r = readReport(reportFile);
         out(r ? `loadgen finished: ${r}` : `loadgen exited (${loadgen.child.exit}) without a report:\n${tail(loadgen.child.logFile, 5)}`);
@@ -313,6 +334,14 @@ async function up(opts: UpOptions): Promise<number> {
       out(status!.line((Date.now() - t0) / 1000));
       if (loop) out(`       replicas ${elasticLine(loop.snapshot())}`);
     }, opts.statusEvery * 1000);
+    // Replicas per variant once a second, for the summary (what the reconciler actually ran).
+    if (loop) {
+      const l = loop;
+      sampler = setInterval(() => {
+        const e = l.snapshot();
+        timeline.push({ tS: Math.round((Date.now() - t0) / 100) / 10, assignmentVersion: e.assignmentVersion, coresHeld: e.coresHeld, byVariant: e.byVariant });
+      }, 1000);
+    }
     await new Promise<void>((r) => {
       wake = r;
       if (stopReason) r();
@@ -324,6 +353,7 @@ async function up(opts: UpOptions): Promise<number> {
     stopReason ||= "start-up failed";
   } finally {
     if (ticker) clearInterval(ticker);
+    if (sampler) clearInterval(sampler);
     out(`stopping (${stopReason || "done"})…`);
     const elasticSnap = loop?.snapshot();
     // The load first (its requests in flight still get their fate), then the replicas (they finish
@@ -331,6 +361,7 @@ async function up(opts: UpOptions): Promise<number> {
     await sup.stopService("loadgen", 10_000);
     await loop?.stop();
     await actuator?.close();
+    const replicaProcesses = actuator?.list().map((r) => ({ instance: r.instance, pid: r.pid, exit: r.exit }));
     await sup.stopAll(10_000);
     await launcherMetrics?.close();
     const snap = status?.snapshot();
@@ -359,7 +390,7 @@ async function up(opts: UpOptions): Promise<number> {
             runDir,
             durationS: (Date.now() - started) / 1000,
             status: snap,
-            elastic: elasticSnap,
+            elastic: elasticSnap ? { ...elasticSnap, timeline, replicaProcesses } : undefined,
             loadgen: report?.summary,
             restarts,
             children: sup.services.map((s) => ({ name: s.spec.name, pid: s.child.process.pid, exit: s.child.exit, restarts: s.restarts })),

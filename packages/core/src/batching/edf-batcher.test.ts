@@ -131,12 +131,12 @@ describe("EdfBatcher timing rules", () => {
       nextWakeMs: 10,
     },
     {
-      name: "maxQueueDelayMs 0 dispatches whatever is queued",
+      name: "maxQueueDelayMs 0 (work-conserving) dispatches whatever is queued",
       opts: { maxQueueDelayMs: 0 },
       arrivals: [["a", 0, 1000]],
       pollAtMs: 0,
       batch: ["a"],
-      trigger: "max-delay",
+      trigger: "idle",
       predictedLatencyMs: 5,
       nextWakeMs: null,
     },
@@ -271,6 +271,98 @@ describe("EdfBatcher across polls", () => {
   });
 });
 
+describe("EdfBatcher work conservation (default maxQueueDelayMs 0)", () => {
+  const wc = (overrides: Partial<EdfBatcherOptions> = {}): EdfBatcher<string> =>
+    new EdfBatcher<string>({ maxBatchSize: 4, latencyModel: linear, safetyMarginMs: 1, ...overrides });
+
+  it("an idle server dispatches a lone request at once: no batching delay at light load", () => {
+    const b = wc();
+    enqueueAll(b, [["a", 0, 1000]]);
+    const r = b.poll(0);
+    expect([ids(r.batch), r.trigger, r.predictedLatencyMs, r.nextWakeMs]).toEqual([["a"], "idle", 5, null]);
+  });
+
+  it("while busy, a partial batch waits and grows; at the server's release it goes as one batch", () => {
+    const b = wc();
+    enqueueAll(b, [["a", 0, 1000]]);
+    expect(ids(b.poll(0).batch)).toEqual(["a"]);
+    enqueueAll(b, [["b", 1, 1000], ["c", 2, 1000]]);
+    const waiting = b.poll(2, { untilMs: 5 });
+    expect([waiting.batch, waiting.trigger, waiting.nextWakeMs]).toEqual([null, null, null]);
+    const r = b.poll(5);
+    expect([ids(r.batch), r.trigger]).toEqual([["b", "c"], "idle"]);
+  });
+
+  it("while busy, a full batch is handed out to run next, judged from the predicted start", () => {
+    const b = wc();
+    // Busy until 20: a (deadline 30) alone would end at 20 + l(1) + 1 = 26, but not in a batch of 4
+    // (20 + 14 + 1 = 35), so the batch shrinks to what meets a: 20 + l(2) + 1 = 29.
+    enqueueAll(b, [["a", 0, 30], ["b", 0, 1000], ["c", 0, 1000], ["d", 0, 900]]);
+    const r = b.poll(10, { untilMs: 20 });
+    expect([ids(r.batch), r.trigger, r.predictedLatencyMs]).toEqual([["a", "d"], "full", 8]);
+    expect(r.nextWakeMs).toBe(10);
+  });
+
+  it("while busy, drops what cannot make it even after the running batch, before the model", () => {
+    const b = wc();
+    enqueueAll(b, [["a", 0, 24], ["b", 0, 1000]]);
+    // Free at 20: a would end at 20 + 5 + 1 = 26 > 24.
+    const r = b.poll(1, { untilMs: 20 });
+    expect([ids(r.expired), r.batch]).toEqual([["a"], null]);
+    expect(b.counters.expired).toBe(1);
+  });
+
+  it("an overrunning batch (busy past its predicted end) still holds partial batches back", () => {
+    const b = wc();
+    enqueueAll(b, [["a", 0, 1000]]);
+    expect(b.poll(30, { untilMs: 20 }).batch).toBeNull();
+    expect(ids(b.poll(31).batch)).toEqual(["a"]);
+  });
+
+  it("keeps EDF order across work-conserving batches, late urgent arrivals first", () => {
+    const b = wc({ maxBatchSize: 3 });
+    enqueueAll(b, [["a", 0, 900]]);
+    expect(ids(b.poll(0).batch)).toEqual(["a"]);
+    enqueueAll(b, [["b", 1, 800], ["c", 2, 300], ["d", 3, 700], ["e", 4, 100]]);
+    expect(ids(b.poll(4, { untilMs: 5 }).batch)).toEqual(["e", "c", "d"]);
+    expect(ids(b.poll(5).batch)).toEqual(["b"]);
+  });
+
+  it("in a simulated server: an idle server never leaves a request waiting, a busy one hands out only full batches, EDF order", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 10, max: 400 })), { minLength: 1, maxLength: 120 }),
+        (maxBatchSize, arrivals) => {
+          const b = new EdfBatcher<number>({ maxBatchSize, latencyModel: (n) => 3 + 2 * n });
+          let t = 0;
+          const reqs = arrivals.map(([gap, slack], id) => ((t += gap), { id, atMs: t, deadlineMs: t + slack }));
+          let next = 0;
+          let busyUntil = 0;
+          for (let now = 0; next < reqs.length || b.size > 0; now++) {
+            for (; next < reqs.length && reqs[next]!.atMs <= now; next++) b.enqueue(reqs[next]!.id, reqs[next]!.deadlineMs, now);
+            const idle = busyUntil <= now;
+            const queued = b.size;
+            const r = b.poll(now, idle ? undefined : { untilMs: busyUntil });
+            if (idle && r.batch === null) expect(b.size).toBe(0);
+            // Busy: only a full batch is handed out (it may then shrink to meet its earliest deadline).
+            if (!idle && r.batch !== null) expect(queued - r.expired.length).toBeGreaterThanOrEqual(maxBatchSize);
+            if (r.batch === null) continue;
+            for (let i = 1; i < r.batch.length; i++) expect(r.batch[i]!.deadlineMs).toBeGreaterThanOrEqual(r.batch[i - 1]!.deadlineMs);
+            expect(b.earliestDeadlineMs ?? Infinity).toBeGreaterThanOrEqual(r.batch[r.batch.length - 1]!.deadlineMs);
+            const startMs = Math.max(now, busyUntil);
+            expect(startMs + r.predictedLatencyMs).toBeLessThanOrEqual(r.batch[0]!.deadlineMs);
+            busyUntil = startMs + r.predictedLatencyMs;
+          }
+          const c = b.counters;
+          expect(c.dispatched + c.expired + c.rejected).toBe(reqs.length);
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+});
+
 describe("EdfBatcher.reconfigure", () => {
   it("a smaller maxBatchSize takes effect at the next batch", () => {
     const b = makeBatcher();
@@ -343,7 +435,7 @@ describe("EdfBatcher option validation", () => {
 
   it("applies the documented defaults", () => {
     const b = new EdfBatcher<string>({ maxBatchSize: 8, latencyModel: linear });
-    expect(b.options).toMatchObject({ maxQueueDelayMs: 5, maxQueueSize: 1024, safetyMarginMs: 0 });
+    expect(b.options).toMatchObject({ maxQueueDelayMs: 0, maxQueueSize: 1024, safetyMarginMs: 0 });
   });
 
   it("a latency model returning a bad value fails with the batch size named", () => {

@@ -27,8 +27,21 @@ export type EnqueueOutcome<T> =
   | { readonly status: "expired"; readonly request: QueuedRequest<T> }
   | { readonly status: "rejected"; readonly reason: "queue-full"; readonly request: QueuedRequest<T> };
 
-/** Why a batch was dispatched (the first rule that fired, in this order). */
-export type DispatchTrigger = "full" | "deadline" | "max-delay";
+/**
+ * Why a batch was dispatched (the first rule that fired, in this order): `full` (the queue holds
+ * `maxBatchSize`), `idle` (the server is free and `maxQueueDelayMs` is 0: work-conserving),
+ * `deadline` or `max-delay` (only with an opt-in `maxQueueDelayMs` > 0).
+ */
+export type DispatchTrigger = "full" | "idle" | "deadline" | "max-delay";
+
+/**
+ * What {@link EdfBatcher.poll} needs to know about a server that is still running earlier work:
+ * when it is predicted to be free. Omit it when the server is idle.
+ */
+export interface BusyServer {
+  /** Predicted end of the work in flight (caller's clock, ms); may be ≤ `nowMs` if it overran. */
+  readonly untilMs: number;
+}
 
 /** Result of {@link EdfBatcher.poll}. */
 export interface PollResult<T> {
@@ -42,8 +55,9 @@ export interface PollResult<T> {
   readonly predictedLatencyMs: number;
   /**
    * When to poll again if nothing new arrives (caller's clock, ms), for what is still queued;
-   * `null` when the queue is empty. It may be ≤ `nowMs` (e.g. more than one full batch is
-   * waiting): poll again as soon as the server is free.
+   * `null` when the queue is empty, or when the server is busy and no full batch is waiting (poll
+   * again when it is free). It may be ≤ `nowMs` (e.g. more than one full batch is waiting): poll
+   * again as soon as the server is free.
    */
   readonly nextWakeMs: number | null;
 }
@@ -80,18 +94,23 @@ const NO_REQUESTS: readonly QueuedRequest<never>[] = Object.freeze([]);
 /**
  * Earliest-deadline-first dynamic batcher (docs/architecture.md#batching). Pure and deterministic: no timers and no
  * clock; every call takes `nowMs`, which MUST be non-decreasing across calls. The stage calls
- * `poll` whenever its inference slot is free (on arrival, on batch completion, and at
- * `nextWakeMs`); the simulator calls the same methods on its virtual clock.
+ * `poll` on arrival, on batch completion and at `nextWakeMs`, saying whether its inference slot is
+ * still busy; the simulator calls the same methods on its virtual clock.
  *
- * Rules, with `l` the latency model, `m` the safety margin and `d` the earliest deadline:
- * - a request that cannot finish alone (`now + l(1) + m > d`) is expired: at enqueue, or at the
- *   head of the queue on `poll`/`expireOverdue`;
- * - a batch of the up-to-`maxBatchSize` earliest-deadline requests is dispatched when the queue
- *   holds `maxBatchSize` (`full`), when waiting any longer would miss `d` with the batch as it is
- *   now (`now + l(n) + m ≥ d`, `deadline`), or when the oldest request has waited
- *   `maxQueueDelayMs` (`max-delay`);
- * - a dispatched batch is shrunk to the largest size whose predicted finish still meets `d`
- *   (every member's deadline is ≥ `d`, so the whole batch then meets its deadlines).
+ * Rules, with `l` the latency model, `m` the safety margin, `d` the earliest deadline and `s` the
+ * start of the next batch (`now`, or the predicted end of the running work when the server is busy):
+ * - a request that cannot finish alone (`s + l(1) + m > d`) is expired: at enqueue (with
+ *   `s = now`), or at the head of the queue on `poll`/`expireOverdue`; it never reaches the model;
+ * - work conservation (the default, `maxQueueDelayMs` 0): an idle server never waits to fill a
+ *   batch. `poll` without `busy` dispatches the up-to-`maxBatchSize` earliest-deadline requests at
+ *   once (`full` or `idle`), so a batch holds only what queued while the server was busy;
+ * - while the server is busy (`poll` with `busy`), only a full batch is handed out (to run right
+ *   after the current one); a partial batch waits for the server to be free, growing meanwhile;
+ * - opt-in delay (`maxQueueDelayMs` > 0): an idle server holds a partial batch until waiting any
+ *   longer would miss `d` with the batch as it is now (`now + l(n) + m ≥ d`, `deadline`) or the
+ *   oldest request has waited `maxQueueDelayMs` (`max-delay`);
+ * - a dispatched batch is shrunk to the largest size whose predicted finish `s + l(k) + m` still
+ *   meets `d` (every member's deadline is ≥ `d`, so the whole batch then meets its deadlines).
  *
  * Changes made by `reconfigure` (batch size, latency model, …) apply from the next `poll`.
  * Insert and dispatch are O(log n) per request.
@@ -200,28 +219,27 @@ export class EdfBatcher<T> {
   }
 
   /**
-   * Call when the server is free to start a batch at `nowMs`: expires hopeless requests, then
-   * dispatches a batch if a rule fires (see the class doc) and says when to poll next.
+   * Expires hopeless requests, then dispatches a batch if a rule fires (see the class doc) and
+   * says when to poll next. `busy` says the server is still running earlier work: only a full batch
+   * is handed out then, and deadlines are judged from `busy.untilMs`.
    */
-  poll(nowMs: number): PollResult<T> {
-    const expired = this.expireOverdue(nowMs);
+  poll(nowMs: number, busy?: BusyServer): PollResult<T> {
+    const startMs = busy === undefined ? nowMs : Math.max(nowMs, busy.untilMs);
+    const expired = this.expireOverdue(nowMs, startMs);
     const top = this.heap.peek();
     if (top === undefined) return { expired, batch: null, trigger: null, predictedLatencyMs: 0, nextWakeMs: null };
     const { maxBatchSize, maxQueueDelayMs, safetyMarginMs } = this.opts;
-    const n = Math.min(this.heap.size, maxBatchSize);
-    const deadlineAtMs = top.deadlineMs - safetyMarginMs - this.latency(n);
-    const oldest = this.oldest() as Entry<T>;
     let trigger: DispatchTrigger | null = null;
     if (this.heap.size >= maxBatchSize) trigger = "full";
-    else if (nowMs >= deadlineAtMs) trigger = "deadline";
-    else if (nowMs - oldest.arrivalMs >= maxQueueDelayMs) trigger = "max-delay";
-    if (trigger === null) {
-      return { expired, batch: null, trigger, predictedLatencyMs: 0, nextWakeMs: Math.min(deadlineAtMs, oldest.arrivalMs + maxQueueDelayMs) };
-    }
+    else if (busy !== undefined) return { expired, batch: null, trigger, predictedLatencyMs: 0, nextWakeMs: null };
+    else if (maxQueueDelayMs === 0) trigger = "idle";
+    else if (nowMs >= this.deadlineAtMs()) trigger = "deadline";
+    else if (nowMs - (this.oldest() as Entry<T>).arrivalMs >= maxQueueDelayMs) trigger = "max-delay";
+    if (trigger === null) return { expired, batch: null, trigger, predictedLatencyMs: 0, nextWakeMs: this.nextWake(nowMs) };
     // Shrink until the earliest deadline is met; size 1 always fits after expireOverdue.
-    let k = n;
+    let k = Math.min(this.heap.size, maxBatchSize);
     let latencyMs = this.latency(k);
-    while (k > 1 && nowMs + latencyMs + safetyMarginMs > top.deadlineMs) latencyMs = this.latency(--k);
+    while (k > 1 && startMs + latencyMs + safetyMarginMs > top.deadlineMs) latencyMs = this.latency(--k);
     const batch: QueuedRequest<T>[] = new Array<QueuedRequest<T>>(k);
     for (let i = 0; i < k; i++) {
       const e = this.heap.pop() as Entry<T>;
@@ -247,13 +265,17 @@ export class EdfBatcher<T> {
     return out;
   }
 
+  /** Latest start of the queued batch as it is now that still meets the earliest deadline (queue non-empty). */
+  private deadlineAtMs(): number {
+    const top = this.heap.peek() as Entry<T>;
+    return top.deadlineMs - this.opts.safetyMarginMs - this.latency(Math.min(this.heap.size, this.opts.maxBatchSize));
+  }
+
+  /** When an idle server should poll again for what is queued: at once when a batch is due, else at the first wait rule. */
   private nextWake(nowMs: number): number | null {
-    const top = this.heap.peek();
-    if (top === undefined) return null;
-    const { maxBatchSize, maxQueueDelayMs, safetyMarginMs } = this.opts;
-    if (this.heap.size >= maxBatchSize) return nowMs;
-    const deadlineAtMs = top.deadlineMs - safetyMarginMs - this.latency(Math.min(this.heap.size, maxBatchSize));
-    return Math.min(deadlineAtMs, (this.oldest() as Entry<T>).arrivalMs + maxQueueDelayMs);
+    if (this.heap.size === 0) return null;
+    if (this.heap.size >= this.opts.maxBatchSize || this.opts.maxQueueDelayMs === 0) return nowMs;
+    return Math.min(this.deadlineAtMs(), (this.oldest() as Entry<T>).arrivalMs + this.opts.maxQueueDelayMs);
   }
 
   private latency(batchSize: number): number {

@@ -3,7 +3,7 @@
  * (live, wall clock) and the simulator (virtual clock). Pure: `nowMs` is always a parameter.
  */
 export { EdfBatcher } from "./edf-batcher.js";
-export type { BatcherCounters, DispatchTrigger, EnqueueOutcome, PollResult, QueuedRequest } from "./edf-batcher.js";
+export type { BatcherCounters, BusyServer, DispatchTrigger, EnqueueOutcome, PollResult, QueuedRequest } from "./edf-batcher.js";
 export { compileEdfBatcherOptions, DEFAULT_MAX_QUEUE_DELAY_MS, DEFAULT_MAX_QUEUE_SIZE } from "./options.js";
 export type { CompiledEdfBatcherOptions, EdfBatcherOptions, LatencyModel } from "./options.js";
 export { BatcherConfigError, InvalidBatchRequestError } from "./errors.js";

@@ -27,4 +27,16 @@ describe("LatencyEstimator", () => {
     e.observe(0, 1);
     expect(e.observedSizes()).toEqual([1, 8]);
   });
+
+  it("a new observation changes the next prediction (predictions are cached only between observations)", () => {
+    const e = new LatencyEstimator(3, 0.5);
+    expect(e.predict(2)).toBe(6);
+    e.observe(2, 10);
+    expect(e.predict(2)).toBe(10);
+    expect(e.predict(4)).toBe(20);
+    e.observe(2, 20);
+    expect([e.predict(2), e.predict(4)]).toEqual([15, 30]);
+    e.observe(2, Number.NaN);
+    expect(e.predict(2)).toBe(15);
+  });
 });

@@ -8,6 +8,8 @@
  */
 export class LatencyEstimator {
   private readonly ewma = new Map<number, number>();
+  /** Predictions by batch size since the last observation (the batcher asks several times per request). */
+  private readonly cache = new Map<number, number>();
 
   constructor(
     /** Prediction before any observation, ms per batch of 1. */
@@ -21,10 +23,17 @@ export class LatencyEstimator {
     if (!(ms >= 0) || !Number.isFinite(ms) || !(batchSize >= 1)) return;
     const prev = this.ewma.get(batchSize);
     this.ewma.set(batchSize, prev === undefined ? ms : prev + this.alpha * (ms - prev));
+    this.cache.clear();
   }
 
   /** Predicted latency of a batch of `batchSize`, ms (finite, ≥ 0). */
   predict(batchSize: number): number {
+    let ms = this.cache.get(batchSize);
+    if (ms === undefined) this.cache.set(batchSize, (ms = this.compute(batchSize)));
+    return ms;
+  }
+
+  private compute(batchSize: number): number {
     const seen = this.ewma.get(batchSize);
     if (this.ewma.size === 0) return this.priorMs * batchSize;
     let minSeen = Infinity;

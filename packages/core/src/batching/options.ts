@@ -17,10 +17,12 @@ export interface EdfBatcherOptions {
   /** Predicted latency of a batch by size; see {@link LatencyModel}. */
   readonly latencyModel: LatencyModel;
   /**
-   * Longest time, in ms, the oldest queued request waits for a batch to fill before a partial
-   * batch is dispatched (≥ 0; `0` dispatches whatever is queued as soon as the server is free;
-   * `Infinity` waits until the size or deadline trigger). Triton `max_queue_delay_microseconds`.
-   * @default 5
+   * Longest time, in ms, an idle server holds a partial batch for more requests to arrive (≥ 0).
+   * `0` is work-conserving: an idle server dispatches whatever is queued at once, and batches form
+   * only from what queues while it is busy, so light load pays no batching delay. A positive value
+   * (opt-in) trades that latency for fuller batches; `Infinity` waits until the size or deadline
+   * trigger. Triton `max_queue_delay_microseconds`.
+   * @default 0
    */
   readonly maxQueueDelayMs?: number;
   /**
@@ -47,7 +49,7 @@ export interface CompiledEdfBatcherOptions {
 }
 
 /** Default for {@link EdfBatcherOptions.maxQueueDelayMs}. */
-export const DEFAULT_MAX_QUEUE_DELAY_MS = 5;
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 0;
 /** Default for {@link EdfBatcherOptions.maxQueueSize}. */
 export const DEFAULT_MAX_QUEUE_SIZE = 1024;
 

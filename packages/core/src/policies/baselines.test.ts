@@ -84,6 +84,16 @@ describe("hpa", () => {
   });
 });
 
+describe("hpa and vpa stay within the deployment's limits", () => {
+  it("caps replicas and cores at the limits whatever the load", async () => {
+    const limits = { maxCores: 2, batches: [1], coresPerReplica: [1, 2], maxReplicas: 2 };
+    const hpa = await POLICIES.hpa.decide(oneStage({ forecastRps: 1e6, limits }), undefined, {}, 0, deps);
+    expect(hpa.stages[0]!.variants[0]).toMatchObject({ replicas: 2, coresPerReplica: 1 });
+    const vpa = await POLICIES.vpa.decide(oneStage({ forecastRps: 1e6, limits }), undefined, {}, 0, deps);
+    expect(vpa.stages[0]!.variants[0]).toMatchObject({ replicas: 1, coresPerReplica: 2 });
+  });
+});
+
 describe("vpa", () => {
   it("recommends the fewest cores whose target-utilisation throughput carries λ̂, applied by restart", async () => {
     const d = await POLICIES.vpa.decide(oneStage({ forecastRps: 30 }), undefined, { targetUtilization: 0.5 }, 0, deps);

@@ -1,8 +1,7 @@
-import type { StageOption } from "./options.js";
-import type { SingleChoiceProblem } from "./single-choice.js";
+import type { ChoiceOption, SingleChoiceProblem } from "./single-choice.js";
 
 /** Outcome of {@link branchAndBoundSingleChoice}. */
-export interface BranchAndBoundResult<T extends StageOption> {
+export interface BranchAndBoundResult<T extends ChoiceOption> {
   /** `node-limit`: the search was cut off; `choice` (if any) is then only an incumbent. */
   readonly status: "optimal" | "infeasible" | "node-limit";
   readonly choice?: readonly T[];
@@ -28,7 +27,7 @@ interface StageIndex<T> {
  * cannot beat the incumbent. All three are relaxations, so the search is exhaustive and exact; the
  * node limit only guards against pathological instances (the caller then uses the MILP).
  */
-export function branchAndBoundSingleChoice<T extends StageOption>(p: SingleChoiceProblem<T>, nodeLimit = 2_000_000, tolMs = 1e-7): BranchAndBoundResult<T> {
+export function branchAndBoundSingleChoice<T extends ChoiceOption>(p: SingleChoiceProblem<T>, nodeLimit = 2_000_000, tolMs = 1e-7): BranchAndBoundResult<T> {
   const n = p.options.length;
   const order = p.pipeline.order;
   const index: StageIndex<T>[] = p.options.map((opts) => {

@@ -137,7 +137,7 @@ describe("decideFulcrum", () => {
     await expect(POLICIES.fulcrum.decide(twoVariants(), undefined, { shareUnits: 0 }, 0, deps)).rejects.toThrow(/invalid fulcrum config: shareUnits/);
   });
 
-  it("matches brute force on 200 seeded enumerable instances (objective within 1e-6, feasible, shares sum to 1)", async () => {
+  it.each(["branch-and-bound", "milp"] as const)("matches brute force on 200 seeded enumerable instances with method %s (objective within 1e-6, feasible, shares sum to 1)", { timeout: 120_000 }, async (method) => {
     const rng = createRng(60606);
     let feasible = 0;
     let shed = 0;
@@ -158,7 +158,7 @@ describe("decideFulcrum", () => {
       const config = fulcrumConfigSchema.parse({
         shareUnits: G, accuracyWeight: rng.next() * 5, accuracyAggregation: (["log", "sum", "average"] as const)[i % 3], costPerCore: rng.next() * 0.02, costPerBatch: rng.next() * 0.01,
         switchCostPerSecond: rng.next() * 0.01, sloMarginFraction: rng.next() < 0.3 ? 0.1 : 0,
-        ...(rng.next() < 0.2 ? { maxVariantsPerStage: 1 } : {}), ...(rng.next() < 0.3 ? { batchFillRate: "variant" } : {}),
+        ...(rng.next() < 0.2 ? { maxVariantsPerStage: 1 + (i % 2) } : {}), ...(rng.next() < 0.3 ? { batchFillRate: "variant" } : {}), method,
       });
       const budgetMs = effectiveBudgetMs(input.sloMs, config.sloMarginFraction, tightestBudgetMs(input.budgets, config.budgetQuantile));
       const pipeline = compilePipeline(input);
@@ -172,6 +172,7 @@ describe("decideFulcrum", () => {
       feasible++;
       const expected = brute.value - (fulcrumShedPenaltyPerUnit(all) * (G - brute.admittedUnits)) / G;
       expect(d.explanation.status, `instance ${i}: ${JSON.stringify(d.explanation.fallback)}`).toBe("optimal");
+      expect(d.explanation.method).toBe(method);
       expect(d.explanation.admittedFraction, `instance ${i}`).toBeCloseTo(brute.admittedUnits / G, 12);
       expect(Math.abs(d.explanation.objective! - expected), `instance ${i}`).toBeLessThan(1e-6);
       if (brute.admittedUnits < G) shed++;

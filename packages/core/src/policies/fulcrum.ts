@@ -6,9 +6,10 @@ import { commonConfigShape } from "./common-config.js";
 import { fallbackDecision, stagesOf } from "./fallback.js";
 import { applyScaleDownHysteresis } from "./hysteresis.js";
 import { ipaAccuracyTerm } from "./ipa.js";
+import { searchFulcrum } from "./fulcrum-search.js";
 import { compilePipeline, endToEndBoundMs, type CompiledPipeline } from "./pipeline.js";
 import type { LinearModel, ModelConstraint, ModelVariable } from "./solver-port.js";
-import type { ChosenOption, FallbackReason, PolicyDecision, PolicyDeps, PolicyInput, PolicyState } from "./types.js";
+import type { ChosenOption, Explanation, FallbackReason, PolicyDecision, PolicyDeps, PolicyInput, PolicyState } from "./types.js";
 
 /** Fulcrum's joint policy config. Weights are per decision, in objective units. */
 export const fulcrumConfigSchema = z.object({
@@ -46,6 +47,18 @@ export const fulcrumConfigSchema = z.object({
   batchFillRate: z.enum(["replica", "variant"]).default("replica"),
   /** At most this many active variants per stage. @default unlimited */
   maxVariantsPerStage: z.number().int().min(1).optional(),
+  /**
+   * Exact method: `branch-and-bound` (in process: per-stage configuration frontiers, then an exact
+   * branch and bound over them, see {@link searchFulcrum}), `milp` (the MILP of
+   * {@link buildFulcrumModel} through the Solver port), or `auto` = branch and bound, handing over to
+   * the MILP if it hits its node limit. @default "auto"
+   */
+  method: z.enum(["auto", "milp", "branch-and-bound"]).default("auto"),
+  /**
+   * Work limit of the branch and bound (stage configurations generated plus search nodes) before
+   * `auto` hands over to the MILP. @default 2000000
+   */
+  branchAndBoundNodeLimit: z.number().int().positive().default(2_000_000),
 });
 export type FulcrumConfig = z.output<typeof fulcrumConfigSchema>;
 
@@ -267,6 +280,49 @@ export function fulcrumObjective(
   return { objective, admittedUnits, terms };
 }
 
+/** A solved selection, or why there is none (`detail` is absent for `infeasible`: the caller words it). */
+type FulcrumSolved =
+  | { readonly selection: FulcrumOption[][]; readonly method: "milp" | "branch-and-bound"; readonly solveMs?: number; readonly timeLimited: boolean }
+  | { readonly reason: FallbackReason; readonly detail?: string; readonly method: "milp" | "branch-and-bound"; readonly solveMs?: number };
+
+/**
+ * Solves Fulcrum's problem over budget-filtered, pruned options with the configured method: the
+ * in-process exact search first (unless `milp`), the MILP through the Solver port when `milp` is
+ * configured or `auto` hits the search's node limit.
+ */
+async function solveFulcrum(
+  pipeline: CompiledPipeline,
+  options: FulcrumOption[][],
+  budgetMs: number,
+  maxCores: number,
+  shedPenaltyPerUnit: number,
+  config: FulcrumConfig,
+  deps: PolicyDeps,
+): Promise<FulcrumSolved> {
+  const G = config.shareUnits;
+  if (config.method !== "milp") {
+    const r = searchFulcrum({
+      pipeline, options, units: G, budgetMs, maxCores, nodeLimit: config.branchAndBoundNodeLimit,
+      ...(config.maxVariantsPerStage !== undefined ? { maxVariantsPerStage: config.maxVariantsPerStage } : {}),
+    });
+    if (r.status === "optimal") return { selection: r.selection!.map((sel) => [...sel]), method: "branch-and-bound", timeLimited: false };
+    if (r.status === "infeasible") return { reason: "infeasible", method: "branch-and-bound" };
+    if (config.method === "branch-and-bound") return { reason: "solver-time-limit", detail: `node limit ${config.branchAndBoundNodeLimit} reached`, method: "branch-and-bound" };
+  }
+  const built = buildFulcrumModel(pipeline, options, G, budgetMs, maxCores, shedPenaltyPerUnit, config.maxVariantsPerStage);
+  const r = await deps.solver.solve(built.model, { timeLimitMs: config.solveTimeLimitMs });
+  if (!r.values) {
+    const reason: FallbackReason = r.status === "infeasible" ? "infeasible" : r.status === "time-limit" ? "solver-time-limit" : "solver-error";
+    return { reason, ...(reason === "infeasible" ? {} : { detail: r.message ?? r.status }), method: "milp", solveMs: r.solveMs };
+  }
+  const values = r.values;
+  const selection = options.map((opts, s) => opts.filter((_, k) => values[built.columns[s]![k]!]! > 0.5));
+  const units = selection.map((sel) => sel.reduce((a, o) => a + o.units, 0));
+  if (units.some((u) => u !== units[0] || u < 1)) {
+    return { reason: "solver-error", detail: `solver returned inconsistent shares (units per stage ${units.join(", ")})`, method: "milp", solveMs: r.solveMs };
+  }
+  return { selection, method: "milp", solveMs: r.solveMs, timeLimited: r.status === "time-limit" };
+}
 
 /**
  * Fulcrum's joint policy: the union of InfAdapter, IPA and Sponge over a DAG, solved exactly.
@@ -309,47 +365,45 @@ export function fulcrumObjective(
  * (conservative: the stage reuses the process); shares are on the 1/G grid (finer G, larger MILP).
  *
  * **Exactness.** Options dominated within their (variant, units) group are pruned
- * ({@link pruneFulcrumOptions}), options over the budget dropped; the rest is solved by the MILP
- * (checked against brute-force enumeration on small instances). No feasible A ≥ 1: the
- * maximum-capacity fallback with a reason. Scale-down hysteresis as for every policy.
+ * ({@link pruneFulcrumOptions}), options over the budget dropped. The rest is solved exactly by
+ * `method`: the in-process decomposition ({@link searchFulcrum}: per-stage Pareto frontiers of
+ * whole stage configurations, then a branch and bound over one configuration per stage, A = G
+ * first), or the MILP ({@link buildFulcrumModel}) through the Solver port; `auto` hands over to the
+ * MILP when the search hits its node limit. Both are checked against brute-force enumeration on
+ * small instances and against each other. No feasible A ≥ 1: the maximum-capacity fallback with a
+ * reason. Scale-down hysteresis as for every policy.
  */
 export async function decideFulcrum(input: PolicyInput, prev: PolicyState | undefined, config: FulcrumConfig, _nowMs: number, deps: PolicyDeps): Promise<PolicyDecision> {
   const pending = tightestBudgetMs(input.budgets, config.budgetQuantile);
   const budgetMs = effectiveBudgetMs(input.sloMs, config.sloMarginFraction, pending);
-  const fail = (reason: FallbackReason, detail: string, solveMs?: number): PolicyDecision =>
-    fallbackDecision("fulcrum", input, reason, detail, "milp", undefined, { budgetMs, ...(solveMs !== undefined ? { solveMs } : {}) });
+  const preMethod = config.method === "milp" ? "milp" : "branch-and-bound";
+  const fail = (reason: FallbackReason, detail: string, method: Explanation["method"], solveMs?: number): PolicyDecision =>
+    fallbackDecision("fulcrum", input, reason, detail, method, undefined, { budgetMs, ...(solveMs !== undefined ? { solveMs } : {}) });
   let pipeline: CompiledPipeline;
   let all: FulcrumOption[][];
   try {
     pipeline = compilePipeline(input);
     all = input.stages.map((_, s) => fulcrumOptions(input, s, config));
   } catch (err) {
-    return fail("invalid-input", (err as Error).message);
+    return fail("invalid-input", (err as Error).message, preMethod);
   }
   const G = config.shareUnits;
   for (const [s, opts] of all.entries()) {
     const name = input.stages[s]!.name;
     if (opts.length === 0) {
-      return fail("capacity-exceeded", `stage "${name}": no variant carries even 1/${G} of ${input.forecastRps} rps within ${input.limits.maxReplicas} replicas and ${input.limits.maxCores} cores`);
+      return fail("capacity-exceeded", `stage "${name}": no variant carries even 1/${G} of ${input.forecastRps} rps within ${input.limits.maxReplicas} replicas and ${input.limits.maxCores} cores`, preMethod);
     }
     const fastest = Math.min(...opts.map((o) => o.boundMs));
-    if (fastest > budgetMs) return fail("latency-unreachable", `stage "${name}": fastest bound ${fastest.toFixed(1)} ms exceeds the ${budgetMs.toFixed(1)} ms budget`);
+    if (fastest > budgetMs) return fail("latency-unreachable", `stage "${name}": fastest bound ${fastest.toFixed(1)} ms exceeds the ${budgetMs.toFixed(1)} ms budget`, preMethod);
   }
   const P = fulcrumShedPenaltyPerUnit(all);
   const options = all.map((opts) => pruneFulcrumOptions(opts.filter((o) => o.boundMs <= budgetMs)));
-  const built = buildFulcrumModel(pipeline, options, G, budgetMs, input.limits.maxCores, P, config.maxVariantsPerStage);
-  const r = await deps.solver.solve(built.model, { timeLimitMs: config.solveTimeLimitMs });
-  if (!r.values) {
-    const reason: FallbackReason = r.status === "infeasible" ? "infeasible" : r.status === "time-limit" ? "solver-time-limit" : "solver-error";
-    const detail = r.status === "infeasible"
-      ? `no configuration carries even 1/${G} of ${input.forecastRps} rps on every path within ${budgetMs.toFixed(1)} ms and ${input.limits.maxCores} cores`
-      : (r.message ?? r.status);
-    return fail(reason, detail, r.solveMs);
+  const infeasibleDetail = `no configuration carries even 1/${G} of ${input.forecastRps} rps on every path within ${budgetMs.toFixed(1)} ms and ${input.limits.maxCores} cores`;
+  const solved = await solveFulcrum(pipeline, options, budgetMs, input.limits.maxCores, P, config, deps);
+  if ("reason" in solved) {
+    return fail(solved.reason, solved.detail ?? infeasibleDetail, solved.method, solved.solveMs);
   }
-  const values = r.values;
-  const selection = options.map((opts, s) => opts.filter((_, k) => values[built.columns[s]![k]!]! > 0.5));
-  const units = selection.map((sel) => sel.reduce((a, o) => a + o.units, 0));
-  if (units.some((u) => u !== units[0] || u < 1)) return fail("solver-error", `solver returned inconsistent shares (units per stage ${units.join(", ")})`, r.solveMs);
+  const { selection, method, solveMs } = solved;
   const { objective, admittedUnits, terms } = fulcrumObjective(selection, config, P);
   const chosen: ChosenOption[] = selection.flatMap((sel) =>
     sel.map((o) => ({
@@ -363,20 +417,20 @@ export async function decideFulcrum(input: PolicyInput, prev: PolicyState | unde
   const notes: string[] = [];
   if (admittedUnits < G) notes.push(`overload: admits ${(100 * admittedFraction).toFixed(0)}% of ${input.forecastRps} rps; no configuration carries more within the budget and ${input.limits.maxCores} cores`);
   if (pending !== undefined) notes.push(`tightest pending budget (q=${config.budgetQuantile}) ${pending.toFixed(1)} ms`);
-  if (r.status === "time-limit") notes.push("time limit reached: best incumbent, optimality not proved");
+  if (solved.timeLimited) notes.push("time limit reached: best incumbent, optimality not proved");
   return {
     stages: guarded.stages,
     state: guarded.state,
     explanation: {
       policy: "fulcrum",
       status: guarded.held ? "held" : "optimal",
-      method: "milp",
+      method,
       objective,
       terms,
       chosen,
       endToEndBoundMs: endToEndBoundMs(pipeline, selection.map((sel) => Math.max(...sel.map((o) => o.boundMs)))),
       budgetMs,
-      solveMs: r.solveMs,
+      ...(solveMs !== undefined ? { solveMs } : {}),
       admittedFraction,
       ...(notes.length > 0 ? { notes } : {}),
     },

@@ -47,7 +47,9 @@ export async function decideHpa(input: PolicyInput, prev: PolicyState | undefine
       const ratio = input.forecastRps / (current * h) / config.targetUtilization;
       desired = Math.abs(ratio - 1) <= config.tolerance ? current : Math.ceil(current * ratio - 1e-9);
     } else desired = Math.ceil(input.forecastRps / (config.targetUtilization * h) - 1e-9);
-    desired = Math.min(config.maxReplicas, Math.max(config.minReplicas, desired));
+    // Never past the deployment's limits: replicas per variant, and this stage's share of the cores.
+    const cap = Math.max(1, Math.min(config.maxReplicas, input.limits.maxReplicas, Math.floor(input.limits.maxCores / input.stages.length)));
+    desired = Math.min(cap, Math.max(config.minReplicas, desired));
     stages.push({ stage: st.name, variants: [{ variant, weight: 1, batch: config.batch, coresPerReplica: 1, replicas: desired }] });
     chosen.push({ stage: st.name, variant, weight: 1, batch: config.batch, coresPerReplica: 1, replicas: desired, latencyMs: look.latencyMs, boundMs: look.latencyMs, throughputRps: h, extrapolated: look.outsideMeasuredRange });
   }

@@ -49,4 +49,10 @@ export {
   pruneFulcrumOptions,
 } from "./fulcrum.js";
 export { bruteForceFulcrum } from "./brute-force.js";
+export type { FulcrumSearchProblem, FulcrumSearchResult } from "./fulcrum-search.js";
+export { searchFulcrum } from "./fulcrum-search.js";
+export type { ShareOption, StageConfiguration, StageConfigurationLimits, StageConfigurations } from "./stage-configurations.js";
+export { enumerateStageConfigurations } from "./stage-configurations.js";
+export type { ParetoPoint } from "./pareto.js";
+export { paretoFilter } from "./pareto.js";
 export type { FulcrumBruteForceResult } from "./brute-force.js";

@@ -109,7 +109,7 @@ describe("decideIpa", () => {
     expect(d3.stages).not.toEqual(big);
   });
 
-  it.each(["milp", "auto"] as const)("matches brute force on 200 seeded random instances with method %s (objective within 1e-6, feasible)", async (method) => {
+  it.each(["milp", "auto"] as const)("matches brute force on 200 seeded random instances with method %s (objective within 1e-6, feasible)", { timeout: 120_000 }, async (method) => {
     const rng = createRng(20240601);
     let feasible = 0;
     for (let i = 0; i < 200; i++) {
@@ -133,7 +133,7 @@ describe("decideIpa", () => {
       feasible++;
       expect(d.explanation.status, `instance ${i}: ${JSON.stringify(d.explanation.fallback)}`).toBe("optimal");
       expect(Math.abs(d.explanation.objective! - brute.objective), `instance ${i}`).toBeLessThan(1e-6);
-      expect(d.explanation.method).toBe(method === "milp" ? "milp" : "enumeration");
+      expect(d.explanation.method).toBe(method === "milp" ? "milp" : "branch-and-bound");
       const bounds = input.stages.map((st) => d.explanation.chosen.find((c) => c.stage === st.name)!.boundMs);
       expect(endToEndBoundMs(pipeline, bounds)).toBeLessThanOrEqual(input.sloMs + 1e-7);
       expect(d.stages.reduce((s, st) => s + st.variants[0]!.replicas * st.variants[0]!.coresPerReplica, 0)).toBeLessThanOrEqual(input.limits.maxCores);
@@ -142,5 +142,19 @@ describe("decideIpa", () => {
     // The generator must produce both outcomes for the property to mean anything.
     expect(feasible).toBeGreaterThan(60);
     expect(feasible).toBeLessThan(200);
+  });
+
+  it("gives the same optimum with milp and branch-and-bound on 20 seeded IPA-size instances", { timeout: 120_000 }, async () => {
+    // IPA's size, beyond brute force: 3 stages × 5 variants × 5 batches × cores 1–16.
+    const rng = createRng(14);
+    const shape = { stages: 3, variantsPerStage: 5, batches: [1, 2, 4, 8, 16], coresPerReplica: Array.from({ length: 16 }, (_, i) => i + 1), maxCores: 256, maxReplicas: 100 };
+    for (let i = 0; i < 20; i++) {
+      const input = { ...randomInstance(rng, shape), sloMs: 400 };
+      const milp = await decideIpa(input, undefined, ipaConfigSchema.parse({ costPerCore: 0.01, method: "milp", solveTimeLimitMs: 60_000 }), 0, deps);
+      const bb = await decideIpa(input, undefined, ipaConfigSchema.parse({ costPerCore: 0.01, method: "branch-and-bound" }), 0, deps);
+      expect(milp.explanation.status, `instance ${i}`).toBe("optimal");
+      expect(bb.explanation.status, `instance ${i}`).toBe("optimal");
+      expect(Math.abs(milp.explanation.objective! - bb.explanation.objective!), `instance ${i}`).toBeLessThan(1e-6);
+    }
   });
 });

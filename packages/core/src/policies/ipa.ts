@@ -60,13 +60,13 @@ export async function solveIpaProblem<T extends StageOption>(
   problem: SingleChoiceProblem<T>,
   config: Pick<IpaConfig, "method" | "branchAndBoundNodeLimit" | "solveTimeLimitMs">,
   deps: PolicyDeps,
-): Promise<{ status: SolveStatus; choice?: readonly T[]; solveMs?: number; message?: string; method: "milp" | "enumeration" }> {
+): Promise<{ status: SolveStatus; choice?: readonly T[]; solveMs?: number; message?: string; method: "milp" | "branch-and-bound" }> {
   if (config.method !== "milp") {
     const bb = branchAndBoundSingleChoice(problem, config.branchAndBoundNodeLimit);
-    if (bb.status === "optimal") return { status: "optimal", choice: bb.choice!, method: "enumeration" };
-    if (bb.status === "infeasible") return { status: "infeasible", method: "enumeration" };
+    if (bb.status === "optimal") return { status: "optimal", choice: bb.choice!, method: "branch-and-bound" };
+    if (bb.status === "infeasible") return { status: "infeasible", method: "branch-and-bound" };
     if (config.method === "branch-and-bound") {
-      return { status: "time-limit", ...(bb.choice ? { choice: bb.choice } : {}), message: `node limit ${config.branchAndBoundNodeLimit} reached`, method: "enumeration" };
+      return { status: "time-limit", ...(bb.choice ? { choice: bb.choice } : {}), message: `node limit ${config.branchAndBoundNodeLimit} reached`, method: "branch-and-bound" };
     }
   }
   const r = await solveSingleChoice(problem, deps.solver, config.solveTimeLimitMs);
@@ -91,7 +91,7 @@ export async function decideIpa(
 ): Promise<PolicyDecision> {
   let pipeline;
   let options: StageOption[][];
-  const preMethod = config.method === "milp" ? "milp" : "enumeration";
+  const preMethod = config.method === "milp" ? "milp" : "branch-and-bound";
   const budgetMs = effectiveBudgetMs(input.sloMs, config.sloMarginFraction);
   try {
     pipeline = compilePipeline(input);

@@ -2,8 +2,14 @@ import type { CompiledPipeline } from "./pipeline.js";
 import type { StageOption } from "./options.js";
 import type { LinearModel, ModelConstraint, ModelVariable, SolveStatus, Solver } from "./solver-port.js";
 
-/** A "pick exactly one option per stage" problem (IPA and its baselines). */
-export interface SingleChoiceProblem<T extends StageOption = StageOption> {
+/** What a one-option-per-stage problem needs of an option: its stage bound and its cores. */
+export type ChoiceOption = Pick<StageOption, "boundMs" | "totalCores">;
+
+/**
+ * A "pick exactly one option per stage" problem (IPA and its baselines; Fulcrum over whole stage
+ * configurations).
+ */
+export interface SingleChoiceProblem<T extends ChoiceOption = StageOption> {
   readonly pipeline: CompiledPipeline;
   /** Candidate options per stage (already pruned). Every list must be non-empty. */
   readonly options: readonly (readonly T[])[];
@@ -21,7 +27,7 @@ export interface SingleChoiceProblem<T extends StageOption = StageOption> {
  * DAG with exponentially many paths stays polynomial; `F[s] ≤ budget` bounds every path.
  * Returns the model and the column of each (stage, option).
  */
-export function buildSingleChoiceModel<T extends StageOption>(p: SingleChoiceProblem<T>): { model: LinearModel; columns: number[][] } {
+export function buildSingleChoiceModel<T extends ChoiceOption>(p: SingleChoiceProblem<T>): { model: LinearModel; columns: number[][] } {
   const variables: ModelVariable[] = [];
   const constraints: ModelConstraint[] = [];
   const columns = p.options.map((opts, s) =>
@@ -50,7 +56,7 @@ export function buildSingleChoiceModel<T extends StageOption>(p: SingleChoicePro
 }
 
 /** Outcome of {@link solveSingleChoice}. */
-export interface SingleChoiceResult<T extends StageOption> {
+export interface SingleChoiceResult<T extends ChoiceOption> {
   readonly status: SolveStatus;
   /** Chosen option per stage; present when a feasible choice was found. */
   readonly choice?: readonly T[];
@@ -59,7 +65,7 @@ export interface SingleChoiceResult<T extends StageOption> {
 }
 
 /** Solves a {@link SingleChoiceProblem} through the Solver port and decodes the choice. */
-export async function solveSingleChoice<T extends StageOption>(
+export async function solveSingleChoice<T extends ChoiceOption>(
   p: SingleChoiceProblem<T>,
   solver: Solver,
   timeLimitMs: number,

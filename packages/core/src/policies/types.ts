@@ -111,8 +111,11 @@ export interface Explanation {
   readonly policy: PolicyName;
   /** `optimal`: solved; `held`: a scale-down held back by hysteresis; `fallback`: see `fallback`. */
   readonly status: "optimal" | "held" | "fallback";
-  /** `milp` (Solver port), `enumeration` (exact search), `rule` (reactive formula). */
-  readonly method: "milp" | "enumeration" | "rule";
+  /**
+   * `milp` (Solver port), `branch-and-bound` (exact in-process search), `enumeration` (exhaustive
+   * search of a small grid), `rule` (reactive formula).
+   */
+  readonly method: "milp" | "branch-and-bound" | "enumeration" | "rule";
   /** The policy's objective at the proposed decision (before hysteresis); absent for fallback/rule. */
   readonly objective?: number;
   /** Objective terms by name (e.g. `accuracy`, `cores`, `batch`, `switch`). */

@@ -22,24 +22,27 @@ export type VpaConfig = z.output<typeof vpaConfigSchema>;
 
 /**
  * VPA: per stage one replica of a fixed variant at batch 1 with the fewest cores whose throughput
- * at `targetUtilization` carries λ̂: `min c ∈ [minCores, maxCores] : u·h(1,c) ≥ λ̂`, else maxCores.
+ * at `targetUtilization` carries λ̂: `min c ∈ [minCores, maxCores] : u·h(1,c) ≥ λ̂`, else maxCores, where
+ * maxCores is also bounded by the stage's share of `limits.maxCores`.
  * A core change is APPLIED BY RESTART in Kubernetes VPA; the Assignment cannot express the actuation
  * mode, so `explanation.notes` carries `actuation: restart` for the applier.
  */
 export async function decideVpa(input: PolicyInput, prev: PolicyState | undefined, config: VpaConfig, _nowMs: number): Promise<PolicyDecision> {
   const stages = [];
   const chosen = [];
+  // Never past the deployment's limits: this stage's share of the cores.
+  const maxCores = Math.max(config.minCores, Math.min(config.maxCores, Math.floor(input.limits.maxCores / input.stages.length)));
   for (const st of input.stages) {
     const variant = config.variants[st.name] ?? input.current?.find((c) => c.stage === st.name)?.variants[0]?.variant ?? st.variants[0]!.name;
     let pick: { cores: number; latencyMs: number; extrapolated: boolean } | undefined;
     try {
-      for (let c = config.minCores; c <= config.maxCores && !pick; c++) {
+      for (let c = config.minCores; c <= maxCores && !pick; c++) {
         const look = input.perf.latency(variant, 1, c);
         if (config.targetUtilization * throughputRps(1, look.latencyMs) >= input.forecastRps) pick = { cores: c, latencyMs: look.latencyMs, extrapolated: look.outsideMeasuredRange };
       }
       if (!pick) {
-        const look = input.perf.latency(variant, 1, config.maxCores);
-        pick = { cores: config.maxCores, latencyMs: look.latencyMs, extrapolated: look.outsideMeasuredRange };
+        const look = input.perf.latency(variant, 1, maxCores);
+        pick = { cores: maxCores, latencyMs: look.latencyMs, extrapolated: look.outsideMeasuredRange };
       }
     } catch (err) {
       return fallbackDecision("vpa", input, "invalid-input", (err as Error).message, "rule");

@@ -1,3 +1,4 @@
+import { totalCores, type Assignment } from "@fulcrum/core";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** The optimizer's Prometheus instruments. */
@@ -15,6 +16,8 @@ export interface OptimizerMetrics {
   readonly ackApplySeconds: Histogram;
   /** Cores the current assignment allocates. */
   readonly coresAllocated: Gauge;
+  /** Replicas the current assignment decides per stage and variant (only its variants: a dropped one disappears). */
+  readonly assignedReplicas: Gauge<"stage" | "variant">;
   /** λ̂ of the last decision, rps. */
   readonly forecastRps: Gauge;
   /** Fraction of λ̂ the last decision carries (< 1: shedding under overload). */
@@ -39,7 +42,15 @@ export function createOptimizerMetrics(pipeline: string): OptimizerMetrics {
     acks: new Counter({ name: "fulcrum_optimizer_acks_total", help: "Assignment acks by outcome.", labelNames: ["outcome"], registers }),
     ackApplySeconds: new Histogram({ name: "fulcrum_optimizer_ack_apply_seconds", help: "Apply time reported by acks.", registers, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
     coresAllocated: new Gauge({ name: "fulcrum_optimizer_cores_allocated", help: "Cores allocated by the current Assignment.", registers }),
+    assignedReplicas: new Gauge({ name: "fulcrum_optimizer_assigned_replicas", help: "Replicas the current Assignment decides, by stage and variant.", labelNames: ["stage", "variant"], registers }),
     forecastRps: new Gauge({ name: "fulcrum_optimizer_forecast_rps", help: "Arrival rate the last decision was made for.", registers }),
     admittedFraction: new Gauge({ name: "fulcrum_optimizer_admitted_fraction", help: "Fraction of the forecast the last decision carries.", registers }),
   };
+}
+
+/** Records the Assignment in force: cores allocated and replicas per stage and variant. */
+export function recordAssignment(metrics: OptimizerMetrics, a: Pick<Assignment, "stages">): void {
+  metrics.coresAllocated.set(totalCores(a));
+  metrics.assignedReplicas.reset();
+  for (const s of a.stages) for (const v of s.variants) metrics.assignedReplicas.set({ stage: s.stage, variant: v.variant }, v.replicas);
 }

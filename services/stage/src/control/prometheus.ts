@@ -1,8 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { StageServer } from "../serving/stage-server.js";
 
-/** Prometheus metrics of one stage replica, read from the server's counters at scrape time. */
-export function stagePrometheus(server: StageServer, labels: { pipeline: string; stage: string; instance: string }): Registry {
+/**
+ * Prometheus metrics of one stage replica, read from the server's counters at scrape time;
+ * `assignmentVersion` reads the highest Assignment version the replica applied (0 before any).
+ */
+export function stagePrometheus(server: StageServer, labels: { pipeline: string; stage: string; instance: string }, assignmentVersion: () => number): Registry {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry });
@@ -29,6 +32,7 @@ export function stagePrometheus(server: StageServer, labels: { pipeline: string;
   new Gauge({ name: "fulcrum_stage_queue_length", help: "Requests waiting in the EDF queue.", registers: [registry], collect() { this.set(server.queueLength); } });
   new Gauge({ name: "fulcrum_stage_cores", help: "Cores (intra-op threads) of the active session.", registers: [registry], collect() { this.set(server.active?.cores ?? 0); } });
   new Gauge({ name: "fulcrum_stage_batch_size", help: "Maximum batch size in force.", registers: [registry], collect() { this.set(server.active?.batchSize ?? 0); } });
+  new Gauge({ name: "fulcrum_stage_assignment_version", help: "Highest Assignment version this replica applied (0 before any).", registers: [registry], collect() { this.set(assignmentVersion()); } });
   new Gauge({
     name: "fulcrum_stage_variant_info",
     help: "1 for the variant being served.",

@@ -1,4 +1,4 @@
-import { targetForReplica, type Assignment, type ReplicaTarget } from "@fulcrum/core";
+import { targetForReplica, type Assignment, type ReplicaTarget, type VariantAllocation } from "@fulcrum/core";
 import type { ReplicaPlacement } from "@fulcrum/core/control";
 import type { Logger } from "@fulcrum/runtime";
 import { DTYPE_BYTES, elementCount, type InferencePool, type SessionInfo, type TensorData, type TensorDtype } from "@fulcrum/inference";
@@ -20,6 +20,12 @@ export interface ReconfigurerOptions {
   readonly stage: string;
   /** This replica's index among the stage's replicas (see the stage config). */
   readonly replicaIndex: number;
+  /**
+   * Set for a replica of a per-variant deployment: it serves this variant only. From an Assignment
+   * it takes the cores and batch of this variant's entry (none: it keeps its configuration); a
+   * placement naming another variant is refused. @default undefined (target by `replicaIndex`)
+   */
+  readonly pinnedVariant?: string;
   readonly server: StageServer;
   readonly pool: InferencePool;
   /** Model file of a variant; throws (e.g. zoo's UnknownVariantError) for one this stage cannot serve. */
@@ -37,6 +43,12 @@ function zeros(spec: SessionInfo["inputs"][number], batch: number): TensorData {
 function signatureOf(info: SessionInfo): string {
   const t = (x: SessionInfo["inputs"][number]): string => `${x.name}:${x.dtype}[${x.shape.map((d) => (typeof d === "number" && d > 0 ? d : "N")).join(",")}]`;
   return `${info.inputs.map(t).join(";")}->${info.outputs.map(t).join(";")}`;
+}
+
+/** A pinned replica's target: its variant's cores per replica and batch, when the Assignment gives the variant traffic. */
+function pinnedTarget(variants: readonly VariantAllocation[], variant: string): ReplicaTarget | undefined {
+  const v = variants.find((x) => x.variant === variant && x.weight > 0 && x.replicas > 0);
+  return v ? { variant, cores: v.coresPerReplica, batchSize: v.batch } : undefined;
 }
 
 /**
@@ -83,6 +95,12 @@ export class Reconfigurer {
     const run = this.chain.then(async () => {
       if (placement.generation <= this.generation) return undefined;
       this.generation = placement.generation;
+      const pinned = this.options.pinnedVariant;
+      if (pinned !== undefined && placement.target.variant !== pinned) {
+        const e = new ReconfigurationError(placement.assignmentVersion, `this replica is pinned to variant ${pinned}; its placement asks for ${placement.target.variant}`);
+        this.options.logger?.warn({ err: e, generation: placement.generation }, "placement not applied; keeping the current configuration");
+        return { version: placement.assignmentVersion, applied: false, applyMs: this.options.clock() - receivedAtMs, error: e.message, target: placement.target };
+      }
       return this.applyTarget(placement.assignmentVersion, placement.target, receivedAtMs);
     });
     this.chain = run.catch(() => {});
@@ -93,7 +111,13 @@ export class Reconfigurer {
     if (a.version <= this.versionApplied) return undefined;
     const mine = a.stages.find((s) => s.stage === this.options.stage);
     if (!mine) return undefined;
-    return this.applyTarget(a.version, targetForReplica(mine.variants, this.options.replicaIndex), receivedAtMs);
+    const pinned = this.options.pinnedVariant;
+    if (pinned === undefined) return this.applyTarget(a.version, targetForReplica(mine.variants, this.options.replicaIndex), receivedAtMs);
+    const target = pinnedTarget(mine.variants, pinned);
+    if (target) return this.applyTarget(a.version, target, receivedAtMs);
+    // The Assignment gives this variant no traffic: nothing to change here (the gateway sends it none).
+    this.versionApplied = Math.max(this.versionApplied, a.version);
+    return { version: a.version, applied: true, applyMs: this.options.clock() - receivedAtMs };
   }
 
   private async applyTarget(version: number, target: ReplicaTarget, receivedAtMs: number): Promise<ApplyOutcome> {

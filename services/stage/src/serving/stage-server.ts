@@ -2,7 +2,7 @@ import { context, trace, type Context, type Span } from "@opentelemetry/api";
 import { EdfBatcher, LatencyEstimator, type QueuedRequest } from "@fulcrum/core/batching";
 import { requestDeadline } from "@fulcrum/core/deadline";
 import { StageWindowStats, type StageWindow } from "@fulcrum/core/metrics";
-import { concatBatch, splitBatch, type InferencePool, type SessionInfo, type TensorData } from "@fulcrum/inference";
+import { splitBatch, type InferencePool, type RunResult, type SessionInfo, type TensorData } from "@fulcrum/inference";
 import type { StageRequest, StageResponse } from "../transport/codec.js";
 import { DeadlineUnmeetableError, InferenceFailedError, QueueFullError, StageUnavailableError } from "../errors.js";
 
@@ -19,19 +19,37 @@ export interface ActiveConfig {
   readonly sessionKey: string;
 }
 
+/** One configuration change, as {@link StageServer.activations} records it. */
+export interface Activation extends ActiveConfig {
+  /** When the configuration took effect (clock ms). */
+  readonly atMs: number;
+  /** When the first batch dispatched under it finished (clock ms); undefined until then. */
+  readonly firstBatchDoneMs: number | undefined;
+}
+
+/**
+ * Called exactly once per submitted request: with its response, or with a typed error
+ * (DeadlineUnmeetableError, QueueFullError, InferenceFailedError, StageUnavailableError).
+ */
+export type Reply = (err: Error | null, res?: StageResponse) => void;
+
 /** Options of {@link StageServer}. */
 export interface StageServerOptions {
   readonly pool: InferencePool;
   readonly clock: Clock;
   /** Deadline of requests without `deadline_unix_ms`/`slo_ms`, ms after arrival. */
   readonly defaultSloMs: number;
+  /**
+   * How long an idle replica may hold a partial batch for more requests, ms. 0 (work-conserving):
+   * an idle replica dispatches what is queued at once; see `EdfBatcherOptions.maxQueueDelayMs`.
+   */
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
   readonly safetyMarginMs: number;
   /**
    * Batches handed to the session at once. With 2, a full batch waits inside the worker while the
    * previous one runs, so the cores never idle between batches at saturation; only full batches
-   * are pipelined (a partial batch keeps waiting for more requests until the session is free).
+   * are pipelined (a partial batch keeps growing until the session is free).
    * @default 2
    */
   readonly pipelineDepth?: number;
@@ -42,40 +60,61 @@ interface Pending {
   readonly arrivalMs: number;
   readonly deadlineMs: number;
   readonly parent: Context;
-  readonly resolve: (r: StageResponse) => void;
-  readonly reject: (e: Error) => void;
+  readonly reply: Reply;
+}
+
+interface MutableActivation extends ActiveConfig {
+  readonly atMs: number;
+  firstBatchDoneMs: number | undefined;
+}
+
+/** One batch handed to the pool. */
+interface InFlightBatch {
+  readonly batch: readonly QueuedRequest<Pending>[];
+  readonly dispatchMs: number;
+  readonly config: MutableActivation;
+  readonly spans: Array<Span | undefined> | undefined;
 }
 
 /**
- * One stage replica's request path: EDF batching in front of the inference pool, one batch in
- * flight at a time (a replica with c cores is one session with c threads), and live
- * reconfiguration between batches. Every accepted request is answered exactly once: a result,
+ * One stage replica's request path: EDF batching in front of the inference pool, one batch running
+ * at a time (a replica with c cores is one session with c threads) with the next full one queued
+ * behind it, and live reconfiguration between batches. Work-conserving: an idle session never waits
+ * for a batch to fill. Every accepted request is answered exactly once: a result,
  * DEADLINE_EXCEEDED (dropped early), RESOURCE_EXHAUSTED (queue full), INTERNAL (model failed) or
  * UNAVAILABLE (shutting down).
+ *
+ * The per-request path does no allocation it can avoid: no promise per request (replies are
+ * callbacks), no timer unless an opt-in queue delay is set, spans only when tracing records them,
+ * inputs copied once into a batch buffer the pool reuses, outputs handed out as views of the
+ * batch's result.
  */
 export class StageServer {
   private readonly batcher: EdfBatcher<Pending>;
   private readonly estimators = new Map<string, LatencyEstimator>();
   private readonly variantOfSession = new Map<string, string>();
-  private activeConfig: ActiveConfig | undefined;
+  private estimate: LatencyEstimator = new LatencyEstimator();
+  private current: MutableActivation | undefined;
   /** Predicted end of the last batch handed to the session, while any is in flight. */
-  private busyUntilMs: number | undefined;
+  private readonly busy = { untilMs: 0 };
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
+  private readonly pipelineDepth: number;
   readonly stats: StageWindowStats;
-  /** Recent configuration changes, oldest first (bounded), for audits and tests. */
-  readonly activations: Array<ActiveConfig & { readonly atMs: number }> = [];
+  /** Recent configuration changes, oldest first (bounded), for audits, tests and benchmarks. */
+  readonly activations: Activation[] = [];
   /** Lifetime totals (for Prometheus). */
   readonly totals = { arrivals: 0, completions: 0, late: 0, earlyDrops: 0, rejected: 0, failures: 0, unavailable: 0, batches: 0, inferenceMs: 0 };
 
   constructor(private readonly options: StageServerOptions) {
     this.stats = new StageWindowStats(options.clock());
+    this.pipelineDepth = options.pipelineDepth ?? 2;
     this.batcher = new EdfBatcher<Pending>({
       maxBatchSize: 1,
-      latencyModel: (b) => this.estimator().predict(b),
+      latencyModel: (b) => this.estimate.predict(b),
       maxQueueDelayMs: options.maxQueueDelayMs,
       maxQueueSize: options.maxQueueSize,
       safetyMarginMs: options.safetyMarginMs,
@@ -84,7 +123,7 @@ export class StageServer {
 
   /** The configuration serving now, or undefined before the first {@link activate}. */
   get active(): ActiveConfig | undefined {
-    return this.activeConfig;
+    return this.current;
   }
 
   /** Requests waiting in the queue. */
@@ -97,55 +136,46 @@ export class StageServer {
    * timings measured by the caller seed the session's latency estimate.
    */
   activate(session: SessionInfo, variant: string, batchSize: number, probes: ReadonlyArray<{ batchSize: number; ms: number }> = []): void {
-    const est = this.estimators.get(session.key) ?? new LatencyEstimator();
+    let est = this.estimators.get(session.key);
+    if (est === undefined) this.estimators.set(session.key, (est = new LatencyEstimator()));
     for (const p of probes) est.observe(p.batchSize, p.ms);
-    this.estimators.set(session.key, est);
+    this.estimate = est;
     this.variantOfSession.set(session.key, variant);
     this.options.pool.activate(session.key);
-    this.activeConfig = { variant, cores: session.cores, batchSize, sessionKey: session.key };
     this.batcher.reconfigure({ maxBatchSize: batchSize });
-    this.recordActivation();
+    this.record({ variant, cores: session.cores, batchSize, sessionKey: session.key });
     this.pump();
   }
 
   /** Changes only the batch size (applies at the next batch). */
   setBatchSize(batchSize: number): void {
-    if (!this.activeConfig) return;
-    this.activeConfig = { ...this.activeConfig, batchSize };
+    if (!this.current) return;
     this.batcher.reconfigure({ maxBatchSize: batchSize });
-    this.recordActivation();
+    this.record({ ...this.current, batchSize });
     this.pump();
   }
 
-  /** Queues a validated request; resolves with its response or rejects with a typed error. */
-  submit(req: StageRequest): Promise<StageResponse> {
+  /** Queues a validated request; `reply` is called exactly once with its response or a typed error. */
+  submit(req: StageRequest, reply: Reply): void {
     const now = this.options.clock();
     this.totals.arrivals++;
     this.stats.arrival();
-    if (this.closing || !this.activeConfig) {
+    if (this.closing || !this.current) {
       this.totals.unavailable++;
-      return Promise.reject(new StageUnavailableError(this.closing ? "stage is shutting down" : "stage has no model loaded yet"));
+      reply(new StageUnavailableError(this.closing ? "stage is shutting down" : "stage has no model loaded yet"));
+      return;
     }
     const deadlineMs = requestDeadline(now, req, this.options.defaultSloMs);
-    return new Promise<StageResponse>((resolve, reject) => {
-      const pending: Pending = { req, arrivalMs: now, deadlineMs, parent: context.active(), resolve, reject };
-      const outcome = this.batcher.enqueue(pending, deadlineMs, now);
-      if (outcome.status === "expired") {
-        this.dropEarly(pending, now);
-        return;
-      }
-      if (outcome.status === "rejected") {
-        this.totals.rejected++;
-        this.stats.rejection();
-        reject(new QueueFullError(this.batcher.options.maxQueueSize));
-        return;
-      }
-      // While a batch runs, drop at once what cannot make it even after that batch.
-      if (this.busyUntilMs !== undefined) {
-        for (const e of this.batcher.expireOverdue(now, this.busyUntilMs)) this.dropEarly(e.payload, now);
-      }
-      this.pump();
-    });
+    const pending: Pending = { req, arrivalMs: now, deadlineMs, parent: context.active(), reply };
+    const outcome = this.batcher.enqueue(pending, deadlineMs, now);
+    if (outcome.status === "expired") return this.dropEarly(pending, now);
+    if (outcome.status === "rejected") {
+      this.totals.rejected++;
+      this.stats.rejection();
+      reply(new QueueFullError(this.batcher.options.maxQueueSize));
+      return;
+    }
+    this.pump(now);
   }
 
   /** Current window's counters; starts a new window. */
@@ -153,15 +183,15 @@ export class StageServer {
     return this.stats.take(this.options.clock());
   }
 
-  /**
-   * Stops intake, serves what is queued for up to `graceMs`, answers the rest UNAVAILABLE, and
-   * waits for the batch in flight. Idempotent.
-   */
   /** Stops accepting requests (they get UNAVAILABLE); queued ones are still served. Idempotent. */
   stopIntake(): void {
     this.closing = true;
   }
 
+  /**
+   * Stops intake, serves what is queued for up to `graceMs`, answers the rest UNAVAILABLE, and
+   * waits for the batches in flight. Idempotent.
+   */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     if (this.batcher.size > 0 || this.inFlight > 0) {
@@ -169,57 +199,48 @@ export class StageServer {
     }
     for (const e of this.batcher.drainAll()) {
       this.totals.unavailable++;
-      e.payload.reject(new StageUnavailableError("stage shut down before this request was served"));
+      e.payload.reply(new StageUnavailableError("stage shut down before this request was served"));
     }
     if (this.inFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     if (this.timer) clearTimeout(this.timer);
   }
 
-  private recordActivation(): void {
-    this.activations.push({ ...this.activeConfig!, atMs: this.options.clock() });
+  private record(c: ActiveConfig): void {
+    this.current = { ...c, atMs: this.options.clock(), firstBatchDoneMs: undefined };
+    this.activations.push(this.current);
     if (this.activations.length > 256) this.activations.shift();
-  }
-
-  private estimator(): LatencyEstimator {
-    const key = this.activeConfig?.sessionKey;
-    let est = key ? this.estimators.get(key) : undefined;
-    if (!est) {
-      est = new LatencyEstimator();
-      if (key) this.estimators.set(key, est);
-    }
-    return est;
   }
 
   private dropEarly(p: Pending, now: number): void {
     this.totals.earlyDrops++;
     this.stats.earlyDrop();
-    p.reject(new DeadlineUnmeetableError(p.req.requestId, p.deadlineMs, Math.max(now, this.busyUntilMs ?? now) + this.estimator().predict(1)));
+    const startMs = this.inFlight > 0 ? Math.max(now, this.busy.untilMs) : now;
+    p.reply(new DeadlineUnmeetableError(p.req.requestId, p.deadlineMs, startMs + this.estimate.predict(1)));
   }
 
-  /** Forms and dispatches a batch if the server is free and a rule fires; else arms the timer. */
-  private pump(): void {
-    if (!this.activeConfig) return;
-    const now = this.options.clock();
-    if (this.inFlight > 0) {
-      // Pipelining: hand over the next batch only when it is already full; it starts when the
-      // running one ends, so deadlines are judged from that predicted start.
-      if (this.inFlight >= (this.options.pipelineDepth ?? 2) || this.batcher.size < this.activeConfig.batchSize) return;
-      const startMs = Math.max(now, this.busyUntilMs ?? now);
-      const r = this.batcher.poll(startMs);
+  /**
+   * Dispatches what the batcher hands out: at once when the session is idle (work conservation),
+   * and full batches to queue behind the running one while fewer than `pipelineDepth` are in flight.
+   */
+  private pump(now: number = this.options.clock()): void {
+    if (!this.current) return;
+    while (this.inFlight < this.pipelineDepth) {
+      const r = this.batcher.poll(now, this.inFlight > 0 ? this.busy : undefined);
       for (const e of r.expired) this.dropEarly(e.payload, now);
-      if (r.batch) void this.dispatch(r.batch, "full", r.predictedLatencyMs, now, startMs);
-      return;
+      if (r.batch === null) {
+        if (this.inFlight === 0) {
+          if (r.nextWakeMs !== null) this.arm(r.nextWakeMs, now);
+          else this.notifyIdle();
+        }
+        return;
+      }
+      this.dispatch(r.batch, r.trigger ?? "full", r.predictedLatencyMs, now);
     }
-    const r = this.batcher.poll(now);
-    for (const e of r.expired) this.dropEarly(e.payload, now);
-    if (r.batch) {
-      void this.dispatch(r.batch, r.trigger ?? "full", r.predictedLatencyMs, now, now);
-      return;
-    }
-    if (r.nextWakeMs !== null) this.arm(r.nextWakeMs, now);
-    else this.notifyIdle();
+    // Pipeline full: still drop at once what cannot make it even after the batches in flight.
+    for (const e of this.batcher.expireOverdue(now, this.busy.untilMs)) this.dropEarly(e.payload, now);
   }
 
+  /** Only with an opt-in queue delay: polls again when the batcher's wait rule fires. */
   private arm(atMs: number, now: number): void {
     if (this.timer && atMs >= this.timerAtMs) return;
     if (this.timer) clearTimeout(this.timer);
@@ -232,70 +253,113 @@ export class StageServer {
   }
 
   private notifyIdle(): void {
-    if (this.batcher.size === 0 && this.inFlight === 0) {
+    if (this.batcher.size === 0 && this.inFlight === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
   }
 
-  private async dispatch(batch: readonly QueuedRequest<Pending>[], trigger: string, predictedMs: number, now: number, startMs: number): Promise<void> {
-    const size = batch.length;
+  private dispatch(batch: readonly QueuedRequest<Pending>[], trigger: string, predictedMs: number, now: number): void {
+    const startMs = this.inFlight > 0 ? Math.max(now, this.busy.untilMs) : now;
     this.inFlight++;
-    this.busyUntilMs = startMs + predictedMs;
+    this.busy.untilMs = startMs + predictedMs;
     this.totals.batches++;
-    this.stats.batch(size);
-    const cfg = this.activeConfig!;
-    const spans: Span[] = batch.map((e) => {
-      const q = tracer.startSpan("stage.queue", { startTime: e.payload.arrivalMs, attributes: { "fulcrum.request_id": e.payload.req.requestId } }, e.payload.parent);
-      q.end(now);
-      return tracer.startSpan(
-        "stage.inference",
-        { startTime: now, attributes: { "fulcrum.request_id": e.payload.req.requestId, "fulcrum.batch.size": size, "fulcrum.batch.trigger": trigger, "fulcrum.cores": cfg.cores } },
-        e.payload.parent,
-      );
-    });
-    try {
-      const names = Object.keys(batch[0]!.payload.req.inputs);
-      const inputs: Record<string, TensorData> = {};
-      for (const name of names) inputs[name] = concatBatch(name, batch.map((e) => e.payload.req.inputs[name]!));
-      const result = await this.options.pool.run(inputs);
-      const done = this.options.clock();
-      const variant = this.variantOfSession.get(result.sessionKey) ?? cfg.variant;
-      // Time behind the previous batch is not this batch's latency.
-      this.estimators.get(result.sessionKey)?.observe(size, result.totalMs - result.waitMs);
-      this.totals.inferenceMs += result.runMs;
-      const rows = batch.map((e) => e.payload.req.rows);
-      const split: Record<string, TensorData[]> = {};
-      for (const [name, t] of Object.entries(result.outputs)) split[name] = splitBatch(name, t, rows);
-      batch.forEach((e, i) => {
-        const p = e.payload;
-        const outputs: Record<string, TensorData> = {};
-        for (const name of Object.keys(split)) outputs[name] = split[name]![i]!;
-        const latencyMs = done - p.arrivalMs;
-        const late = done > p.deadlineMs;
-        this.totals.completions++;
-        if (late) this.totals.late++;
-        this.stats.completion(latencyMs, late);
-        spans[i]!.setAttribute("fulcrum.variant", variant);
-        spans[i]!.setAttribute("fulcrum.session.run_ms", result.runMs);
-        spans[i]!.setAttribute("fulcrum.late", late);
-        spans[i]!.end(done);
-        p.resolve({ id: p.req.id, outputs, variant, queueMs: now - p.arrivalMs, stageLatencyMs: latencyMs, batchSize: size });
-      });
-    } catch (err) {
-      for (const [i, e] of batch.entries()) {
-        this.totals.failures++;
-        this.stats.failure();
-        spans[i]!.recordException(err as Error);
-        spans[i]!.end();
-        e.payload.reject(new InferenceFailedError(e.payload.req.requestId, err));
-      }
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) this.busyUntilMs = undefined;
-      this.pump();
-      this.notifyIdle();
+    this.stats.batch(batch.length);
+    const config = this.current!;
+    const flight: InFlightBatch = { batch, dispatchMs: now, config, spans: this.startSpans(batch, trigger, config.cores, now) };
+    const first = batch[0]!.payload.req.inputs;
+    const parts: Record<string, TensorData[]> = {};
+    for (const name in first) {
+      const list = new Array<TensorData>(batch.length);
+      for (let i = 0; i < batch.length; i++) list[i] = batch[i]!.payload.req.inputs[name]!;
+      parts[name] = list;
     }
+    this.options.pool.runBatch(parts).then(
+      (result) => this.complete(flight, result),
+      (err: unknown) => this.fail(flight, err),
+    );
+  }
+
+  private complete(flight: InFlightBatch, result: RunResult): void {
+    const { batch, dispatchMs, config, spans } = flight;
+    const done = this.options.clock();
+    const size = batch.length;
+    const variant = this.variantOfSession.get(result.sessionKey) ?? config.variant;
+    // Time behind the previous batch is not this batch's latency.
+    this.estimators.get(result.sessionKey)?.observe(size, result.totalMs - result.waitMs);
+    this.totals.inferenceMs += result.runMs;
+    config.firstBatchDoneMs ??= done;
+    // Outputs are split into per-request views of the batch result (no copy).
+    const names = Object.keys(result.outputs);
+    const split: TensorData[][] = new Array<TensorData[]>(names.length);
+    try {
+      const rows = batch.map((e) => e.payload.req.rows);
+      for (let k = 0; k < names.length; k++) split[k] = splitBatch(names[k]!, result.outputs[names[k]!]!, rows);
+    } catch (err) {
+      this.fail(flight, err);
+      return;
+    }
+    // Hand the session its next batch before answering this one: encoding and sending the replies
+    // then overlap with inference instead of delaying it.
+    this.inFlight--;
+    this.pump(done);
+    for (let i = 0; i < size; i++) {
+      const p = batch[i]!.payload;
+      const outputs: Record<string, TensorData> = {};
+      for (let k = 0; k < names.length; k++) outputs[names[k]!] = split[k]![i]!;
+      const latencyMs = done - p.arrivalMs;
+      const late = done > p.deadlineMs;
+      this.totals.completions++;
+      if (late) this.totals.late++;
+      this.stats.completion(latencyMs, late);
+      const span = spans?.[i];
+      if (span) {
+        span.setAttribute("fulcrum.variant", variant);
+        span.setAttribute("fulcrum.session.run_ms", result.runMs);
+        span.setAttribute("fulcrum.late", late);
+        span.end(done);
+      }
+      p.reply(null, { id: p.req.id, outputs, variant, queueMs: dispatchMs - p.arrivalMs, stageLatencyMs: latencyMs, batchSize: size });
+    }
+    this.notifyIdle();
+  }
+
+  private fail(flight: InFlightBatch, err: unknown): void {
+    flight.batch.forEach((e, i) => {
+      this.totals.failures++;
+      this.stats.failure();
+      const span = flight.spans?.[i];
+      if (span) {
+        span.recordException(err as Error);
+        span.end();
+      }
+      e.payload.reply(new InferenceFailedError(e.payload.req.requestId, err));
+    });
+    this.inFlight--;
+    this.pump();
+    this.notifyIdle();
+  }
+
+  /**
+   * `stage.queue` (arrival → dispatch, ended now) and `stage.inference` (dispatch → result) per
+   * request, children of the caller's span; none for a request whose span the tracer does not
+   * record (tracing off or not sampled), so an untraced request pays for no span objects beyond
+   * the tracer's no-op one.
+   */
+  private startSpans(batch: readonly QueuedRequest<Pending>[], trigger: string, cores: number, now: number): Array<Span | undefined> | undefined {
+    let spans: Array<Span | undefined> | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!.payload;
+      const q = tracer.startSpan("stage.queue", { startTime: p.arrivalMs, attributes: { "fulcrum.request_id": p.req.requestId } }, p.parent);
+      if (!q.isRecording()) continue;
+      q.end(now);
+      (spans ??= new Array<Span | undefined>(batch.length))[i] = tracer.startSpan(
+        "stage.inference",
+        { startTime: now, attributes: { "fulcrum.request_id": p.req.requestId, "fulcrum.batch.size": batch.length, "fulcrum.batch.trigger": trigger, "fulcrum.cores": cores } },
+        p.parent,
+      );
+    }
+    return spans;
   }
 }

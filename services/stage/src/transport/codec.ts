@@ -134,6 +134,22 @@ function contentsToBytes(field: string, dtype: TensorDtype, count: number, c: in
   return bytes;
 }
 
+function findByName<T extends { readonly name: string }>(list: readonly T[], name: string): T | undefined {
+  for (const x of list) if (x.name === name) return x;
+  return undefined;
+}
+
+/** Same rank, integer dims, fixed dims equal, the free (negative) dim ≥ 1. */
+function shapeMatches(shape: readonly number[], declared: readonly number[]): boolean {
+  if (shape.length !== declared.length) return false;
+  for (let k = 0; k < shape.length; k++) {
+    const d = shape[k]!;
+    const want = declared[k]!;
+    if (!Number.isInteger(d) || (want >= 0 ? d !== want : d < 1)) return false;
+  }
+  return true;
+}
+
 /**
  * Validates and converts an OIP ModelInferRequest for the model `signature`. Throws
  * `InvalidArgumentError` naming the field for: an unknown model name, no inputs, an unknown,
@@ -160,29 +176,29 @@ export function decodeInferRequest(req: inference.ModelInferRequest, signature: 
 
   const inputs: Record<string, TensorData> = {};
   let rows: number | undefined;
-  req.inputs.forEach((input, i) => {
-    const field = `inputs[${i}]`;
-    const sig = signature.inputs.find((s) => s.name === input.name);
+  // Field names and expectations are spelled out only on the error paths: the happy path builds no strings.
+  for (let i = 0; i < req.inputs.length; i++) {
+    const input = req.inputs[i]!;
+    const sig = findByName(signature.inputs, input.name);
     if (!sig) {
-      throw new InvalidArgumentError(`${field}.name`, `unknown input "${input.name}"; the model expects ${signature.inputs.map((s) => `"${s.name}"`).join(", ")}`);
+      throw new InvalidArgumentError(`inputs[${i}].name`, `unknown input "${input.name}"; the model expects ${signature.inputs.map((s) => `"${s.name}"`).join(", ")}`);
     }
-    if (Object.hasOwn(inputs, input.name)) throw new InvalidArgumentError(`${field}.name`, `input "${input.name}" is given twice`);
+    if (Object.hasOwn(inputs, input.name)) throw new InvalidArgumentError(`inputs[${i}].name`, `input "${input.name}" is given twice`);
     const dtype = OIP_TO_DTYPE[input.datatype];
-    if (dtype === undefined) throw new InvalidArgumentError(`${field}.datatype`, `unsupported datatype "${input.datatype}"`);
+    if (dtype === undefined) throw new InvalidArgumentError(`inputs[${i}].datatype`, `unsupported datatype "${input.datatype}"`);
     if (dtype !== sig.dtype) {
-      throw new InvalidArgumentError(`${field}.datatype`, `input "${input.name}" must be ${oipDatatype(sig.dtype)}, got ${input.datatype}`);
+      throw new InvalidArgumentError(`inputs[${i}].datatype`, `input "${input.name}" must be ${oipDatatype(sig.dtype)}, got ${input.datatype}`);
     }
     const shape = input.shape;
-    const expected = `[${sig.shape.map((d) => (d < 0 ? "N" : String(d))).join(",")}]`;
-    if (shape.length !== sig.shape.length || shape.some((d, k) => !Number.isInteger(d) || (sig.shape[k]! >= 0 ? d !== sig.shape[k] : d < 1))) {
-      throw new InvalidArgumentError(`${field}.shape`, `input "${input.name}" has shape [${shape.join(",")}], expected ${expected}`);
+    if (!shapeMatches(shape, sig.shape)) {
+      const expected = `[${sig.shape.map((d) => (d < 0 ? "N" : String(d))).join(",")}]`;
+      throw new InvalidArgumentError(`inputs[${i}].shape`, `input "${input.name}" has shape [${shape.join(",")}], expected ${expected}`);
     }
-    const batchAxis = sig.shape.findIndex((d) => d < 0);
-    const r = batchAxis === 0 ? shape[0]! : 1;
+    const r = sig.shape[0]! < 0 ? shape[0]! : 1;
     if (r > limits.maxRowsPerRequest) {
-      throw new InvalidArgumentError(`${field}.shape`, `batch dimension ${r} exceeds the per-request limit of ${limits.maxRowsPerRequest}`);
+      throw new InvalidArgumentError(`inputs[${i}].shape`, `batch dimension ${r} exceeds the per-request limit of ${limits.maxRowsPerRequest}`);
     }
-    if (rows !== undefined && r !== rows) throw new InvalidArgumentError(`${field}.shape`, `batch dimension ${r} differs from the other inputs' ${rows}`);
+    if (rows !== undefined && r !== rows) throw new InvalidArgumentError(`inputs[${i}].shape`, `batch dimension ${r} differs from the other inputs' ${rows}`);
     rows = r;
     const count = elementCount(shape);
     let data: Uint8Array;
@@ -193,12 +209,12 @@ export function decodeInferRequest(req: inference.ModelInferRequest, signature: 
         throw new InvalidArgumentError(`raw_input_contents[${i}]`, `input "${input.name}" has ${data.byteLength} bytes, shape [${shape.join(",")}] of ${input.datatype} needs ${want}`);
       }
     } else if (input.contents) {
-      data = contentsToBytes(field, dtype, count, input.contents);
+      data = contentsToBytes(`inputs[${i}]`, dtype, count, input.contents);
     } else {
-      throw new InvalidArgumentError(`${field}.contents`, `input "${input.name}" has no data (neither raw_input_contents nor contents)`);
+      throw new InvalidArgumentError(`inputs[${i}].contents`, `input "${input.name}" has no data (neither raw_input_contents nor contents)`);
     }
     inputs[input.name] = { dtype, dims: shape, data };
-  });
+  }
   const missing = signature.inputs.filter((s) => !Object.hasOwn(inputs, s.name));
   if (missing.length > 0) throw new InvalidArgumentError("inputs", `missing input ${missing.map((s) => `"${s.name}"`).join(", ")}`);
 

@@ -58,10 +58,17 @@ export function grpcInferenceService(deps: GrpcStageDeps): GRPCInferenceServiceS
         cb(toServiceError(err), null);
         return;
       }
-      deps.server.submit(req).then(
-        (res) => cb(null, encodeInferResponse(sig.name, res, req.outputs)),
-        (err: unknown) => cb(toServiceError(err), null),
-      );
+      const requested = req.outputs;
+      deps.server.submit(req, (err, res) => {
+        if (err !== null) return cb(toServiceError(err), null);
+        let out: inference.ModelInferResponse;
+        try {
+          out = encodeInferResponse(sig.name, res!, requested);
+        } catch (e) {
+          return cb(toServiceError(e), null);
+        }
+        cb(null, out);
+      });
     },
   };
 }

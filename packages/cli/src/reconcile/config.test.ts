@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { loadReconcilerConfig } from "./config.js";
+
+describe("fulcrum reconcile configuration", () => {
+  it("reads FULCRUM_RECONCILER_* with defaults (bootstrap targets default to 1 core, batch 8)", () => {
+    const c = loadReconcilerConfig({
+      FULCRUM_RECONCILER_PIPELINE: "fashion",
+      FULCRUM_RECONCILER_CORE_BUDGET: "16",
+      FULCRUM_RECONCILER_BOOTSTRAP: '{"classifier":[{"variant":"mlp"}]}',
+      FULCRUM_RECONCILER_RUN_ID: "abc1",
+      NATS_URL: "nats://nats:4222",
+    });
+    expect(c).toMatchObject({ pipeline: "fashion", namespace: "fulcrum", coreBudget: 16, runId: "abc1", natsUrl: "nats://nats:4222", metricsPort: 9469, startTimeoutMs: 180_000 });
+    expect(c.bootstrap).toEqual({ classifier: [{ variant: "mlp", cores: 1, batchSize: 8 }] });
+    expect(loadReconcilerConfig({ FULCRUM_RECONCILER_PIPELINE: "p", FULCRUM_RECONCILER_CORE_BUDGET: "2", FULCRUM_RECONCILER_BOOTSTRAP: '{"s":[{"variant":"v"}]}' }).runId).toMatch(/^[a-z0-9]+$/);
+  });
+
+  it("fails fast naming every bad, missing or unknown key", () => {
+    let message = "";
+    try {
+      loadReconcilerConfig({ FULCRUM_RECONCILER_CORE_BUDGET: "0", FULCRUM_RECONCILER_BOOTSTRAP: '{"classifier":[]}', FULCRUM_RECONCILER_RUN_ID: "Not-OK", FULCRUM_RECONCILER_REPLICAS: "2" });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const key of ["pipeline", "coreBudget", "bootstrap", "runId", "FULCRUM_RECONCILER_REPLICAS"]) expect(message).toContain(key);
+  });
+});

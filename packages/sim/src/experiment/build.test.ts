@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { smallData, smallExperiment } from "../testing/experiment-fixture.js";
+import { planRuns, SIM_SOLVE_TIME_LIMIT_MS } from "./build.js";
+import { parseExperiment } from "./schema.js";
+
+describe("planRuns", () => {
+  const spec = parseExperiment(smallExperiment({ policies: [
+    { name: "ipa", policy: "ipa", baseAllocation: { thresholdRps: 4 } },
+    { name: "fulcrum", policy: "fulcrum", actuation: { mode: "in-place" }, control: { intervalMs: 5000, forecast: { value: "upper" } } },
+  ] }), "t");
+
+  it("makes one run per pattern and policy, all runs of a pattern on the same seed and arrivals", () => {
+    const runs = planRuns(spec, smallData(), { seed: 7 });
+    expect(runs.map((r) => `${r.pattern}/${r.policy}`)).toEqual(["flat/ipa", "flat/fulcrum", "ramp/ipa", "ramp/fulcrum"]);
+    expect(new Set(runs.map((r) => r.scenario.seed))).toEqual(new Set([7]));
+    const [a, b] = runs;
+    expect(a!.scenario.workload).toEqual(b!.scenario.workload);
+    expect(runs[2]!.scenario.workload).toMatchObject({ kind: "trace", countsPerSecond: smallData().twitter.slice(120, 240) });
+  });
+
+  it("applies per-policy overrides and IPA's base allocation, and keeps solves from binding on wall time", () => {
+    const [ipa, fulcrum] = planRuns(spec, smallData());
+    expect(ipa!.scenario.actuation.mode).toBe("rolling");
+    expect(fulcrum!.scenario.actuation.mode).toBe("in-place");
+    expect(fulcrum!.scenario.control.intervalMs).toBe(5000);
+    expect(fulcrum!.scenario.control.forecast.value).toBe("upper");
+    expect(ipa!.scenario.control.forecast.value).toBe("point");
+    expect(ipa!.scenario.stages.every((s) => s.variants.every((v) => v.baseCoresPerReplica !== undefined))).toBe(true);
+    expect(fulcrum!.scenario.stages.every((s) => s.variants.every((v) => v.baseCoresPerReplica === undefined))).toBe(true);
+    expect(fulcrum!.scenario.policy.config).toMatchObject({ solveTimeLimitMs: SIM_SOLVE_TIME_LIMIT_MS });
+    expect(ipa!.scenario.initial).toEqual({ decideAtRps: 8 });
+  });
+
+  it("takes accuracies and load times from the profile sources", () => {
+    const [run] = planRuns(spec, smallData());
+    const [detector, classifier] = run!.scenario.stages;
+    expect(detector!.variants.map((v) => v.accuracy)).toEqual([0.457, 0.568]);
+    expect(classifier!.variants.map((v) => [v.accuracy, v.loadTimeMs])).toEqual([[0.69758, 6440], [0.7613, 6820]]);
+    // yolov5s is the grid's yolov5n times its latency ratio measured here: slower at every point.
+    const p = run!.scenario.planning;
+    expect(p.latency("yolov5s", 4, 2).latencyMs).toBeGreaterThan(p.latency("yolov5n", 4, 2).latencyMs);
+    expect(p.latency("yolov5n", 1, 1).latencyMs).toBe(45.993);
+  });
+
+  it("runs on the measured profile set too, and names what it cannot resolve", () => {
+    expect(planRuns(spec, smallData(), { profiles: "measured" })).toHaveLength(4);
+    expect(() => planRuns(spec, smallData(), { profiles: "nope" })).toThrow(/no profile set "nope"/);
+    expect(() => planRuns(spec, smallData(), { policies: ["ipa", "zzz"] })).toThrow(/policies: unknown zzz/);
+    const noFile = { ...smallData(), files: new Map() };
+    expect(() => planRuns(spec, noFile)).toThrow(/data\/sponge\/yolov5-grid\.csv was not loaded/);
+  });
+});
