@@ -116,12 +116,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     intervalMs: config.transportLogIntervalMs,
     clock,
   });
-  const intake = new GrpcIntake(clock, (e) => {
-    const kind = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS).fate === "rejected" ? "deadline" : "cancelled";
-    metrics.transportErrors.inc({ kind });
-    transportLog.note(kind, { peer: e.peer, afterMs: Math.round(e.closedMs - e.arrivalMs), clientBudgetMs: e.clientDeadlineMs === undefined ? null : Math.round(e.clientDeadlineMs - e.arrivalMs) });
-  });
-
   const observer: RequestObserver = {
     arrived(p, budgetMs) {
       windows.get(p)?.arrive(budgetMs);
@@ -149,6 +143,20 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       metrics.shed.inc({ pipeline: p, reason });
     },
   };
+  const intake = new GrpcIntake(clock, (e) => {
+    const kind = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS).fate === "rejected" ? "deadline" : "cancelled";
+    metrics.transportErrors.inc({ kind });
+    transportLog.note(kind, { peer: e.peer, afterMs: Math.round(e.closedMs - e.arrivalMs), clientBudgetMs: e.clientDeadlineMs === undefined ? null : Math.round(e.clientDeadlineMs - e.arrivalMs), beforeHandler: !e.claimed });
+    // A call closed before the handler took it is counted here, against its pipeline (the one it
+    // named, or the only one), with the fate its client saw; the executor counts the others.
+    const pipeline = !e.claimed ? (e.modelName !== undefined && pipelines.has(e.modelName) ? e.modelName : config.pipelines.length === 1 ? config.pipelines[0]!.name : undefined) : undefined;
+    if (pipeline !== undefined) {
+      const f = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS);
+      observer.arrived(pipeline, e.clientDeadlineMs === undefined ? 0 : e.clientDeadlineMs - e.arrivalMs);
+      observer.finished(pipeline, { fate: f.fate, latencyMs: e.closedMs - e.arrivalMs, code: status[f.code] });
+    }
+  });
+
   const executor = new PipelineExecutor({
     router,
     caller: clients,

@@ -1,4 +1,4 @@
-import { connect, type IncomingHttpHeaders } from "node:http2";
+import { connect, constants, type IncomingHttpHeaders } from "node:http2";
 import { PassThrough } from "node:stream";
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { control, inference, subjects } from "@fulcrum/proto";
@@ -145,6 +145,40 @@ describe("gateway under overload: arrival, client deadlines, admission, transpor
       expect(gateway.totals(pipeline)).toEqual({ arrivals: 1, inTime: 0, late: 0, rejected: 0, failed: 1 });
     } finally {
       client.close();
+      await gateway.shutdown();
+      await stage.shutdown();
+    }
+  });
+
+  it("counts calls that closed before the handler took them: a reset stream as failed, an expired client deadline as rejected", async () => {
+    const { pipeline, gateway, stage } = await gatewayWithStage(bus, {}, 5);
+    try {
+      // Headers only, then the client resets the stream: grpc-js never runs the handler.
+      const session = connect(`http://${gateway.grpcAddress}`);
+      await new Promise<void>((resolve, reject) => session.once("connect", () => resolve()).once("error", reject));
+      const headers = { ":method": "POST", ":path": "/inference.GRPCInferenceService/ModelInfer", "content-type": "application/grpc", te: "trailers" };
+      const reset = session.request(headers, { endStream: false });
+      reset.on("error", () => {});
+      await new Promise((r) => setTimeout(r, 200));
+      reset.close(constants.NGHTTP2_CANCEL);
+      await expect.poll(() => gateway.totals(pipeline)?.failed, { timeout: 5000 }).toBe(1);
+      // Headers with a 300 ms gRPC deadline and no message: the deadline passes before any handler.
+      const expired = session.request({ ...headers, "grpc-timeout": "300m" }, { endStream: false });
+      const code = await new Promise<number>((resolve) => {
+        const done = (h: IncomingHttpHeaders): void => void (h["grpc-status"] !== undefined && resolve(Number(h["grpc-status"])));
+        expired.on("response", done);
+        expired.on("trailers", done);
+        expired.on("data", () => {});
+        expired.on("error", () => {});
+      });
+      expect(code).toBe(status.DEADLINE_EXCEEDED);
+      await expect.poll(() => gateway.totals(pipeline)?.rejected, { timeout: 5000 }).toBe(1);
+      session.close();
+      expect(gateway.totals(pipeline)).toEqual({ arrivals: 2, inTime: 0, late: 0, rejected: 1, failed: 1 });
+      expect(await scrape(gateway, 'fulcrum_gateway_transport_errors_total{kind="cancelled"}')).toBe(1);
+      expect(await scrape(gateway, 'fulcrum_gateway_transport_errors_total{kind="deadline"}')).toBe(1);
+      expect(stage.server.totals.completions).toBe(0);
+    } finally {
       await gateway.shutdown();
       await stage.shutdown();
     }

@@ -46,9 +46,9 @@ describe("AdmissionGate", () => {
 
   it("follows a pipeline that slows down within a few windows", () => {
     const gate = new AdmissionGate({ windowMs: 500 });
-    let t = saturate(gate, 0, 4, 1, 2000);
+    const t = saturate(gate, 0, 4, 1, 2000);
     expect(gate.msPerRequest()).toBeCloseTo(1, 2);
-    t = saturate(gate, t, 4, 5, 2500);
+    saturate(gate, t, 4, 5, 2500);
     expect(gate.msPerRequest()!).toBeGreaterThan(4.8);
     expect(gate.msPerRequest()!).toBeLessThanOrEqual(5 + 1e-9);
   });

@@ -10,6 +10,14 @@ export interface EarlyClose {
   readonly closedMs: number;
   /** The client's deadline as the gateway computed it (arrival + `grpc-timeout`), Unix ms. */
   readonly clientDeadlineMs: number | undefined;
+  /**
+   * Whether the handler had taken the call. grpc-js ignores every event of a cancelled call, so a
+   * call closed before its message was decoded never reaches the handler: the gateway must count
+   * it itself, or its figures would miss requests its clients saw fail.
+   */
+  readonly claimed: boolean;
+  /** The OIP model (pipeline) the request named, when its message was decoded before the close. */
+  readonly modelName: string | undefined;
 }
 
 /** The gRPC method whose calls the intake follows (other methods pass through untouched). */
@@ -24,6 +32,8 @@ function deadlineMs(d: Deadline): number | undefined {
 /** What the intake knows about one call, from its first header on. */
 class CallRecord implements RequestIntake {
   answered = false;
+  claimed = false;
+  modelName: string | undefined;
   closedMs: number | undefined;
   private listener: ((closedMs: number) => void) | undefined;
 
@@ -75,12 +85,24 @@ export class GrpcIntake {
             this.calls.set(metadata, record);
             pass(metadata);
           },
+          onReceiveMessage: (message: { modelName?: unknown }, pass) => {
+            if (typeof message?.modelName === "string") record.modelName = message.modelName;
+            pass(message);
+          },
           // grpc-js also calls onCancel after a normal end; only a close before any answer counts.
           onCancel: () => {
             if (record.answered || record.closedMs !== undefined) return;
             const now = this.clock();
             record.close(now);
-            this.onEarlyClose({ method: method.path, peer: call.getPeer(), arrivalMs: record.arrivalMs, closedMs: now, clientDeadlineMs: record.clientDeadlineMs });
+            this.onEarlyClose({
+              method: method.path,
+              peer: call.getPeer(),
+              arrivalMs: record.arrivalMs,
+              closedMs: now,
+              clientDeadlineMs: record.clientDeadlineMs,
+              claimed: record.claimed,
+              modelName: record.modelName,
+            });
           },
         }),
       sendMessage: (message, next) => {
@@ -94,8 +116,10 @@ export class GrpcIntake {
     });
   };
 
-  /** The intake record of a call, by its request metadata (undefined for a call the interceptor did not see). */
+  /** The intake record of a call, by its request metadata, claimed by the caller (undefined for a call the interceptor did not see). */
   of(metadata: Metadata): RequestIntake | undefined {
-    return this.calls.get(metadata);
+    const record = this.calls.get(metadata);
+    if (record) record.claimed = true;
+    return record;
   }
 }
