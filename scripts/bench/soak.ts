@@ -59,7 +59,11 @@ function descendants(root: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number): void => {
-    for (const [child, parent] of parentOf) if (parent === p) (out.push(child), walk(child));
+    for (const [child, parent] of parentOf) {
+      if (parent !== p) continue;
+      out.push(child);
+      walk(child);
+    }
   };
   walk(root);
   return out;
