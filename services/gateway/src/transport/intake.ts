@@ -105,12 +105,16 @@ export class GrpcIntake {
             });
           },
         }),
+      // Only the handler's answer counts as one: before the handler, grpc-js answers on its own
+      // (a reset stream's half-close gets UNIMPLEMENTED "no request message" that nobody reads; a
+      // malformed or oversized message its status without a Fulcrum reason), and the close that
+      // follows is counted as a transport error, a failure as the client's ledger has it.
       sendMessage: (message, next) => {
-        record.answered = true;
+        if (record.claimed) record.answered = true;
         next(message);
       },
       sendStatus: (status, next) => {
-        record.answered = true;
+        if (record.claimed) record.answered = true;
         next(status);
       },
     });
