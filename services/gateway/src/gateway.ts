@@ -1,6 +1,6 @@
 import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError } from "@fulcrum/core";
-import { fateOfTransportClose } from "@fulcrum/core/accounting";
+import { fateOfTransportClose, transitToleranceMs } from "@fulcrum/core/accounting";
 import { RequestWindow } from "@fulcrum/core/metrics";
 import { Router } from "@fulcrum/core/routing";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
@@ -73,8 +73,9 @@ export interface GatewayHandle {
 }
 
 /**
- * How much earlier than the gateway's copy of a client's gRPC deadline (arrival + `grpc-timeout`)
- * the client's own timer may fire: the request's transit time, which the gateway cannot see, ms.
+ * Least transit time allowed between a client's send and the gateway's arrival stamp when telling a
+ * client's deadline passing from a cancel (`transitToleranceMs`: a tenth of the client's budget, at
+ * least this), ms.
  */
 const CLIENT_DEADLINE_TOLERANCE_MS = 50;
 
@@ -144,14 +145,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     },
   };
   const intake = new GrpcIntake(clock, (e) => {
-    const kind = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS).fate === "rejected" ? "deadline" : "cancelled";
+    const f = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, transitToleranceMs(e.arrivalMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS));
+    const kind = f.fate === "rejected" ? "deadline" : "cancelled";
     metrics.transportErrors.inc({ kind });
     transportLog.note(kind, { peer: e.peer, afterMs: Math.round(e.closedMs - e.arrivalMs), clientBudgetMs: e.clientDeadlineMs === undefined ? null : Math.round(e.clientDeadlineMs - e.arrivalMs), beforeHandler: !e.claimed });
     // A call closed before the handler took it is counted here, against its pipeline (the one it
     // named, or the only one), with the fate its client saw; the executor counts the others.
     const pipeline = !e.claimed ? (e.modelName !== undefined && pipelines.has(e.modelName) ? e.modelName : config.pipelines.length === 1 ? config.pipelines[0]!.name : undefined) : undefined;
     if (pipeline !== undefined) {
-      const f = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS);
       observer.arrived(pipeline, e.clientDeadlineMs === undefined ? 0 : e.clientDeadlineMs - e.arrivalMs);
       observer.finished(pipeline, { fate: f.fate, latencyMs: e.closedMs - e.arrivalMs, code: status[f.code] });
     }

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { connectBus, createLogger, freePort, testNatsUrl, type Bus } from "@fulcrum/runtime";
 import { gatewayConfigSchema, startGateway } from "@fulcrum/gateway";
 import { stageConfigSchema, startStage } from "@fulcrum/stage";
@@ -83,11 +83,19 @@ describe("loadgen: open loop and the ledger", () => {
     );
     try {
       await expect.poll(() => gateway.router.replicasOf(pipeline, "classifier").length, { timeout: 10_000 }).toBe(1);
-      const open = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: gateway.grpcAddress, pipeline, rateRps: 40, durationS: 2, sloMs: 3000, seed: 7 })), { logger }).done;
-      // Answers took 600 ms and more; sends were not held back by them.
-      expect(open.summary).toMatchObject({ planned: open.planned, sent: open.planned, notSent: 0, ledgerExact: true });
+      const recordsFile = join(mkdtempSync(join(tmpdir(), "fulcrum-loadgen-open-")), "open.jsonl");
+      const open = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: gateway.grpcAddress, pipeline, rateRps: 40, durationS: 2, sloMs: 3000, seed: 7, recordsFile })), { logger }).done;
+      // Answers took 600 ms and more; sends were not held back by them. (On a starved machine the
+      // sender itself may fall behind the plan: that is counted behind-schedule, never hidden.)
+      expect(open.summary).toMatchObject({ planned: open.planned, ledgerExact: true, notSent: open.summary.notSentByReason["behind-schedule"] ?? 0 });
       expect(open.summary.latencyP50Ms).toBeGreaterThan(500);
-      expect(open.summary.sendLagP99Ms).toBeLessThan(250);
+      expect(open.summary.sendLagMaxMs).toBeLessThanOrEqual(1000);
+      // Before the first answer came back, a whole hold's worth of requests was already out (a
+      // closed loop would have had one).
+      const records = readFileSync(recordsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as SentRequestRecord);
+      rmSync(dirname(recordsFile), { recursive: true, force: true });
+      const firstAnswerMs = Math.min(...records.map((r) => r.sentMs + r.latencyMs));
+      expect(records.filter((r) => r.sentMs < firstAnswerMs).length).toBeGreaterThanOrEqual(10);
 
       // With at most 5 in flight, the rest of each 600 ms is not sent, counted with the reason.
       const bounded = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: gateway.grpcAddress, pipeline, rateRps: 40, durationS: 2, sloMs: 3000, seed: 8, maxInFlight: 5 })), { logger }).done;

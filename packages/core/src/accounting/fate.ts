@@ -26,3 +26,16 @@ export function answeredFate(finishedMs: number, deadlineMs: number): "in-time" 
 export function fateOfTransportClose(closedMs: number, clientDeadlineMs: number | undefined, toleranceMs: number): { fate: "rejected" | "failed"; code: "DEADLINE_EXCEEDED" | "CANCELLED" } {
   return clientDeadlineMs !== undefined && closedMs >= clientDeadlineMs - toleranceMs ? { fate: "rejected", code: "DEADLINE_EXCEEDED" } : { fate: "failed", code: "CANCELLED" };
 }
+
+/**
+ * How much earlier than the server's copy of a client's deadline (arrival + `grpc-timeout`) the
+ * client's own timer may fire: the request's transit time from the client's send to the server's
+ * arrival stamp, which the server cannot see. It grows with load (a busy client or server event
+ * loop holds the request before it is stamped), so it is the larger of `floorMs` and `budgetShare`
+ * of the client's budget, ms. A close within it of the client's deadline is that deadline passing.
+ * @param arrivalMs when the server stamped the request's arrival, Unix ms
+ * @param clientDeadlineMs the client's deadline as the server computed it, Unix ms (undefined: none)
+ */
+export function transitToleranceMs(arrivalMs: number, clientDeadlineMs: number | undefined, floorMs = 50, budgetShare = 0.1): number {
+  return clientDeadlineMs === undefined ? floorMs : Math.max(floorMs, budgetShare * (clientDeadlineMs - arrivalMs));
+}

@@ -4,6 +4,6 @@
  * the load generator, the gateway and the simulator.
  */
 export type { RequestFate } from "./fate.js";
-export { answeredFate, fateOfTransportClose } from "./fate.js";
+export { answeredFate, fateOfTransportClose, transitToleranceMs } from "./fate.js";
 export type { ErrorAnswer, NotSentReason, RunCounts, RunSummary, SentRequestRecord } from "./ledger.js";
 export { classify, formatSummary, summarize } from "./ledger.js";

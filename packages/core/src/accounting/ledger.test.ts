@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fateOfTransportClose } from "./fate.js";
+import { fateOfTransportClose, transitToleranceMs } from "./fate.js";
 import { classify, formatSummary, summarize, type SentRequestRecord } from "./ledger.js";
 
 const rec = (over: Partial<SentRequestRecord>): SentRequestRecord => ({ seq: 0, atMs: 0, sentMs: 0, sloMs: 100, fate: "in-time", latencyMs: 10, ...over });
@@ -32,6 +32,18 @@ describe("fateOfTransportClose", () => {
     ["no client deadline at all", 5000, undefined, "failed", "CANCELLED"],
   ])("%s", (_n, closed, deadline, fate, code) => {
     expect(fateOfTransportClose(closed, deadline, 10)).toEqual({ fate, code });
+  });
+});
+
+describe("transitToleranceMs", () => {
+  it("is a share of the client's budget, never below the floor", () => {
+    // A 2 s budget: a client timer firing up to 200 ms before the server's copy is its deadline.
+    expect(transitToleranceMs(1000, 3000)).toBe(200);
+    expect(fateOfTransportClose(2850, 3000, transitToleranceMs(1000, 3000)).fate).toBe("rejected");
+    expect(fateOfTransportClose(2700, 3000, transitToleranceMs(1000, 3000)).fate).toBe("failed");
+    expect(transitToleranceMs(1000, 1300)).toBe(50);
+    expect(transitToleranceMs(1000, undefined)).toBe(50);
+    expect(transitToleranceMs(0, 1000, 20, 0.5)).toBe(500);
   });
 });
 

@@ -3,7 +3,7 @@ import { FulcrumError } from "@fulcrum/core";
 import { inference } from "@fulcrum/proto";
 import { grpcStatusOf, oipParam, readFulcrumParams, type Logger } from "@fulcrum/runtime";
 import type { GatewayPipeline } from "../config.js";
-import { answeredFate, fateOfTransportClose, type RequestFate } from "@fulcrum/core/accounting";
+import { answeredFate, fateOfTransportClose, transitToleranceMs, type RequestFate } from "@fulcrum/core/accounting";
 import { callDeadlineMs, requestDeadline } from "@fulcrum/core/deadline";
 import { pipelineAccuracy } from "@fulcrum/core/metrics";
 import { OIP_PARAM } from "@fulcrum/core/oip";
@@ -46,8 +46,9 @@ export interface PipelineExecutorOptions {
   /** Admission control; without it every request is admitted. */
   readonly admission?: PipelineAdmission;
   /**
-   * How much earlier than the gateway's copy of a client's deadline the client's own timer may
-   * fire (the request's transit time), ms; see `fateOfTransportClose`. @default 50
+   * Least time the client's own timer may fire before the gateway's copy of the client's deadline
+   * (the request's transit time; a tenth of the client's budget when more), ms; see
+   * `transitToleranceMs`. @default 50
    */
   readonly clientDeadlineToleranceMs?: number;
   readonly logger?: Logger;
@@ -100,7 +101,7 @@ export class PipelineExecutor {
     };
     // A client that went away saw an error, whatever the pipeline answers later.
     intake?.onAbandoned((closedMs) => {
-      const f = fateOfTransportClose(closedMs, clientDeadline, this.o.clientDeadlineToleranceMs ?? 50);
+      const f = fateOfTransportClose(closedMs, clientDeadline, transitToleranceMs(arrival, clientDeadline, this.o.clientDeadlineToleranceMs ?? 50));
       settle({ fate: f.fate, latencyMs: closedMs - arrival, code: status[f.code] });
     });
     let ticket: AdmissionTicket | undefined;
