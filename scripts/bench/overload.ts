@@ -1,13 +1,13 @@
 /**
  * `npm run bench -- overload [--variant cnn-deep-tta] [--replicas 1] [--batch 8] [--slo 200]
- * [--probe-s 10] [--overload-s 30] [--multiple 10] [--max-rps 4000]`: the gateway under 10× its
+ * [--probe-s 10] [--overload-s 30] [--multiple 10] [--start-rps 50] [--max-rps 4000]`: the gateway under 10× its
  * pipeline's capacity.
  *
  * A local fashion pipeline runs as real processes: a private nats-server, `--replicas` stage
  * replicas of one variant (fixed: they do not follow assignments) and the gateway, all pinned to
  * the CPUs other than CPU 0; the load generator (the real `@fulcrum/loadgen`, open loop, Poisson)
  * runs pinned to CPU 0, so load and system do not take each other's CPU. Capacity is the highest
- * offered rate found by a geometric search (×1.5, then one bisection) that is served with ≥ 95 % in
+ * offered rate found by a geometric search (from `--start-rps`, ×1.5, then one bisection) that is served with ≥ 95 % in
  * time and nothing failed; then `--multiple` × that rate is offered for `--overload-s` seconds.
  *
  * Results: `goodputRatio` = in-time responses/s at the multiple ÷ in-time responses/s at capacity
@@ -38,13 +38,15 @@ interface Options {
   probeS: number;
   overloadS: number;
   multiple: number;
+  /** First rate the capacity search tries, rps. */
+  startRps: number;
   /** Highest rate the capacity search tries, rps (a bound on the search, not on the overload). */
   maxRps: number;
 }
 
 function parseOptions(args: string[]): Options {
-  const o: Options = { variant: "cnn-deep-tta", replicas: 1, batch: 8, sloMs: 200, probeS: 10, overloadS: 30, multiple: 10, maxRps: 4000 };
-  const keys: Record<string, keyof Options> = { "--variant": "variant", "--replicas": "replicas", "--batch": "batch", "--slo": "sloMs", "--probe-s": "probeS", "--overload-s": "overloadS", "--multiple": "multiple", "--max-rps": "maxRps" };
+  const o: Options = { variant: "cnn-deep-tta", replicas: 1, batch: 8, sloMs: 200, probeS: 10, overloadS: 30, multiple: 10, startRps: 50, maxRps: 4000 };
+  const keys: Record<string, keyof Options> = { "--variant": "variant", "--replicas": "replicas", "--batch": "batch", "--slo": "sloMs", "--probe-s": "probeS", "--overload-s": "overloadS", "--multiple": "multiple", "--start-rps": "startRps", "--max-rps": "maxRps" };
   for (let i = 0; i < args.length; i += 2) {
     const key = keys[args[i]!];
     const value = args[i + 1];
@@ -231,7 +233,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
     const passes = (p: Probe): boolean => p.summary.attainment >= 0.95 && p.summary.failed === 0 && p.summary.notSent === 0;
     let best: Probe | undefined;
     let failedAt: number | undefined;
-    for (let rate = 50; rate <= o.maxRps; rate *= 1.5) {
+    for (let rate = o.startRps; rate <= o.maxRps; rate *= 1.5) {
       const p = await runLoad(rate, o.probeS, "probe");
       if (!passes(p)) {
         failedAt = rate;
@@ -239,7 +241,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
       }
       best = p;
     }
-    if (!best) throw new Error("the pipeline did not serve even 50 rps with 95 % in time: nothing to overload");
+    if (!best) throw new Error(`the pipeline did not serve even ${o.startRps} rps with 95 % in time: nothing to overload (try a lower --start-rps, a lighter --variant or a longer --slo)`);
     if (failedAt !== undefined) {
       const mid = Math.sqrt(best.rateRps * failedAt);
       const p = await runLoad(mid, o.probeS, "probe");
