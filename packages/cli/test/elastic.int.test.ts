@@ -13,7 +13,7 @@ const FIXTURE = fileURLToPath(new URL("./fixtures/fashion-scaled.yaml", import.m
 
 interface Summary {
   exitCode: number;
-  loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number; byCode: Record<string, number> };
+  loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number; ledgerExact: boolean; rejectedByCode: Record<string, number> };
   elastic: {
     timeline: Array<{ tS: number; byVariant: Record<string, { ready: number; starting: number; draining: number }> }>;
     replicas: Array<{ phase: string }>;
@@ -85,9 +85,10 @@ describe("elastic replicas under a step load (infadapter)", () => {
     // Every request has its fate, and none failed or was refused because a replica went away.
     const l = s.loadgen;
     expect(l.unaccounted).toBe(0);
-    expect(l.sent).toBe(l.inTime + l.late + l.rejectedWithReason);
+    expect(l.ledgerExact).toBe(true);
+    expect(l.sent).toBe(l.inTime + l.late + l.rejectedWithReason + l.failed);
     expect(l.failed).toBe(0);
-    expect(l.byCode.UNAVAILABLE ?? 0, JSON.stringify(l.byCode)).toBe(0);
+    expect(l.rejectedByCode.UNAVAILABLE ?? 0, JSON.stringify(l.rejectedByCode)).toBe(0);
 
     // While the assignment split traffic across two variants, the served shares followed it within
     // ±5 pp over a 30 s window: the expectation weights each request by the split in force when sent.

@@ -12,7 +12,7 @@ interface UpSummary {
   exitCode: number;
   stopReason: string;
   status: { assignmentVersion: number; highestApplied: number; totals: { arrivals: number; inTime: number } };
-  loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; unaccounted: number };
+  loadgen: { planned: number; sent: number; notSent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number; ledgerExact: boolean };
   children: Array<{ name: string; pid: number; exit: number | string | null }>;
   elastic: { replicaProcesses: Array<{ instance: string; pid: number; exit?: string }>; coldStarts: unknown[] };
 }
@@ -50,7 +50,12 @@ describe("fulcrum up", () => {
     // Requests were answered, and every one is accounted for.
     expect(s.loadgen.sent).toBeGreaterThan(100);
     expect(s.loadgen.unaccounted).toBe(0);
-    expect(s.loadgen.sent).toBe(s.loadgen.inTime + s.loadgen.late + s.loadgen.rejectedWithReason);
+    expect(s.loadgen.ledgerExact).toBe(true);
+    expect(s.loadgen.planned).toBe(s.loadgen.sent + s.loadgen.notSent);
+    expect(s.loadgen.sent).toBe(s.loadgen.inTime + s.loadgen.late + s.loadgen.rejectedWithReason + s.loadgen.failed);
+    expect(s.loadgen.failed).toBe(0);
+    // The final line is the loadgen's ledger, both equations.
+    expect(stdout).toMatch(new RegExp(`planned ${s.loadgen.planned} = sent ${s.loadgen.sent} \\+ not-sent ${s.loadgen.notSent}.* \\| sent ${s.loadgen.sent} = in-time ${s.loadgen.inTime} \\+ late ${s.loadgen.late} \\+ rejected-with-reason ${s.loadgen.rejectedWithReason}.* \\+ failed 0`));
     expect(s.loadgen.inTime).toBeGreaterThan(0.5 * s.loadgen.sent);
     expect(s.status.totals.arrivals).toBe(s.loadgen.sent);
     // The optimizer decided and the replicas applied it.

@@ -66,6 +66,29 @@ export const gatewayConfigSchema = z
     probeIntervalMs: z.coerce.number().int().min(100).default(2000),
     /** Extra wait past a request's deadline for a stage's answer (a late answer is still delivered), ms. @default 1000 */
     callGraceMs: z.coerce.number().int().min(0).default(1000),
+    /**
+     * Most requests of one pipeline in flight at once; beyond it a request is refused at once with
+     * RESOURCE_EXHAUSTED. 0 derives it from what is live: `maxInFlightPerReplica` × the live
+     * replicas of the pipeline's narrowest stage. @default 0
+     */
+    maxInFlight: z.coerce.number().int().min(0).default(0),
+    /**
+     * In-flight requests per live replica of a pipeline's narrowest stage, when `maxInFlight` is 0.
+     * A replica runs batches two deep; 64 keeps several batches queued at each one, while the
+     * deadline rule below keeps their latency within budgets. @default 64
+     */
+    maxInFlightPerReplica: z.coerce.number().int().positive().default(64),
+    /**
+     * Share of a request's remaining budget its expected latency (in flight + 1 × the pipeline's
+     * service time per request while busy) may take; a request expected to need more is refused at
+     * once with RESOURCE_EXHAUSTED. 1 admits what is expected to just make it; lower leaves room for
+     * the answer's way back and estimation error. @default 0.8
+     */
+    admissionBudgetShare: z.coerce.number().gt(0).max(1).default(0.8),
+    /** Time constant of the pipeline's service-time estimate, ms. @default 1000 */
+    admissionWindowMs: z.coerce.number().int().min(50).default(1000),
+    /** Transport errors (calls closed before their answer) are logged at most once per this period, ms. @default 5000 */
+    transportLogIntervalMs: z.coerce.number().int().min(100).default(5000),
     /** GatewayMetrics publishing period, ms. @default 1000 */
     metricsIntervalMs: z.coerce.number().int().min(100).default(1000),
     /** Largest accepted request, bytes (gRPC message and REST body). @default 16 MiB */

@@ -10,7 +10,7 @@ export class NoReplicaError extends FulcrumError {
     readonly tried: readonly string[],
     options?: { cause?: unknown },
   ) {
-    super("NO_REPLICA", 
+    super("NO_REPLICA",
       "unavailable",
       tried.length === 0
         ? `no ready replica of stage "${stage}" of pipeline "${pipeline}"`
@@ -64,3 +64,19 @@ export class StageCallError extends FulcrumError {
   }
 }
 
+/**
+ * The gateway refused a request at admission (RESOURCE_EXHAUSTED), answered at once: the pipeline
+ * already holds its limit of requests in flight (`GATEWAY_OVERLOADED`), or with the requests in
+ * flight ahead of it this one is expected to finish after its deadline (`DEADLINE_UNREACHABLE`).
+ */
+export class OverloadedError extends FulcrumError {
+  override name = "OverloadedError";
+  constructor(
+    readonly pipeline: string,
+    readonly reason: "in-flight-limit" | "deadline-unreachable",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason === "in-flight-limit" ? "GATEWAY_OVERLOADED" : "DEADLINE_UNREACHABLE", "resource-exhausted", `pipeline "${pipeline}": ${message}`, options);
+  }
+}

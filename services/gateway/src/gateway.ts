@@ -1,5 +1,6 @@
 import { status, type ServiceError, type ServiceDefinition } from "@grpc/grpc-js";
 import { FulcrumError, NotFoundError } from "@fulcrum/core";
+import { fateOfTransportClose, transitToleranceMs } from "@fulcrum/core/accounting";
 import { RequestWindow } from "@fulcrum/core/metrics";
 import { Router } from "@fulcrum/core/routing";
 import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
@@ -20,10 +21,13 @@ import {
   type Stoppable,
 } from "@fulcrum/runtime";
 import type { GatewayConfig, GatewayPipeline } from "./config.js";
+import { PipelineAdmission } from "./serving/admission.js";
 import { PipelineExecutor, type RequestObserver } from "./serving/pipeline-executor.js";
+import { BurstLog } from "./telemetry/burst-log.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./telemetry/metrics.js";
 import { gatewayGrpcService } from "./transport/grpc-service.js";
-import { PIPELINE_VERSION, type FrontDoor } from "./transport/front-door.js";
+import { PIPELINE_VERSION, type FrontDoor, type RequestIntake } from "./transport/front-door.js";
+import { GrpcIntake } from "./transport/intake.js";
 import { startRestServer } from "./transport/rest.js";
 import { StageClients } from "./transport/stage-clients.js";
 
@@ -63,11 +67,18 @@ export interface GatewayHandle {
   readonly metrics: GatewayMetrics;
   /** Totals per pipeline since start. */
   totals(pipeline: string): PipelineTotals | undefined;
-  /** Runs one request in process (what the gRPC and REST handlers call). */
-  infer(pipeline: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse>;
+  /** Runs one request in process (what the gRPC and REST handlers call); `intake` as a transport saw it (default: arrival now). */
+  infer(pipeline: string, req: inference.ModelInferRequest, intake?: RequestIntake): Promise<inference.ModelInferResponse>;
   /** Stops intake (UNAVAILABLE), waits for in-flight requests up to `shutdownGraceMs`, closes everything. Idempotent. */
   shutdown(): Promise<void>;
 }
+
+/**
+ * Least transit time allowed between a client's send and the gateway's arrival stamp when telling a
+ * client's deadline passing from a cancel (`transitToleranceMs`: a tenth of the client's budget, at
+ * least this), ms.
+ */
+const CLIENT_DEADLINE_TOLERANCE_MS = 50;
 
 /** Version the gateway reports in OIP server metadata. */
 const GATEWAY_VERSION = "0.1.0";
@@ -92,8 +103,21 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
 
   const liveCounts = (): Array<{ pipeline: string; stage: string; live: number }> =>
     config.pipelines.flatMap((p) => p.stages.map((s) => ({ pipeline: p.name, stage: s.name, live: router.liveReplicas(p.name, s.name, clock()).length })));
-  const metrics = createGatewayMetrics(liveCounts);
-
+  const admission = new PipelineAdmission({
+    router,
+    maxInFlight: config.maxInFlight,
+    maxInFlightPerReplica: config.maxInFlightPerReplica,
+    budgetShare: config.admissionBudgetShare,
+    windowMs: config.admissionWindowMs,
+  });
+  const admissionView = () => config.pipelines.map((p) => ({ pipeline: p.name, inFlight: admission.inFlight(p.name), limit: admission.limit(p, clock()), expectedMs: admission.expectedLatencyMs(p.name) }));
+  const metrics = createGatewayMetrics(liveCounts, admissionView);
+  const transportLog = new BurstLog({
+    write: (fields, message) => log.warn(fields, message),
+    message: "calls closed by the client or the transport before the gateway answered (counted failed, or rejected when the client's deadline had passed)",
+    intervalMs: config.transportLogIntervalMs,
+    clock,
+  });
   const observer: RequestObserver = {
     arrived(p, budgetMs) {
       windows.get(p)?.arrive(budgetMs);
@@ -117,8 +141,35 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     fellBack(p, stage) {
       metrics.fallbacks.inc({ pipeline: p, stage });
     },
+    shed(p, reason) {
+      metrics.shed.inc({ pipeline: p, reason });
+    },
   };
-  const executor = new PipelineExecutor({ router, caller: clients, clock, maxAttempts: config.maxAttempts, callGraceMs: config.callGraceMs, observer, logger: log });
+  const intake = new GrpcIntake(clock, (e) => {
+    const f = fateOfTransportClose(e.closedMs, e.clientDeadlineMs, transitToleranceMs(e.arrivalMs, e.clientDeadlineMs, CLIENT_DEADLINE_TOLERANCE_MS));
+    const kind = f.fate === "rejected" ? "deadline" : "cancelled";
+    metrics.transportErrors.inc({ kind });
+    transportLog.note(kind, { peer: e.peer, afterMs: Math.round(e.closedMs - e.arrivalMs), clientBudgetMs: e.clientDeadlineMs === undefined ? null : Math.round(e.clientDeadlineMs - e.arrivalMs), beforeHandler: !e.claimed });
+    // A call closed before the handler took it is counted here, against its pipeline (the one it
+    // named, or the only one), with the fate its client saw; the executor counts the others.
+    const pipeline = !e.claimed ? (e.modelName !== undefined && pipelines.has(e.modelName) ? e.modelName : config.pipelines.length === 1 ? config.pipelines[0]!.name : undefined) : undefined;
+    if (pipeline !== undefined) {
+      observer.arrived(pipeline, e.clientDeadlineMs === undefined ? 0 : e.clientDeadlineMs - e.arrivalMs);
+      observer.finished(pipeline, { fate: f.fate, latencyMs: e.closedMs - e.arrivalMs, code: status[f.code] });
+    }
+  });
+
+  const executor = new PipelineExecutor({
+    router,
+    caller: clients,
+    clock,
+    maxAttempts: config.maxAttempts,
+    callGraceMs: config.callGraceMs,
+    observer,
+    admission,
+    clientDeadlineToleranceMs: CLIENT_DEADLINE_TOLERANCE_MS,
+    logger: log,
+  });
 
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -129,12 +180,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     if (version !== undefined && version !== "" && version !== PIPELINE_VERSION) throw new NotFoundError(`pipeline "${name}" version`, version, { known: [PIPELINE_VERSION] });
     return p;
   };
-  const infer = async (name: string, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> => {
+  const infer = async (name: string, req: inference.ModelInferRequest, from?: RequestIntake): Promise<inference.ModelInferResponse> => {
     const p = pipelineOf(name, req.modelVersion);
-    if (state !== "ready") throw new FulcrumError("GATEWAY_NOT_READY", "unavailable", `gateway is ${state}`);
+    // Refused while starting or draining, and counted: the client saw UNAVAILABLE.
+    if (state !== "ready") executor.refuse(p.name, new FulcrumError("GATEWAY_NOT_READY", "unavailable", `gateway is ${state}`), from);
     inFlight += 1;
     try {
-      return await executor.infer(p, req);
+      return await executor.infer(p, req, from);
     } finally {
       inFlight -= 1;
       if (inFlight === 0) idle?.();
@@ -261,9 +313,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     port: config.grpcPort,
     maxReceiveMessageBytes: config.maxRequestBytes,
     logger: log,
-    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService(frontDoor) }],
+    services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService(frontDoor, (md) => intake.of(md)) }],
+    interceptors: [intake.interceptor],
   });
-  const rest = await startRestServer({ ...frontDoor, maxBodyBytes: config.maxRequestBytes, logger: log }, config.host, config.httpPort);
+  const rest = await startRestServer({ ...frontDoor, maxBodyBytes: config.maxRequestBytes, clock, logger: log }, config.host, config.httpPort);
   const metricsServer: MetricsServerHandle = await startMetricsServer({ port: config.metricsPort, host: config.host, registry: metrics.registry, ready: () => state === "ready" });
 
   state = "ready";
@@ -301,6 +354,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         }
         for (const s of subs) await s.stop();
         await grpc.shutdown(2000);
+        transportLog.flush();
         await rest.close();
         await metricsServer.close();
         clients.closeAll();

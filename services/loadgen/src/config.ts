@@ -54,8 +54,14 @@ export const loadgenConfigSchema = z
     maxDurationS: z.coerce.number().positive().default(3600),
     /** Most requests planned. @default 100000 */
     maxRequests: z.coerce.number().int().positive().default(100_000),
-    /** Most requests in flight; a planned request beyond it is not sent (counted `notSent`). @default 2000 */
+    /** Most requests in flight; a planned request beyond it is not sent (counted not-sent, `in-flight-bound`). @default 2000 */
     maxInFlight: z.coerce.number().int().positive().default(2000),
+    /**
+     * Furthest the sender may fall behind the plan, ms: a request whose planned time passed longer
+     * ago than this is not sent (counted not-sent, `behind-schedule`), so a client that cannot keep
+     * up is reported instead of compressing the arrival process into bursts. @default 1000
+     */
+    maxSendLagMs: z.coerce.number().min(0).default(1000),
     /** How long past its SLO the client waits for an answer before giving up (DEADLINE_EXCEEDED), ms. @default 2000 */
     graceMs: z.coerce.number().int().min(0).default(2000),
     /** Summary JSON written at the end (optional). */

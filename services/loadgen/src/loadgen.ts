@@ -3,9 +3,9 @@ import { performance } from "node:perf_hooks";
 import { Metadata, status } from "@grpc/grpc-js";
 import { inference } from "@fulcrum/proto";
 import { createRng } from "@fulcrum/core";
-import { classify, formatSummary, summarize, type RunSummary, type SentRequestRecord } from "@fulcrum/core/accounting";
+import { classify, formatSummary, summarize, type NotSentReason, type RunSummary, type SentRequestRecord } from "@fulcrum/core/accounting";
 import { parseRateCsv, planArrivals, ratesOf, type RateProfile, type SloSpec } from "@fulcrum/core/workload";
-import { fp32Request, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
+import { ERROR_CODE_METADATA_KEY, fp32Request, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
 import type { LoadgenConfig } from "./config.js";
 import { uint8Request } from "./uint8-request.js";
 
@@ -50,9 +50,12 @@ export function profileOf(config: LoadgenConfig): RateProfile {
 
 /**
  * Replays the configured trace against the gateway over OIP gRPC: Poisson arrivals within each
- * second (seeded), each request with its own `slo_ms`, and records every request's fate. Bounded by
- * `maxDurationS`, `maxRequests` and `maxInFlight`; every call has a client deadline (SLO + grace),
- * so the run always ends.
+ * second (seeded), each request with its own `slo_ms`, and records every request's fate. Open
+ * loop: a request is sent at its planned time whatever happened to earlier ones; one that cannot
+ * be (`maxInFlight` reached, the sender more than `maxSendLagMs` behind the plan, the run stopped)
+ * is counted not-sent with that reason, never sent later. Bounded by `maxDurationS`,
+ * `maxRequests` and `maxInFlight`; every call has a client deadline (SLO + grace), so the run
+ * always ends.
  */
 export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenRun {
   const rates = ratesOf(profileOf(config), config.maxDurationS);
@@ -64,6 +67,12 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   const base = config.inputDatatype === "UINT8" ? uint8Request(config.pipeline, config.inputName, config.inputShape, config.seed) : fp32Request(config.pipeline, config.inputName, config.inputShape);
   let stopped = false;
   let inFlight = 0;
+  // Counted as decisions are made, apart from the records, so the ledger checks one against the other.
+  let sent = 0;
+  const notSent: Partial<Record<NotSentReason, number>> = {};
+  const skip = (reason: NotSentReason, n = 1): void => {
+    notSent[reason] = (notSent[reason] ?? 0) + n;
+  };
   let wake: (() => void) | undefined;
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
@@ -80,7 +89,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
         { deadline: Date.now() + p.sloMs + config.graceMs },
         (err, res) => {
           const latencyMs = performance.now() - t0 - sentMs;
-          const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code) } : { ok: true as const };
+          const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code), stated: (err.metadata?.get(ERROR_CODE_METADATA_KEY).length ?? 0) > 0 } : { ok: true as const };
           const variant = res ? oipParamValue(res.parameters.variant) : undefined;
           const r: SentRequestRecord = {
             seq: p.seq,
@@ -104,23 +113,30 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   const done = (async (): Promise<LoadgenReport> => {
     const pending: Array<Promise<void>> = [];
     let second = 0;
-    for (const p of plan) {
-      if (stopped) break;
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i]!;
       const wait = p.atMs - (performance.now() - t0);
-      if (wait > 1) {
+      if (wait > 1 && !stopped) {
         await new Promise<void>((r) => {
           wake = r;
           setTimeout(r, wait);
         });
         wake = undefined;
-        if (stopped) break;
+      }
+      if (stopped) {
+        skip("stopped", plan.length - i);
+        break;
       }
       while (second < Math.floor(p.atMs / 1000)) {
         second += 1;
-        deps.onSecond?.(second, records.length + inFlight);
+        deps.onSecond?.(second, sent);
       }
-      if (inFlight >= config.maxInFlight) continue;
-      pending.push(send(p));
+      if (performance.now() - t0 - p.atMs > config.maxSendLagMs) skip("behind-schedule");
+      else if (inFlight >= config.maxInFlight) skip("in-flight-bound");
+      else {
+        sent += 1;
+        pending.push(send(p));
+      }
     }
     // Wait out the rest of the trace's last second, then every answer.
     if (!stopped) {
@@ -132,7 +148,15 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
     client.close();
     await new Promise<void>((r) => (records$ ? records$.end(r) : r()));
     records.sort((a, b) => a.seq - b.seq);
-    const report: LoadgenReport = { pipeline: config.pipeline, target: config.target, seed: config.seed, traceSeconds: rates.length, planned: plan.length, summary: summarize(records, plan.length, durationMs), startedAt };
+    const report: LoadgenReport = {
+      pipeline: config.pipeline,
+      target: config.target,
+      seed: config.seed,
+      traceSeconds: rates.length,
+      planned: plan.length,
+      summary: summarize(records, { planned: plan.length, sent, notSent }, durationMs),
+      startedAt,
+    };
     if (config.reportFile) writeFileSync(config.reportFile, `${JSON.stringify(report, null, 2)}\n`);
     deps.logger.info({ summary: report.summary }, formatSummary(report.summary));
     return report;

@@ -1,7 +1,8 @@
 /**
  * Composition root of the load generator: reads the environment, runs the trace, prints the
- * summary, and exits 0 when every request is accounted for (1 otherwise). SIGINT/SIGTERM stop
- * sending; requests in flight still get their fate before the summary.
+ * ledger line, and exits 0 when it is exact (`planned = sent + not-sent`,
+ * `sent = in-time + late + rejected-with-reason + failed`), 1 otherwise. SIGINT/SIGTERM stop
+ * sending (the rest counts not-sent, `stopped`); requests in flight still get their fate first.
  */
 import { createLogger } from "@fulcrum/runtime";
 import { loadLoadgenConfig } from "./config.js";
@@ -16,4 +17,4 @@ process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
 const report = await run.done;
 process.stdout.write(`loadgen ${config.pipeline}: ${formatSummary(report.summary)}\n`);
-process.exit(report.summary.unaccounted === 0 ? 0 : 1);
+process.exit(report.summary.ledgerExact ? 0 : 1);

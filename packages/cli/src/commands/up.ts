@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createReconcileMetrics, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
+import { formatSummary, type RunSummary } from "@fulcrum/core/accounting";
 import { connectBus, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
@@ -430,11 +431,10 @@ async function up(opts: UpOptions): Promise<number> {
   return exitCode;
 }
 
+/** The loadgen report's ledger line (`planned = sent + not-sent | sent = in-time + late + rejected-with-reason + failed | …`). */
 function readReport(file: string): string | undefined {
   try {
-    const s = (JSON.parse(readFileSync(file, "utf8")) as { summary: { sent: number; inTime: number; late: number; rejectedWithReason: number; byCode: Record<string, number>; attainment: number; latencyP95Ms: number } }).summary;
-    const codes = Object.entries(s.byCode).map(([c, n]) => `${c}=${n}`).join(" ");
-    return `sent ${s.sent} = in-time ${s.inTime} + late ${s.late} + rejected-with-reason ${s.rejectedWithReason}${codes ? ` (${codes})` : ""}; attainment ${(100 * s.attainment).toFixed(1)}%, p95 ${s.latencyP95Ms.toFixed(1)} ms`;
+    return formatSummary((JSON.parse(readFileSync(file, "utf8")) as { summary: RunSummary }).summary);
   } catch {
     return undefined;
   }

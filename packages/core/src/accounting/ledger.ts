@@ -1,8 +1,7 @@
-import { quantile } from "../stats/index.js";
+import { sortedQuantile } from "../stats/index.js";
 import type { RequestFate } from "./fate.js";
 
-
-/** One request's record (a line of the JSONL report). */
+/** One sent request's record (a line of the JSONL report). */
 export interface SentRequestRecord {
   readonly seq: number;
   /** Planned send time, ms after the start. */
@@ -20,38 +19,91 @@ export interface SentRequestRecord {
   readonly variant?: string;
 }
 
-/** Status codes that are a server's reasoned refusal; anything else is a failure. */
+/**
+ * Why a planned request was not sent: the in-flight bound was hit (`in-flight-bound`), the sender
+ * fell further behind the plan than it may (`behind-schedule`: sending it late would distort the
+ * arrival process), or the run was stopped before its time (`stopped`).
+ */
+export type NotSentReason = "in-flight-bound" | "behind-schedule" | "stopped";
+
+/** Status codes that are a server's reasoned refusal when the server stated them; anything else is a failure. */
 const REJECTION_CODES = new Set(["DEADLINE_EXCEEDED", "UNAVAILABLE", "RESOURCE_EXHAUSTED", "INVALID_ARGUMENT", "NOT_FOUND", "FAILED_PRECONDITION"]);
 
-/** The fate of an answer: results by their latency against the SLO, errors by their status code. */
-export function classify(answer: { ok: true } | { ok: false; code: string }, latencyMs: number, sloMs: number): RequestFate {
-  if (answer.ok) return latencyMs <= sloMs ? "in-time" : "late";
-  return REJECTION_CODES.has(answer.code) ? "rejected" : "failed";
+/** An error answer as a client received it. */
+export interface ErrorAnswer {
+  readonly ok: false;
+  /** gRPC status name. */
+  readonly code: string;
+  /**
+   * Whether a server stated the error (it carried the server's own error code, as every Fulcrum
+   * service's errors do). A status the client's library made up (a dropped connection's
+   * UNAVAILABLE, a reset stream's INTERNAL) is a transport failure, not a reason.
+   */
+  readonly stated: boolean;
 }
 
-/** The run's summary; `sent = inTime + late + rejectedWithReason` holds by construction and is checked. */
-export interface RunSummary {
+/**
+ * The fate of an answer: results by their latency against the SLO; errors by their status code,
+ * a reason only when a server stated it, or when the client's own deadline passed
+ * (DEADLINE_EXCEEDED: the time the client allowed was not enough).
+ */
+export function classify(answer: { ok: true } | ErrorAnswer, latencyMs: number, sloMs: number): RequestFate {
+  if (answer.ok) return latencyMs <= sloMs ? "in-time" : "late";
+  if (answer.code === "DEADLINE_EXCEEDED") return "rejected";
+  return answer.stated && REJECTION_CODES.has(answer.code) ? "rejected" : "failed";
+}
+
+/** What a load generator counted while it ran, independently of the records (so the ledger is a check, not an identity). */
+export interface RunCounts {
+  /** Requests in the plan. */
+  readonly planned: number;
+  /** Requests handed to the transport, counted at send time. */
   readonly sent: number;
-  readonly inTime: number;
-  readonly late: number;
-  /** Error answers of every kind, each with its status code (rejected + failed). */
-  readonly rejectedWithReason: number;
-  /** Of which: reasoned refusals (DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED, …). */
-  readonly rejected: number;
-  /** Of which: failures (INTERNAL, UNKNOWN, CANCELLED, …). */
-  readonly failed: number;
-  /** Error answers per status code. */
-  readonly byCode: Readonly<Record<string, number>>;
-  /** Requests planned but never sent (the in-flight bound was hit, or the run was stopped). */
+  /** Planned requests not sent, by reason, counted when the decision was made. */
+  readonly notSent: Readonly<Partial<Record<NotSentReason, number>>>;
+}
+
+/**
+ * The run's ledger (docs/architecture.md#request-ledger):
+ * `planned = sent + not-sent` and `sent = in-time + late + rejected-with-reason + failed`, each side
+ * counted on its own; {@link RunSummary.ledgerExact} says whether both hold exactly.
+ */
+export interface RunSummary {
+  readonly planned: number;
+  readonly sent: number;
   readonly notSent: number;
-  /** sent − (inTime + late + rejectedWithReason): always 0 unless the accounting is broken. */
+  /** Not sent, per reason. */
+  readonly notSentByReason: Readonly<Partial<Record<NotSentReason, number>>>;
+  /** Answered with a result within the SLO, as the client measured it. */
+  readonly inTime: number;
+  /** Answered with a result after the SLO. */
+  readonly late: number;
+  /** Refused with a reason the client can act on (DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED, …). */
+  readonly rejectedWithReason: number;
+  /** Rejections per gRPC status name. */
+  readonly rejectedByCode: Readonly<Record<string, number>>;
+  /** Failures: INTERNAL, UNKNOWN, CANCELLED, a reset transport: errors without a reason. */
+  readonly failed: number;
+  /** Failures per gRPC status name. */
+  readonly failedByCode: Readonly<Record<string, number>>;
+  /** planned − (sent + notSent): 0 unless requests went missing before sending. */
+  readonly unaccountedPlanned: number;
+  /** sent − (inTime + late + rejectedWithReason + failed): 0 unless answers went missing or came twice. */
   readonly unaccounted: number;
+  /** Both equations hold exactly. */
+  readonly ledgerExact: boolean;
   /** inTime / sent (1 when nothing was sent). */
   readonly attainment: number;
-  /** Latency quantiles of answered requests, ms (0 when none). */
+  /** Latency quantiles of answered requests (in time or late), ms (0 when none). */
   readonly latencyP50Ms: number;
   readonly latencyP95Ms: number;
   readonly latencyP99Ms: number;
+  /** Latency quantiles of rejections, ms (0 when none): how fast a refusal comes back. */
+  readonly rejectP50Ms: number;
+  readonly rejectP99Ms: number;
+  /** How late requests were sent against the plan (actual − planned send time), ms: p99 and max (0 when none sent). */
+  readonly sendLagP99Ms: number;
+  readonly sendLagMaxMs: number;
   /** Answers per variant string. */
   readonly variants: Readonly<Record<string, number>>;
   /** Sent per second of wall time. */
@@ -59,58 +111,80 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
-/** Summarises the records of a run. */
-export function summarize(records: readonly SentRequestRecord[], planned: number, durationMs: number): RunSummary {
-  const byCode: Record<string, number> = {};
+/** Summarises a run from its records and what the sender counted. */
+export function summarize(records: readonly SentRequestRecord[], counts: RunCounts, durationMs: number): RunSummary {
+  const rejectedByCode: Record<string, number> = {};
+  const failedByCode: Record<string, number> = {};
   const variants: Record<string, number> = {};
-  let inTime = 0;
-  let late = 0;
-  let rejected = 0;
-  let failed = 0;
+  const fates: Record<RequestFate, number> = { "in-time": 0, late: 0, rejected: 0, failed: 0 };
   const latencies: number[] = [];
+  const rejects: number[] = [];
+  const lags: number[] = [];
   for (const r of records) {
-    if (r.fate === "in-time") inTime++;
-    else if (r.fate === "late") late++;
-    else if (r.fate === "rejected") rejected++;
-    else failed++;
+    fates[r.fate] += 1;
+    lags.push(r.sentMs - r.atMs);
     if (r.fate === "in-time" || r.fate === "late") {
       latencies.push(r.latencyMs);
       if (r.variant) variants[r.variant] = (variants[r.variant] ?? 0) + 1;
-    } else {
-      const c = r.code ?? "UNKNOWN";
-      byCode[c] = (byCode[c] ?? 0) + 1;
+      continue;
     }
+    const c = r.code ?? "UNKNOWN";
+    const byCode = r.fate === "rejected" ? rejectedByCode : failedByCode;
+    byCode[c] = (byCode[c] ?? 0) + 1;
+    if (r.fate === "rejected") rejects.push(r.latencyMs);
   }
-  const sent = records.length;
-  const rejectedWithReason = Object.values(byCode).reduce((a, b) => a + b, 0);
-  const q = (p: number): number => (latencies.length ? quantile(latencies, p) : 0);
+  const notSent = Object.values(counts.notSent).reduce((a, b) => a + b, 0);
+  const unaccountedPlanned = counts.planned - (counts.sent + notSent);
+  const unaccounted = counts.sent - (fates["in-time"] + fates.late + fates.rejected + fates.failed);
+  const q = (s: number[], p: number): number => (s.length === 0 ? 0 : sortedQuantile(s, p));
+  for (const s of [latencies, rejects, lags]) s.sort((a, b) => a - b);
   return {
-    sent,
-    inTime,
-    late,
-    rejectedWithReason,
-    rejected,
-    failed,
-    byCode,
-    notSent: planned - sent,
-    unaccounted: sent - (inTime + late + rejectedWithReason),
-    attainment: sent === 0 ? 1 : inTime / sent,
-    latencyP50Ms: q(0.5),
-    latencyP95Ms: q(0.95),
-    latencyP99Ms: q(0.99),
+    planned: counts.planned,
+    sent: counts.sent,
+    notSent,
+    notSentByReason: { ...counts.notSent },
+    inTime: fates["in-time"],
+    late: fates.late,
+    rejectedWithReason: fates.rejected,
+    rejectedByCode,
+    failed: fates.failed,
+    failedByCode,
+    unaccountedPlanned,
+    unaccounted,
+    ledgerExact: unaccountedPlanned === 0 && unaccounted === 0,
+    attainment: counts.sent === 0 ? 1 : fates["in-time"] / counts.sent,
+    latencyP50Ms: q(latencies, 0.5),
+    latencyP95Ms: q(latencies, 0.95),
+    latencyP99Ms: q(latencies, 0.99),
+    rejectP50Ms: q(rejects, 0.5),
+    rejectP99Ms: q(rejects, 0.99),
+    sendLagP99Ms: q(lags, 0.99),
+    sendLagMaxMs: lags.length === 0 ? 0 : lags[lags.length - 1]!,
     variants,
-    achievedRps: durationMs > 0 ? (sent * 1000) / durationMs : 0,
+    achievedRps: durationMs > 0 ? (counts.sent * 1000) / durationMs : 0,
     durationMs,
   };
 }
 
-/** One human-readable line per summary. */
+const codes = (byCode: Readonly<Record<string, number>>): string => {
+  const s = Object.entries(byCode).map(([c, n]) => `${c}=${n}`).join(" ");
+  return s ? ` (${s})` : "";
+};
+
+/**
+ * The run's final line: every planned request and where it went, then attainment, latency and
+ * rate. `LEDGER MISMATCH` names the equation that does not hold.
+ */
 export function formatSummary(s: RunSummary): string {
-  const codes = Object.entries(s.byCode).map(([c, n]) => `${c}=${n}`).join(" ");
+  const mismatch = [
+    s.unaccountedPlanned !== 0 ? `planned − sent − not-sent = ${s.unaccountedPlanned}` : "",
+    s.unaccounted !== 0 ? `sent − fates = ${s.unaccounted}` : "",
+  ].filter(Boolean);
   return (
-    `sent ${s.sent} = in-time ${s.inTime} + late ${s.late} + rejected-with-reason ${s.rejectedWithReason}${codes ? ` (${codes})` : ""}` +
-    `${s.unaccounted !== 0 ? `  UNACCOUNTED ${s.unaccounted}` : ""} | attainment ${(100 * s.attainment).toFixed(1)}% | ` +
-    `p50 ${s.latencyP50Ms.toFixed(1)} ms p95 ${s.latencyP95Ms.toFixed(1)} ms p99 ${s.latencyP99Ms.toFixed(1)} ms | ${s.achievedRps.toFixed(1)} rps` +
-    `${s.notSent > 0 ? ` | not sent ${s.notSent}` : ""}`
+    `planned ${s.planned} = sent ${s.sent} + not-sent ${s.notSent}${codes(s.notSentByReason as Record<string, number>)} | ` +
+    `sent ${s.sent} = in-time ${s.inTime} + late ${s.late} + rejected-with-reason ${s.rejectedWithReason}${codes(s.rejectedByCode)} + failed ${s.failed}${codes(s.failedByCode)}` +
+    `${mismatch.length > 0 ? ` | LEDGER MISMATCH: ${mismatch.join(", ")}` : ""} | attainment ${(100 * s.attainment).toFixed(1)}% | ` +
+    `p50 ${s.latencyP50Ms.toFixed(1)} ms p95 ${s.latencyP95Ms.toFixed(1)} ms p99 ${s.latencyP99Ms.toFixed(1)} ms | reject p99 ${s.rejectP99Ms.toFixed(1)} ms | ` +
+    `${s.achievedRps.toFixed(1)} rps sent, send lag p99 ${s.sendLagP99Ms.toFixed(1)} ms`
   );
 }

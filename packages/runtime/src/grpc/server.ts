@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { health } from "@fulcrum/proto";
 import type { Logger } from "pino";
 import { HealthReporter, ServingStatus } from "./health.js";
@@ -29,6 +29,12 @@ export interface GrpcServerOptions {
    * @default 64 MiB
    */
   readonly maxSendMessageBytes?: number;
+  /**
+   * Server interceptors; the first wraps the transport's call, each next one the previous. grpc-js
+   * builds them when an HTTP/2 stream's headers arrive, before the request message is read: the
+   * earliest point application code sees a call (the gateway stamps arrivals there). @default none
+   */
+  readonly interceptors?: readonly ServerInterceptor[];
   readonly logger?: Logger;
 }
 
@@ -52,6 +58,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const server = new Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? 64 * 1024 * 1024,
+    ...(options.interceptors ? { interceptors: [...options.interceptors] } : {}),
   });
   const reporter = new HealthReporter();
   server.addService(health.HealthService as unknown as ServiceDefinition, reporter.implementation as unknown as UntypedServiceImplementation);

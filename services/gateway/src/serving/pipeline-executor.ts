@@ -3,19 +3,33 @@ import { FulcrumError } from "@fulcrum/core";
 import { inference } from "@fulcrum/proto";
 import { grpcStatusOf, oipParam, readFulcrumParams, type Logger } from "@fulcrum/runtime";
 import type { GatewayPipeline } from "../config.js";
-import { answeredFate, type RequestFate } from "@fulcrum/core/accounting";
+import { answeredFate, fateOfTransportClose, transitToleranceMs, type RequestFate } from "@fulcrum/core/accounting";
 import { callDeadlineMs, requestDeadline } from "@fulcrum/core/deadline";
 import { pipelineAccuracy } from "@fulcrum/core/metrics";
 import { OIP_PARAM } from "@fulcrum/core/oip";
 import type { Router } from "@fulcrum/core/routing";
-import { DeadlinePassedError, NoReplicaError, StageCallError, StageWiringError } from "../errors.js";
+import { DeadlinePassedError, NoReplicaError, OverloadedError, StageCallError, StageWiringError } from "../errors.js";
 import { fateOfStatus, kindOfStatus } from "../transport/codec.js";
+import type { RequestIntake } from "../transport/front-door.js";
 import type { StageCaller } from "../transport/stage-clients.js";
+import type { AdmissionTicket, PipelineAdmission } from "./admission.js";
 
-/** What the executor reports about every request it finishes (the metrics sink). */
+/** How one request ended, as its client saw it. */
+export interface FinishedEvent {
+  readonly fate: RequestFate;
+  /** Arrival → answer (or → the client going away), ms. */
+  readonly latencyMs: number;
+  readonly accuracy?: number;
+  /** gRPC status of an error answer. */
+  readonly code?: number;
+}
+
+/** What the executor reports about every request (the metrics sink). Each arrival gets exactly one `finished`. */
 export interface RequestObserver {
   arrived(pipeline: string, budgetMs: number): void;
-  finished(pipeline: string, e: { fate: RequestFate; latencyMs: number; accuracy?: number; code?: number }): void;
+  finished(pipeline: string, e: FinishedEvent): void;
+  /** A request refused at admission, and why. */
+  shed?(pipeline: string, reason: OverloadedError["reason"]): void;
   retried(pipeline: string, stage: string, instance: string, details: string): void;
   fellBack(pipeline: string, stage: string, wanted: string | undefined): void;
 }
@@ -29,6 +43,14 @@ export interface PipelineExecutorOptions {
   readonly maxAttempts: number;
   readonly callGraceMs: number;
   readonly observer: RequestObserver;
+  /** Admission control; without it every request is admitted. */
+  readonly admission?: PipelineAdmission;
+  /**
+   * Least time the client's own timer may fire before the gateway's copy of the client's deadline
+   * (the request's transit time; a tenth of the client's budget when more), ms; see
+   * `transitToleranceMs`. @default 50
+   */
+  readonly clientDeadlineToleranceMs?: number;
   readonly logger?: Logger;
 }
 
@@ -39,29 +61,62 @@ interface StageAnswer {
 }
 
 /**
- * Runs a request through a pipeline's stages in order: stamps its deadline, calls each stage on a
- * replica the router picks (retrying other replicas on UNAVAILABLE), feeds each stage's outputs to
- * the next one's inputs, and reports the fate of every request to the observer. It either returns
- * a response or throws a typed error; nothing is dropped silently.
+ * Runs a request through a pipeline's stages in order: fixes its deadline from its arrival (and
+ * the client's own deadline when earlier), admits it or refuses it at once, calls each stage on a
+ * replica the router picks (retrying other replicas when one fails before answering), feeds each
+ * stage's outputs to the next one's inputs, and reports the fate of every request to the observer
+ * exactly once, as the client sees it. It either returns a response or throws a typed error;
+ * nothing is dropped silently.
  */
 export class PipelineExecutor {
   constructor(private readonly o: PipelineExecutorOptions) {}
 
-  async infer(pipeline: GatewayPipeline, req: inference.ModelInferRequest): Promise<inference.ModelInferResponse> {
-    const arrival = this.o.clock();
+  /** Reports an arrival refused before any work (the gateway not ready, a bad request): counted `rejected` with `err`'s status. */
+  refuse(pipeline: string, err: FulcrumError, intake?: RequestIntake): never {
+    const arrival = intake?.arrivalMs ?? this.o.clock();
+    this.o.observer.arrived(pipeline, 0);
+    this.o.observer.finished(pipeline, { fate: "rejected", latencyMs: this.o.clock() - arrival, code: grpcStatusOf(err.kind) });
+    throw err;
+  }
+
+  async infer(pipeline: GatewayPipeline, req: inference.ModelInferRequest, intake?: RequestIntake): Promise<inference.ModelInferResponse> {
+    const arrival = intake?.arrivalMs ?? this.o.clock();
+    const clientDeadline = intake?.clientDeadlineMs;
     let deadline: number;
     let requestId: string;
     try {
       const params = readFulcrumParams(req.parameters);
       requestId = params.requestId ?? req.id;
-      deadline = requestDeadline(arrival, params, pipeline.sloMs);
+      deadline = requestDeadline(arrival, params, pipeline.sloMs, clientDeadline);
     } catch (err) {
-      this.o.observer.arrived(pipeline.name, 0);
-      this.o.observer.finished(pipeline.name, { fate: "rejected", latencyMs: this.o.clock() - arrival, code: status.INVALID_ARGUMENT });
+      if (err instanceof FulcrumError) this.refuse(pipeline.name, err, intake);
       throw err;
     }
     this.o.observer.arrived(pipeline.name, deadline - arrival);
+    let settled = false;
+    const settle = (e: FinishedEvent): void => {
+      if (settled) return;
+      settled = true;
+      this.o.observer.finished(pipeline.name, e);
+    };
+    // A client that went away saw an error, whatever the pipeline answers later.
+    intake?.onAbandoned((closedMs) => {
+      const f = fateOfTransportClose(closedMs, clientDeadline, transitToleranceMs(arrival, clientDeadline, this.o.clientDeadlineToleranceMs ?? 50));
+      settle({ fate: f.fate, latencyMs: closedMs - arrival, code: status[f.code] });
+    });
+    let ticket: AdmissionTicket | undefined;
+    let served = false;
     try {
+      const now = this.o.clock();
+      if (now > deadline) throw new DeadlinePassedError(pipeline.name, now - deadline, "arrival");
+      try {
+        ticket = this.o.admission?.admit(pipeline, now, deadline);
+      } catch (err) {
+        if (err instanceof OverloadedError) this.o.observer.shed?.(pipeline.name, err.reason);
+        throw err;
+      }
+      // Nobody listens after the client's own deadline: no stage call waits past it.
+      const giveUpMs = Math.min(callDeadlineMs(deadline, this.o.callGraceMs), clientDeadline ?? Infinity);
       const answers: StageAnswer[] = [];
       let inputs = req.inputs;
       let raw = req.rawInputContents;
@@ -77,12 +132,13 @@ export class PipelineExecutor {
           outputs: last ? req.outputs : [],
           parameters: { [OIP_PARAM.requestId]: oipParam.str(requestId), [OIP_PARAM.deadlineUnixMs]: oipParam.int(deadline) },
         });
-        answers.push(await this.callStage(pipeline.name, stage.name, stageReq, deadline));
+        answers.push(await this.callStage(pipeline.name, stage.name, stageReq, deadline, giveUpMs));
       }
+      served = true;
       const finished = this.o.clock();
       const variants = answers.map((a) => a.variant);
       const accuracy = pipelineAccuracy(variants, pipeline.accuracies);
-      this.o.observer.finished(pipeline.name, { fate: answeredFate(finished, deadline), latencyMs: finished - arrival, ...(accuracy !== undefined ? { accuracy } : {}) });
+      settle({ fate: answeredFate(finished, deadline), latencyMs: finished - arrival, ...(accuracy !== undefined ? { accuracy } : {}) });
       const out = answers[answers.length - 1]!.response;
       return {
         modelName: pipeline.name,
@@ -99,12 +155,14 @@ export class PipelineExecutor {
       };
     } catch (err) {
       const code = err instanceof FulcrumError ? grpcStatusOf(err.kind) : status.INTERNAL;
-      this.o.observer.finished(pipeline.name, { fate: fateOfStatus(code), latencyMs: this.o.clock() - arrival, code });
+      settle({ fate: fateOfStatus(code), latencyMs: this.o.clock() - arrival, code });
       throw err;
+    } finally {
+      ticket?.end(this.o.clock(), served);
     }
   }
 
-  private async callStage(pipeline: string, stage: string, req: inference.ModelInferRequest, deadline: number): Promise<StageAnswer> {
+  private async callStage(pipeline: string, stage: string, req: inference.ModelInferRequest, deadline: number, giveUpMs: number): Promise<StageAnswer> {
     const tried: string[] = [];
     const exclude = new Set<string>();
     for (let attempt = 0; attempt < this.o.maxAttempts; attempt++) {
@@ -117,7 +175,7 @@ export class PipelineExecutor {
       this.o.router.begin(r.instance);
       let outcome;
       try {
-        outcome = await this.o.caller.call(r.address, req, callDeadlineMs(deadline, this.o.callGraceMs));
+        outcome = await this.o.caller.call(r.address, req, giveUpMs);
       } finally {
         this.o.router.end(r.instance);
       }

@@ -1,10 +1,14 @@
-import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { Metadata, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { inference, GRPCInferenceServiceServer } from "@fulcrum/proto";
 import { toServiceError } from "@fulcrum/runtime";
-import type { FrontDoor } from "./front-door.js";
+import type { FrontDoor, RequestIntake } from "./front-door.js";
 
-/** `inference.GRPCInferenceService` of the gateway: a pipeline is a model; thin handlers, typed errors mapped to statuses. */
-export function gatewayGrpcService(deps: FrontDoor): GRPCInferenceServiceServer & UntypedServiceImplementation {
+/**
+ * `inference.GRPCInferenceService` of the gateway: a pipeline is a model; thin handlers, typed
+ * errors mapped to statuses. `intakeOf` finds what the intake interceptor recorded about a call
+ * (its arrival, the client's deadline) by the call's request metadata.
+ */
+export function gatewayGrpcService(deps: FrontDoor, intakeOf: (metadata: Metadata) => RequestIntake | undefined = () => undefined): GRPCInferenceServiceServer & UntypedServiceImplementation {
   return {
     serverLive(_c: ServerUnaryCall<inference.ServerLiveRequest, inference.ServerLiveResponse>, cb: sendUnaryData<inference.ServerLiveResponse>) {
       cb(null, { live: true });
@@ -25,7 +29,7 @@ export function gatewayGrpcService(deps: FrontDoor): GRPCInferenceServiceServer 
       );
     },
     modelInfer(call: ServerUnaryCall<inference.ModelInferRequest, inference.ModelInferResponse>, cb: sendUnaryData<inference.ModelInferResponse>) {
-      deps.infer(call.request.modelName, call.request).then(
+      deps.infer(call.request.modelName, call.request, intakeOf(call.metadata)).then(
         (res) => cb(null, res),
         (err: unknown) => cb(toServiceError(err), null),
       );

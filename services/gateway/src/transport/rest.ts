@@ -2,12 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { status } from "@grpc/grpc-js";
 import { FulcrumError, InvalidArgumentError, NotFoundError } from "@fulcrum/core";
 import { grpcStatusOf, listenHttp, type ListeningServer, type Logger } from "@fulcrum/runtime";
-import type { FrontDoor } from "./front-door.js";
+import type { FrontDoor, RequestIntake } from "./front-door.js";
 import { inferResponseToRest, restToInferRequest } from "./rest-codec.js";
 
 /** What the REST front door needs from the gateway. */
 export interface RestDeps extends FrontDoor {
   readonly maxBodyBytes: number;
+  /** Unix ms clock that stamps arrivals. @default Date.now */
+  readonly clock?: () => number;
   readonly logger?: Logger;
 }
 
@@ -48,7 +50,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 interface Route {
   readonly method: "GET" | "POST";
   readonly pattern: RegExp;
-  handle(match: RegExpExecArray, req: IncomingMessage): Promise<{ code: number; body: unknown }>;
+  handle(match: RegExpExecArray, req: IncomingMessage, intake: RequestIntake): Promise<{ code: number; body: unknown }>;
 }
 
 /** `{name}` and an optional `/versions/{version}` of a model path. */
@@ -99,7 +101,7 @@ export async function startRestServer(deps: RestDeps, host: string, port: number
     {
       method: "POST",
       pattern: new RegExp(`^${MODEL}\\/infer$`),
-      handle: async (m, req) => {
+      handle: async (m, req, intake) => {
         const { name, version } = model(m);
         const body = await readBody(req, deps.maxBodyBytes);
         let json: unknown;
@@ -108,13 +110,24 @@ export async function startRestServer(deps: RestDeps, host: string, port: number
         } catch (cause) {
           throw new InvalidArgumentError("body", `not valid JSON: ${(cause as Error).message}`);
         }
-        const out = await deps.infer(name, { ...restToInferRequest(name, json), modelVersion: version ?? "" });
+        const out = await deps.infer(name, { ...restToInferRequest(name, json), modelVersion: version ?? "" }, intake);
         return { code: 200, body: inferResponseToRest(out) };
       },
     },
   ];
 
+  const clock = deps.clock ?? Date.now;
   const server: Server = createServer((req, res) => {
+    // Arrival: Node has just parsed the request's headers (the body is still to come).
+    const intake: RequestIntake = {
+      arrivalMs: clock(),
+      clientDeadlineMs: undefined,
+      onAbandoned(listener) {
+        res.once("close", () => {
+          if (!res.writableEnded) listener(clock());
+        });
+      },
+    };
     const path = (req.url ?? "/").split("?")[0]!;
     const matching = routes.flatMap((r) => {
       const m = r.pattern.exec(path);
@@ -129,7 +142,7 @@ export async function startRestServer(deps: RestDeps, host: string, port: number
       const err = new NotFoundError("route", `${req.method} ${path}`);
       return send(res, 404, { error: `${err.message} (try GET /v2, GET /v2/models/{pipeline}, POST /v2/models/{pipeline}/infer)`, code: err.code });
     }
-    hit.route.handle(hit.match, req).then(
+    hit.route.handle(hit.match, req, intake).then(
       ({ code, body }) => send(res, code, body),
       (err: unknown) => {
         const code = err instanceof FulcrumError ? grpcStatusOf(err.kind) : status.INTERNAL;
