@@ -22,6 +22,22 @@ import type { Actuator } from "./port.js";
 
 const tracer = trace.getTracer("@fulcrum/actuator");
 
+/** Default period of reconciliation passes, ms. */
+export const DEFAULT_PASS_INTERVAL_MS = 1000;
+/** Default time a new replica has to become ready before its start counts as failed, ms. */
+export const DEFAULT_START_TIMEOUT_MS = 90_000;
+
+/**
+ * The reconciler's stated bound on replacing a dead replica, ms: from its death to a replacement
+ * that serves (registered ready). A process that exits is seen at the next pass (≤ one pass
+ * interval), a live process whose heartbeat stopped once its heartbeat is `staleMs` old; its
+ * replacement is started in that pass and is ready within `startTimeoutMs`, or it counts as a
+ * failed start (retried with backoff, which this bound does not cover).
+ */
+export function replacementBoundMs(o: { passIntervalMs?: number; startTimeoutMs?: number; staleMs?: number } = {}): number {
+  return Math.max(o.passIntervalMs ?? DEFAULT_PASS_INTERVAL_MS, o.staleMs ?? 3 * REGISTRY_HEARTBEAT_MS) + (o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+}
+
 /** Options of {@link startReconcileLoop}. */
 export interface ReconcileLoopOptions {
   readonly pipeline: string;
@@ -33,9 +49,9 @@ export interface ReconcileLoopOptions {
   readonly config?: Partial<Omit<ReconcileConfig, "inPlaceVariantChange">>;
   /** Replicas wanted before the first Assignment exists, per stage (so the pipeline serves from the start). */
   readonly bootstrap: Readonly<Record<string, readonly SlotTarget[]>>;
-  /** Period of reconciliation passes, ms (an Assignment or registry change also triggers one). @default 1000 */
+  /** Period of reconciliation passes, ms (an Assignment or registry change also triggers one). @default {@link DEFAULT_PASS_INTERVAL_MS} */
   readonly passIntervalMs?: number;
-  /** A new replica not ready by then is a failed start: it is stopped and its slot backs off, ms. @default 90000 */
+  /** A new replica not ready by then is a failed start: it is stopped and its slot backs off, ms. @default {@link DEFAULT_START_TIMEOUT_MS} */
   readonly startTimeoutMs?: number;
   /** A ready replica whose heartbeat is older than this is dead, ms. @default 3 heartbeats */
   readonly staleMs?: number;
@@ -103,7 +119,7 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   const clock = o.clock ?? unixClockMs;
   const log = o.logger;
   const staleMs = o.staleMs ?? 3 * REGISTRY_HEARTBEAT_MS;
-  const startTimeoutMs = o.startTimeoutMs ?? 90_000;
+  const startTimeoutMs = o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const config: ReconcileConfig = { ...DEFAULT_RECONCILE_CONFIG, ...o.config, inPlaceVariantChange: o.actuator.capabilities.inPlaceVariantChange };
   const metrics = o.metrics ?? createReconcileMetrics();
   const p = o.pipeline;
@@ -365,7 +381,7 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   function trigger(): void {
     if (!stopped) void runPass();
   }
-  const timer = setInterval(trigger, o.passIntervalMs ?? 1000);
+  const timer = setInterval(trigger, o.passIntervalMs ?? DEFAULT_PASS_INTERVAL_MS);
   trigger();
 
   let stopping: Promise<void> | undefined;
