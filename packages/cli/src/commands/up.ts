@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from "node:fs";
 import { createConnection } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createReconcileMetrics, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
-import { connectBus, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
+import { createReconcileMetrics, DEFAULT_START_TIMEOUT_MS, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
+import { connectBus, createLogger, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
 import { upPipeline, type UpPipeline } from "../up/pipelines.js";
@@ -36,6 +36,15 @@ interface UpOptions {
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+/** How long a service may take to be ready at start-up, ms (generous: a loaded machine starts slowly). */
+const SERVICE_READY_TIMEOUT_MS = 240_000;
+/** Grace of the load generator at shutdown (its requests in flight end by their client deadline), ms. */
+const LOADGEN_STOP_GRACE_MS = 5000;
+/** Grace of each service at shutdown before SIGKILL, ms (they stop in parallel). */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** Grace of every process at shutdown while NATS is unreachable, ms. */
+const SHUTDOWN_GRACE_NATS_AWAY_MS = 5000;
 
 /** The local OTLP/HTTP endpoint `fulcrum traces` and a local Jaeger listen on. */
 const LOCAL_OTLP = "http://127.0.0.1:4318";
@@ -167,6 +176,7 @@ async function up(opts: UpOptions): Promise<number> {
   let actuator: LocalActuator | undefined;
   let loop: ReconcileLoop | undefined;
   let launcherMetrics: MetricsServerHandle | undefined;
+  let reconcilerLog: WriteStream | undefined;
   let exitCode = 0;
   let stopReason = "";
   let wake: (() => void) | undefined;
@@ -192,7 +202,10 @@ async function up(opts: UpOptions): Promise<number> {
       const metrics = createReconcileMetrics();
       launcherMetrics = await startMetricsServer({ port: await freePort(), host: "127.0.0.1", registry: metrics.registry });
       actuator = new LocalActuator({ repoRoot: REPO_ROOT, logDir: runDir, env: stageEnv });
+      // Every action with its reason (a replica that died and its replacement too) goes to a log file.
+      reconcilerLog = createWriteStream(join(runDir, "reconciler.log"), { flags: "a" });
       loop = await startReconcileLoop({
+        logger: createLogger({ service: "reconciler", level: process.env.LOG_LEVEL ?? "info", base: { pipeline: name }, destination: reconcilerLog }),
         pipeline: name,
         bus,
         actuator,
@@ -270,13 +283,14 @@ async function up(opts: UpOptions): Promise<number> {
     const predPort = await freePort();
     services.push(sup.start({ name: "predictor", entry: "services/predictor/src/main.ts", readyPort: predPort, env: { ...common, FULCRUM_PREDICTOR_PIPELINE: name, FULCRUM_PREDICTOR_METRICS_PORT: String(predPort) } }));
 
-    await Promise.all(services.map((c) => sup.waitReady(c, 120_000)));
+    await Promise.all(services.map((c) => sup.waitReady(c, SERVICE_READY_TIMEOUT_MS)));
     if (loop) {
       // The pipeline serves once its first replica is ready.
       const t0 = Date.now();
       await loop.pass();
       while (!loop.snapshot().replicas.some((r) => r.phase === "ready")) {
-        if (Date.now() - t0 > 120_000) throw new Error(`no stage replica was ready within 120 s; replica logs are in ${runDir}`);
+        // Two start timeouts: a first start that failed is retried once.
+        if (Date.now() - t0 > 2 * DEFAULT_START_TIMEOUT_MS) throw new Error(`no stage replica was ready within ${(2 * DEFAULT_START_TIMEOUT_MS) / 1000} s; replica logs are in ${runDir}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -356,13 +370,22 @@ async function up(opts: UpOptions): Promise<number> {
     out(`stopping (${stopReason || "done"})…`);
     const elasticSnap = loop?.snapshot();
     // The load first (its requests in flight still get their fate), then the replicas (they finish
-    // their queues while the gateway still answers), then the services.
-    await sup.stopService("loadgen", 10_000);
+    // their queues while the gateway still answers), then the services. With NATS away nothing
+    // can deregister or flush: everything stops at once with a short grace, so the shutdown stays
+    // bounded (SHUTDOWN_GRACE_NATS_AWAY_MS plus the load's grace).
+    const natsAway = bus !== undefined && !bus.connected;
+    if (natsAway) out(`NATS is unreachable: stopping every process at once (SIGKILL after ${SHUTDOWN_GRACE_NATS_AWAY_MS / 1000} s)`);
+    await sup.stopService("loadgen", LOADGEN_STOP_GRACE_MS);
     await loop?.stop();
-    await actuator?.close();
+    if (natsAway) {
+      await Promise.all([actuator?.close(SHUTDOWN_GRACE_NATS_AWAY_MS), sup.stopAll(SHUTDOWN_GRACE_NATS_AWAY_MS)]);
+    } else {
+      await actuator?.close();
+      await sup.stopAll(SHUTDOWN_GRACE_MS);
+    }
     const replicaProcesses = actuator?.list().map((r) => ({ instance: r.instance, pid: r.pid, exit: r.exit }));
-    await sup.stopAll(10_000);
     await launcherMetrics?.close();
+    await new Promise<void>((r) => (reconcilerLog ? reconcilerLog.end(r) : r()));
     const snap = status?.snapshot();
     await status?.stop();
     await bus?.drain();
