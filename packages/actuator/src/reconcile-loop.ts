@@ -112,8 +112,9 @@ export interface ReconcileLoop {
  * the replica's placement (KV `fulcrum_placements`) then creates it; a retarget puts a newer
  * placement, which the replica applies in place; a drain stops it gracefully; a forget cleans up
  * after a dead one. Each action is logged with its reason and duration, exported as a span and in
- * Prometheus. While the control plane is away (every replica's heartbeat stale at once) it holds:
- * it never kills replicas because NATS is down.
+ * Prometheus. While the control plane is away (its NATS connection down, or every replica's heartbeat
+ * stale at once) it holds, and for `staleMs` after a reconnection it does not take a stale heartbeat
+ * for a dead replica: it never kills replicas because NATS was down.
  */
 export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<ReconcileLoop> {
   const clock = o.clock ?? unixClockMs;
@@ -134,6 +135,9 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   let failedStarts = 0;
   let deferred: readonly string[] = [];
   let holding = false;
+  /** When the NATS connection last came back (heartbeats older than that may be the outage's, not the replica's). */
+  let reconnectedAtMs: number | undefined;
+  let disconnected = false;
   /** What the last pass observed (the snapshot reads it; observing has side effects: cold starts, failures). */
   let lastObserved: readonly ObservedReplica[] = [];
 
@@ -239,9 +243,12 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
           metrics.actionSeconds.observe({ pipeline: p, kind: "retarget" }, (now - m.retargeting.sinceMs) / 1000);
           m.retargeting = undefined;
         }
-      } else if (m.readyAtMs !== undefined && !fresh) {
-        // Was ready, heartbeat gone: dead to the data plane although its process runs.
+      } else if (m.readyAtMs !== undefined && !fresh && (reconnectedAtMs === undefined || now - reconnectedAtMs > staleMs)) {
+        // Was ready, heartbeat gone: dead to the data plane although its process runs. Not within
+        // `staleMs` of a reconnection: the replicas' heartbeats need that long to come back.
         phase = "dead";
+      } else if (m.readyAtMs !== undefined && !fresh) {
+        phase = "ready";
       } else if (now - m.startedAtMs > startTimeoutMs) {
         failedStarts += 1;
         planState = recordStartFailure(planState, m.stage, m.target.variant, config, now);
@@ -327,6 +334,19 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   let stopped = false;
   const pass = async (): Promise<void> => {
     const now = clock();
+    // NATS away: heartbeats cannot arrive, so their age says nothing about the replicas; and no
+    // placement could be written. Hold (the replicas keep serving) until it returns.
+    if (!o.bus.connected) {
+      if (!holding) log?.warn("reconciler: NATS is disconnected: holding until it returns");
+      holding = true;
+      reconnectedAtMs = undefined;
+      disconnected = true;
+      return;
+    }
+    if (disconnected) {
+      disconnected = false;
+      reconnectedAtMs = now;
+    }
     const observed = observe(now);
     lastObserved = observed;
     // Every live replica stale at once means the control plane is away, not the replicas: hold.
