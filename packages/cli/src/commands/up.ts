@@ -111,6 +111,9 @@ export function upCommand(): Command {
     .option("--run-dir <dir>", "folder for service logs and the loadgen report (default: .fulcrum/runs/<time>)")
     .action(async (opts: UpOptions) => {
       process.exitCode = await up(opts);
+      // Everything is stopped by now; a handle left behind (seen: a NATS client's timers after
+      // closing its connection to an unreachable server) must not keep the launcher alive.
+      setTimeout(() => process.exit(), 2000).unref();
     });
 }
 
