@@ -179,6 +179,15 @@ export function readLoad(runDir: string): { records: LoadRecord[]; startMs: numb
   return { records, startMs: Date.parse(report.startedAt), planned: report.planned, summary: report.summary };
 }
 
+/** Lines (requests with their fate) in the load generator's records file so far. */
+export function recordsSoFar(runDir: string): number {
+  try {
+    return readFileSync(join(runDir, "loadgen-records.jsonl"), "utf8").split("\n").length - 1;
+  } catch {
+    return 0;
+  }
+}
+
 /** Counts of each fate of a set of requests. */
 export interface Ledger {
   readonly sent: number;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { control, subjects } from "@fulcrum/proto";
 import { connectBus, freePort, startNatsServer, type Bus, type NatsServerHandle } from "@fulcrum/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alive, childrenOf, killLeftovers, ledger, readLoad, RegistryView, sleep, startUp, waitFor, type UpProcess } from "./fault-harness.js";
+import { alive, childrenOf, killLeftovers, ledger, readLoad, recordsSoFar, RegistryView, sleep, startUp, waitFor, type UpProcess } from "./fault-harness.js";
 
 /** The static policy with two 1-core `linear` replicas: the faults, not the policy, change the system. */
 const TWO_REPLICAS = JSON.stringify({ stages: { classifier: { variant: "linear", batch: 8, coresPerReplica: 1, replicas: 2 } } });
@@ -58,7 +58,9 @@ describe("faults: NATS down under load", () => {
       await o.registry.stop();
       await o.bus.drain();
     }
-    await sleep(25_000); // the "before" window: 20 s of steady load on two replicas
+    // The "before" window: 20 s of steady load on two replicas (the load generator may start slowly).
+    await waitFor(() => `the load generator's first requests (${recordsSoFar(runDir)})`, () => recordsSoFar(runDir) >= 100, 180_000);
+    await sleep(22_000);
   }, 600_000);
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { replacementBoundMs } from "@fulcrum/actuator";
 import { connectBus, testNatsUrl, type Bus } from "@fulcrum/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alive, childrenOf, killLeftovers, ledger, readLoad, RegistryView, serviceProcesses, sleep, startUp, waitFor, type Ledger, type LoadRecord, type UpProcess } from "./fault-harness.js";
+import { alive, childrenOf, killLeftovers, ledger, readLoad, recordsSoFar, RegistryView, serviceProcesses, sleep, startUp, waitFor, type Ledger, type LoadRecord, type UpProcess } from "./fault-harness.js";
 
 /** The static policy with two 1-core `linear` replicas: the faults, not the policy, change the system. */
 const TWO_REPLICAS = JSON.stringify({ stages: { classifier: { variant: "linear", batch: 8, coresPerReplica: 1, replicas: 2 } } });
@@ -53,7 +53,9 @@ describe("faults: processes killed under load", () => {
     await up.waitForOutput("Fulcrum is up", 360_000);
     // Two replicas: the bootstrap one, then a second once the first assignment is in force.
     await waitFor(() => `two ready replicas; registry ${JSON.stringify([...registry.entries.values()].map((r) => [r.instance, r.state]))}`, () => registry.ready().length === 2, 180_000);
-    await sleep(5000);
+    // The load runs (its process may start slowly on a loaded machine): 20 s of it before any fault.
+    await waitFor(() => `the load generator's first requests (${recordsSoFar(runDir)})`, () => recordsSoFar(runDir) >= 100, 180_000);
+    await sleep(20_000);
   }, 600_000);
 
   afterAll(async () => {
@@ -138,11 +140,16 @@ describe("faults: processes killed under load", () => {
     // gateway, not left for the client to give up on.
     const failed = records.filter((r) => r.fate === "failed");
     expect(failed.filter((r) => !inFlightAtKill.includes(r)).map((r) => `${r.seq} ${r.code}: ${r.details}`)).toEqual([]);
-    expect(inFlightAtKill.filter((r) => fateOf(r) === "client gave up").map((r) => r.seq), fates(inFlightAtKill)).toEqual([]);
+    // (A starved machine makes the client give up on some requests anyway: no more of those in flight
+    // on the killed replica than the 20 s before the kill had, plus 5 pp.)
+    const gaveUp = (rs: readonly LoadRecord[]): number => rs.filter((r) => fateOf(r) === "client gave up").length;
+    const baseline = records.filter((r) => r.sentMs >= killMs - 20_000 && r.sentMs < killMs);
+    expect(gaveUp(inFlightAtKill), `in flight ${fates(inFlightAtKill)}; 20 s before ${fates(baseline)}`).toBeLessThanOrEqual(Math.ceil(inFlightAtKill.length * (gaveUp(baseline) / baseline.length + 0.05)));
     // Serving went on through every fault: requests sent in the 20 s after it were answered about
     // as well as those of the 20 s before (answered = in time or late; a loaded machine makes some late).
     for (const w of windows) {
       const answered = (x: Ledger): number => (x.inTime + x.late) / x.sent;
+      expect(w.before.sent, `${w.what}: requests in the 20 s before it`).toBeGreaterThan(200);
       expect(w.after.sent, `${w.what}: requests in the 20 s after it`).toBeGreaterThan(200);
       expect(answered(w.after), `${w.what}: before ${JSON.stringify(w.before)}, after ${JSON.stringify(w.after)}`).toBeGreaterThanOrEqual(answered(w.before) - 0.05);
     }
