@@ -45,6 +45,8 @@ const LOADGEN_STOP_GRACE_MS = 5000;
 const SHUTDOWN_GRACE_MS = 10_000;
 /** Grace of every process at shutdown while NATS is unreachable, ms. */
 const SHUTDOWN_GRACE_NATS_AWAY_MS = 5000;
+/** Longest wait for one of the launcher's own NATS clean-ups (unsubscribe, drain) while NATS is unreachable, ms. */
+const NATS_AWAY_STEP_MS = 1000;
 
 /** The local OTLP/HTTP endpoint `fulcrum traces` and a local Jaeger listen on. */
 const LOCAL_OTLP = "http://127.0.0.1:4318";
@@ -379,7 +381,9 @@ async function up(opts: UpOptions): Promise<number> {
     const natsAway = bus !== undefined && !bus.connected;
     if (natsAway) out(`NATS is unreachable: stopping every process at once (SIGKILL after ${SHUTDOWN_GRACE_NATS_AWAY_MS / 1000} s)`);
     await sup.stopService("loadgen", LOADGEN_STOP_GRACE_MS);
-    await loop?.stop();
+    // Unsubscribing (a KV watch deletes its consumer) waits on a server that is not there: bounded.
+    const settled = (p: Promise<unknown> | undefined): Promise<unknown> => (natsAway ? Promise.race([p, new Promise((r) => setTimeout(r, NATS_AWAY_STEP_MS))]) : (p ?? Promise.resolve()));
+    await settled(loop?.stop());
     if (natsAway) {
       await Promise.all([actuator?.close(SHUTDOWN_GRACE_NATS_AWAY_MS), sup.stopAll(SHUTDOWN_GRACE_NATS_AWAY_MS)]);
     } else {
@@ -390,8 +394,8 @@ async function up(opts: UpOptions): Promise<number> {
     await launcherMetrics?.close();
     await new Promise<void>((r) => (reconcilerLog ? reconcilerLog.end(r) : r()));
     const snap = status?.snapshot();
-    await status?.stop();
-    await bus?.drain();
+    await settled(status?.stop());
+    await settled(bus?.drain());
     await nats?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
