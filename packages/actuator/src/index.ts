@@ -13,6 +13,6 @@ export type { ReconcileMetrics } from "./metrics.js";
 export { createReconcileMetrics } from "./metrics.js";
 export type { ActuatedReplica, Actuator, ActuatorCapabilities, ReplicaSpec } from "./port.js";
 export type { ElasticSnapshot, ReconcileLoop, ReconcileLoopOptions } from "./reconcile-loop.js";
-export { startReconcileLoop } from "./reconcile-loop.js";
+export { DEFAULT_PASS_INTERVAL_MS, DEFAULT_START_TIMEOUT_MS, replacementBoundMs, startReconcileLoop } from "./reconcile-loop.js";
 export type { ChildSpec, ManagedChild } from "./service-process.js";
 export { NODE_FLAGS, spawnService, stopChild, tail, waitReady } from "./service-process.js";

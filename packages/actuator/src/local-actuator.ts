@@ -108,8 +108,16 @@ export class LocalActuator implements Actuator {
     return this.replicas.get(instance)?.child.process;
   }
 
-  close(): Promise<void> {
-    this.closed ??= Promise.all([...this.replicas.keys()].map((i) => this.drain(i).catch(() => {}))).then(() => undefined);
+  /**
+   * Drains every replica and waits until each exited; one still running after `graceMs` is killed
+   * (a shorter grace than `drainTimeoutMs` bounds a shutdown while NATS is away, when a replica
+   * cannot deregister anyway). Idempotent: a later call with a shorter grace shortens it.
+   */
+  close(graceMs = this.options.drainTimeoutMs ?? 15_000): Promise<void> {
+    const all = [...this.replicas.values()];
+    const done = Promise.all(all.map((r) => Promise.all([stopChild(r.child, graceMs), r.draining?.catch(() => {})]))).then(() => undefined);
+    for (const r of all) r.draining ??= done;
+    this.closed = this.closed ? Promise.all([this.closed, done]).then(() => undefined) : done;
     return this.closed;
   }
 }

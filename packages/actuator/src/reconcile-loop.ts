@@ -22,6 +22,22 @@ import type { Actuator } from "./port.js";
 
 const tracer = trace.getTracer("@fulcrum/actuator");
 
+/** Default period of reconciliation passes, ms. */
+export const DEFAULT_PASS_INTERVAL_MS = 1000;
+/** Default time a new replica has to become ready before its start counts as failed, ms. */
+export const DEFAULT_START_TIMEOUT_MS = 90_000;
+
+/**
+ * The reconciler's stated bound on replacing a dead replica, ms: from its death to a replacement
+ * that serves (registered ready). A process that exits is seen at the next pass (≤ one pass
+ * interval), a live process whose heartbeat stopped once its heartbeat is `staleMs` old; its
+ * replacement is started in that pass and is ready within `startTimeoutMs`, or it counts as a
+ * failed start (retried with backoff, which this bound does not cover).
+ */
+export function replacementBoundMs(o: { passIntervalMs?: number; startTimeoutMs?: number; staleMs?: number } = {}): number {
+  return Math.max(o.passIntervalMs ?? DEFAULT_PASS_INTERVAL_MS, o.staleMs ?? 3 * REGISTRY_HEARTBEAT_MS) + (o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+}
+
 /** Options of {@link startReconcileLoop}. */
 export interface ReconcileLoopOptions {
   readonly pipeline: string;
@@ -39,9 +55,9 @@ export interface ReconcileLoopOptions {
    * not placements). Their cores are not in `coreBudget`. @default every stage of the Assignment
    */
   readonly stages?: readonly string[];
-  /** Period of reconciliation passes, ms (an Assignment or registry change also triggers one). @default 1000 */
+  /** Period of reconciliation passes, ms (an Assignment or registry change also triggers one). @default {@link DEFAULT_PASS_INTERVAL_MS} */
   readonly passIntervalMs?: number;
-  /** A new replica not ready by then is a failed start: it is stopped and its slot backs off, ms. @default 90000 */
+  /** A new replica not ready by then is a failed start: it is stopped and its slot backs off, ms. @default {@link DEFAULT_START_TIMEOUT_MS} */
   readonly startTimeoutMs?: number;
   /** A ready replica whose heartbeat is older than this is dead, ms. @default 3 heartbeats */
   readonly staleMs?: number;
@@ -102,14 +118,15 @@ export interface ReconcileLoop {
  * the replica's placement (KV `fulcrum_placements`) then creates it; a retarget puts a newer
  * placement, which the replica applies in place; a drain stops it gracefully; a forget cleans up
  * after a dead one. Each action is logged with its reason and duration, exported as a span and in
- * Prometheus. While the control plane is away (every replica's heartbeat stale at once) it holds:
- * it never kills replicas because NATS is down.
+ * Prometheus. While the control plane is away (its NATS connection down, or every replica's heartbeat
+ * stale at once) it holds, and for `staleMs` after a reconnection it does not take a stale heartbeat
+ * for a dead replica: it never kills replicas because NATS was down.
  */
 export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<ReconcileLoop> {
   const clock = o.clock ?? unixClockMs;
   const log = o.logger;
   const staleMs = o.staleMs ?? 3 * REGISTRY_HEARTBEAT_MS;
-  const startTimeoutMs = o.startTimeoutMs ?? 90_000;
+  const startTimeoutMs = o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const config: ReconcileConfig = { ...DEFAULT_RECONCILE_CONFIG, ...o.config, inPlaceVariantChange: o.actuator.capabilities.inPlaceVariantChange };
   const metrics = o.metrics ?? createReconcileMetrics();
   const p = o.pipeline;
@@ -124,6 +141,9 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   let failedStarts = 0;
   let deferred: readonly string[] = [];
   let holding = false;
+  /** When the NATS connection last came back (heartbeats older than that may be the outage's, not the replica's). */
+  let reconnectedAtMs: number | undefined;
+  let disconnected = false;
   /** What the last pass observed (the snapshot reads it; observing has side effects: cold starts, failures). */
   let lastObserved: readonly ObservedReplica[] = [];
 
@@ -226,9 +246,12 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
           metrics.actionSeconds.observe({ pipeline: p, kind: "retarget" }, (now - m.retargeting.sinceMs) / 1000);
           m.retargeting = undefined;
         }
-      } else if (m.readyAtMs !== undefined && !fresh) {
-        // Was ready, heartbeat gone: dead to the data plane although its process runs.
+      } else if (m.readyAtMs !== undefined && !fresh && (reconnectedAtMs === undefined || now - reconnectedAtMs > staleMs)) {
+        // Was ready, heartbeat gone: dead to the data plane although its process runs. Not within
+        // `staleMs` of a reconnection: the replicas' heartbeats need that long to come back.
         phase = "dead";
+      } else if (m.readyAtMs !== undefined && !fresh) {
+        phase = "ready";
       } else if (now - m.startedAtMs > startTimeoutMs) {
         failedStarts += 1;
         planState = recordStartFailure(planState, m.stage, m.target.variant, config, now);
@@ -314,6 +337,19 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   let stopped = false;
   const pass = async (): Promise<void> => {
     const now = clock();
+    // NATS away: heartbeats cannot arrive, so their age says nothing about the replicas; and no
+    // placement could be written. Hold (the replicas keep serving) until it returns.
+    if (!o.bus.connected) {
+      if (!holding) log?.warn("reconciler: NATS is disconnected: holding until it returns");
+      holding = true;
+      reconnectedAtMs = undefined;
+      disconnected = true;
+      return;
+    }
+    if (disconnected) {
+      disconnected = false;
+      reconnectedAtMs = now;
+    }
     const observed = observe(now);
     lastObserved = observed;
     // Every live replica stale at once means the control plane is away, not the replicas: hold.
@@ -369,7 +405,7 @@ export async function startReconcileLoop(o: ReconcileLoopOptions): Promise<Recon
   function trigger(): void {
     if (!stopped) void runPass();
   }
-  const timer = setInterval(trigger, o.passIntervalMs ?? 1000);
+  const timer = setInterval(trigger, o.passIntervalMs ?? DEFAULT_PASS_INTERVAL_MS);
   trigger();
 
   let stopping: Promise<void> | undefined;

@@ -49,6 +49,13 @@ function newestMtimeMs(dir: string): number {
 
 let buildFresh: boolean | undefined;
 
+/**
+ * A build writes some sources (generated protobuf code) moments before it compiles them, so `dist/`
+ * can be a few ms older than `src/` right after a clean build; an edit made after a build is seconds
+ * later. Within this slack the build counts as current.
+ */
+const BUILD_CLOCK_SLACK_MS = 2000;
+
 /** Whether every workspace's `dist/` is at least as new as its `src/` (so compiled code is current). */
 function workspacesBuilt(repoRoot: string): boolean {
   if (buildFresh !== undefined) return buildFresh;
@@ -56,7 +63,7 @@ function workspacesBuilt(repoRoot: string): boolean {
     .flatMap((parent) => (existsSync(join(repoRoot, parent)) ? readdirSync(join(repoRoot, parent)).map((d) => join(repoRoot, parent, d)) : []))
     .concat(join(repoRoot, "proto"))
     .filter((ws) => existsSync(join(ws, "src")) && existsSync(join(ws, "package.json")))
-    .every((ws) => existsSync(join(ws, "dist")) && newestMtimeMs(join(ws, "dist")) >= newestMtimeMs(join(ws, "src")));
+    .every((ws) => existsSync(join(ws, "dist")) && newestMtimeMs(join(ws, "dist")) + BUILD_CLOCK_SLACK_MS >= newestMtimeMs(join(ws, "src")));
   return buildFresh;
 }
 

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from "node:fs";
 import { createConnection } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createReconcileMetrics, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
+import { createReconcileMetrics, DEFAULT_START_TIMEOUT_MS, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
 import { formatSummary, type RunSummary } from "@fulcrum/core/accounting";
-import { connectBus, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
+import { connectBus, createLogger, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
 import { frontStageSpec, waitRegistered } from "../up/front-stage.js";
@@ -39,6 +39,17 @@ interface UpOptions {
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+/** How long a service may take to be ready at start-up, ms (generous: a loaded machine starts slowly). */
+const SERVICE_READY_TIMEOUT_MS = 240_000;
+/** Grace of the load generator at shutdown (its requests in flight end by their client deadline), ms. */
+const LOADGEN_STOP_GRACE_MS = 5000;
+/** Grace of each service at shutdown before SIGKILL, ms (they stop in parallel). */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** Grace of every process at shutdown while NATS is unreachable, ms. */
+const SHUTDOWN_GRACE_NATS_AWAY_MS = 5000;
+/** Longest wait for one of the launcher's own NATS clean-ups (unsubscribe, drain) while NATS is unreachable, ms. */
+const NATS_AWAY_STEP_MS = 1000;
 
 /** The local OTLP/HTTP endpoint `fulcrum traces` and a local Jaeger listen on. */
 const LOCAL_OTLP = "http://127.0.0.1:4318";
@@ -105,6 +116,9 @@ export function upCommand(): Command {
     .option("--run-dir <dir>", "folder for service logs and the loadgen report (default: .fulcrum/runs/<time>)")
     .action(async (opts: UpOptions) => {
       process.exitCode = await up(opts);
+      // Everything is stopped by now; a handle left behind (seen: a NATS client's timers after
+      // closing its connection to an unreachable server) must not keep the launcher alive.
+      setTimeout(() => process.exit(), 2000).unref();
     });
 }
 
@@ -184,6 +198,7 @@ async function up(opts: UpOptions): Promise<number> {
   let actuator: LocalActuator | undefined;
   let loop: ReconcileLoop | undefined;
   let launcherMetrics: MetricsServerHandle | undefined;
+  let reconcilerLog: WriteStream | undefined;
   let exitCode = 0;
   let stopReason = "";
   let wake: (() => void) | undefined;
@@ -215,7 +230,10 @@ async function up(opts: UpOptions): Promise<number> {
       const metrics = createReconcileMetrics();
       launcherMetrics = await startMetricsServer({ port: await freePort(), host: "127.0.0.1", registry: metrics.registry });
       actuator = new LocalActuator({ repoRoot: REPO_ROOT, logDir: runDir, env: stageEnv });
+      // Every action with its reason (a replica that died and its replacement too) goes to a log file.
+      reconcilerLog = createWriteStream(join(runDir, "reconciler.log"), { flags: "a" });
       loop = await startReconcileLoop({
+        logger: createLogger({ service: "reconciler", level: process.env.LOG_LEVEL ?? "info", base: { pipeline: name }, destination: reconcilerLog }),
         pipeline: name,
         bus,
         actuator,
@@ -296,13 +314,14 @@ async function up(opts: UpOptions): Promise<number> {
     const predPort = await freePort();
     services.push(sup.start({ name: "predictor", entry: "services/predictor/src/main.ts", readyPort: predPort, env: { ...common, ...creds("predictor"), FULCRUM_PREDICTOR_PIPELINE: name, FULCRUM_PREDICTOR_METRICS_PORT: String(predPort) } }));
 
-    await Promise.all([...services.map((c) => sup.waitReady(c, 120_000)), ...(front ? [waitRegistered(status, front.svc, front.instance, 60_000)] : [])]);
+    await Promise.all([...services.map((c) => sup.waitReady(c, SERVICE_READY_TIMEOUT_MS)), ...(front ? [waitRegistered(status, front.svc, front.instance, 60_000)] : [])]);
     if (loop) {
       // The pipeline serves once its first replica is ready.
       const t0 = Date.now();
       await loop.pass();
       while (!loop.snapshot().replicas.some((r) => r.phase === "ready")) {
-        if (Date.now() - t0 > 120_000) throw new Error(`no stage replica was ready within 120 s; replica logs are in ${runDir}`);
+        // Two start timeouts: a first start that failed is retried once.
+        if (Date.now() - t0 > 2 * DEFAULT_START_TIMEOUT_MS) throw new Error(`no stage replica was ready within ${(2 * DEFAULT_START_TIMEOUT_MS) / 1000} s; replica logs are in ${runDir}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -383,16 +402,27 @@ async function up(opts: UpOptions): Promise<number> {
     out(`stopping (${stopReason || "done"})…`);
     const elasticSnap = loop?.snapshot();
     // The load first (its requests in flight still get their fate), then the replicas (they finish
-    // their queues while the gateway still answers), then the services.
-    await sup.stopService("loadgen", 10_000);
-    await loop?.stop();
-    await actuator?.close();
+    // their queues while the gateway still answers), then the services. With NATS away nothing
+    // can deregister or flush: everything stops at once with a short grace, so the shutdown stays
+    // bounded (SHUTDOWN_GRACE_NATS_AWAY_MS plus the load's grace).
+    const natsAway = bus !== undefined && !bus.connected;
+    if (natsAway) out(`NATS is unreachable: stopping every process at once (SIGKILL after ${SHUTDOWN_GRACE_NATS_AWAY_MS / 1000} s)`);
+    await sup.stopService("loadgen", LOADGEN_STOP_GRACE_MS);
+    // Unsubscribing (a KV watch deletes its consumer) waits on a server that is not there: bounded.
+    const settled = (p: Promise<unknown> | undefined): Promise<unknown> => (natsAway ? Promise.race([p, new Promise((r) => setTimeout(r, NATS_AWAY_STEP_MS))]) : (p ?? Promise.resolve()));
+    await settled(loop?.stop());
+    if (natsAway) {
+      await Promise.all([actuator?.close(SHUTDOWN_GRACE_NATS_AWAY_MS), sup.stopAll(SHUTDOWN_GRACE_NATS_AWAY_MS)]);
+    } else {
+      await actuator?.close();
+      await sup.stopAll(SHUTDOWN_GRACE_MS);
+    }
     const replicaProcesses = actuator?.list().map((r) => ({ instance: r.instance, pid: r.pid, exit: r.exit }));
-    await sup.stopAll(10_000);
     await launcherMetrics?.close();
+    await new Promise<void>((r) => (reconcilerLog ? reconcilerLog.end(r) : r()));
     const snap = status?.snapshot();
-    await status?.stop();
-    await bus?.drain();
+    await settled(status?.stop());
+    await settled(bus?.drain());
     await nats?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -80,9 +80,12 @@ export class Supervisor {
     await stopChild(svc.child, graceMs);
   }
 
-  /** Stops every service (reverse start order), SIGKILL after `graceMs`; idempotent. */
+  /**
+   * Stops every service at once (SIGTERM; SIGKILL after `graceMs`), so a shutdown takes one grace
+   * at most, not one per service; idempotent. No restart follows.
+   */
   async stopAll(graceMs: number): Promise<void> {
     this.stopping = true;
-    for (const s of [...this.services].reverse()) await stopChild(s.child, graceMs);
+    await Promise.all(this.services.map((s) => stopChild(s.child, graceMs)));
   }
 }
