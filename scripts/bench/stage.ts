@@ -16,12 +16,12 @@
  *   batch ≤ 8 (target ≥ 0.7).
  * - `reconfig.{batchP99Ms, coresP99Ms, variantP99Ms, failedRequests}`: ResNet-50 at the default
  *   resolution under continuous closed-loop load, `changes` Assignments of each kind (batch 8 ↔ 4,
- *   cores 1 ↔ 2, resnet50 ↔ resnet34) published on NATS; each sample is Assignment published →
+ *   cores 1 ↔ 2, resnet50 ↔ resnet34) written to KV and broadcast, as the optimizer does; each sample is Assignment published →
  *   first batch of the new configuration finished (the stage runs in this process so both ends
  *   read one clock). The first change of each kind loads a session (cold); later ones find it in
  *   the session cache. The p99 is over all samples, cold ones included.
  */
-import { control, subjects } from "@fulcrum/proto";
+import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import { connectBus, createLogger, fp32Request, OipClient, oipParam, startNatsServer, toPbAssignment, unixClockMs } from "@fulcrum/runtime";
 import { quantile } from "@fulcrum/core/stats";
 import { startStage, stageConfigSchema, type StageHandle } from "@fulcrum/stage";
@@ -138,9 +138,9 @@ interface Target {
 }
 
 /** Publishes `target` as Assignment `version` and resolves with published → first batch of it served, ms. */
-async function applyAndTime(stage: StageHandle, publish: (t: Target, version: number) => void, t: Target, version: number): Promise<number> {
+async function applyAndTime(stage: StageHandle, publish: (t: Target, version: number) => Promise<void>, t: Target, version: number): Promise<number> {
   const publishedAt = unixClockMs();
-  publish(t, version);
+  await publish(t, version);
   const deadline = publishedAt + 120_000;
   for (;;) {
     const a = stage.server.activations.findLast((x) => x.atMs >= publishedAt && x.variant === t.variant && x.cores === t.cores && x.batchSize === t.batch);
@@ -167,12 +167,13 @@ async function reconfigUnderLoad(natsUrl: string, changes: number): Promise<obje
     logLevel: "warn",
   });
   const stage = await startStage(config, { logger, bus });
-  const publish = (t: Target, version: number): void =>
-    bus.publish(
-      subjects.assignment(config.pipeline),
-      control.Assignment,
-      toPbAssignment({ pipeline: config.pipeline, version, policy: "bench", createdAtMs: unixClockMs(), stages: [{ stage: config.stage, variants: [{ variant: t.variant, weight: 1, batch: t.batch, coresPerReplica: t.cores, replicas: 1 }] }] }),
-    );
+  // As the optimizer publishes: the KV entry (the version authority) first, then the broadcast.
+  const assignmentsKv = await bus.kv(KV_BUCKETS.assignments);
+  const publish = async (t: Target, version: number): Promise<void> => {
+    const pb = toPbAssignment({ pipeline: config.pipeline, version, policy: "bench", createdAtMs: unixClockMs(), stages: [{ stage: config.stage, variants: [{ variant: t.variant, weight: 1, batch: t.batch, coresPerReplica: t.cores, replicas: 1 }] }] });
+    await assignmentsKv.put(kvKeys.assignment(config.pipeline), control.Assignment, pb);
+    bus.publish(subjects.assignment(config.pipeline), control.Assignment, pb);
+  };
   const client = startLoad({ address: stage.grpcAddress, model: "classifier", input: "input", tail: RESNET_TAIL, concurrency: 16, warmupS: 2, durationS: 3600 });
   const samples: Record<"batch" | "cores" | "variant", number[]> = { batch: [], cores: [], variant: [] };
   let state: Target = { variant: "resnet50", cores: 1, batch: 8 };
