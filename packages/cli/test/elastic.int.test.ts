@@ -7,6 +7,7 @@ import { control, subjects } from "@fulcrum/proto";
 import { connectBus, testNatsUrl, toDomainAssignment, type Bus } from "@fulcrum/runtime";
 import type { Assignment } from "@fulcrum/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("./fixtures/fashion-scaled.yaml", import.meta.url));
@@ -60,12 +61,12 @@ describe("elastic replicas under a step load (infadapter)", () => {
   it("scales out and back in, splits traffic as assigned, and loses no request", { timeout: 420_000 }, async () => {
     const summaryFile = join(dir, "summary.json");
     const runDir = join(dir, "run");
-    const args = [
-      "--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up",
+    const args = fulcrumArgv(
+      "up",
       "--name", name, "--policy", "infadapter", "--policy-config", JSON.stringify({ minCoresPerVariant: 1 }), "--spec", FIXTURE,
       "--max-cores", "2", "--interval", "3000", "--steps", "5:30,60:90,5:45", "--duration", "180",
       "--status-every", "10", "--summary-file", summaryFile, "--run-dir", runDir,
-    ];
+    );
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));

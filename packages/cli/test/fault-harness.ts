@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { KV_BUCKETS, control, kvKeys } from "@fulcrum/proto";
 import { toDomainRegistryRecord, type Bus, type Stoppable } from "@fulcrum/runtime";
 import type { RegistryRecord } from "@fulcrum/core/control";
+import { fulcrumArgv } from "./launcher.js";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -27,7 +28,7 @@ export interface UpProcess {
 
 /** Starts `fulcrum up <args>` from the sources with `env` added. */
 export function startUp(args: readonly string[], env: Record<string, string>): UpProcess {
-  const child = spawn(process.execPath, ["--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up", ...args], {
+  const child = spawn(process.execPath, fulcrumArgv("up", ...args), {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

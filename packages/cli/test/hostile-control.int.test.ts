@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import { connectBus, testNatsUrl, type Bus, type Codec } from "@fulcrum/runtime";
 import { afterAll, describe, expect, it } from "vitest";
+import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const RAW: Codec<Uint8Array> = { encode: (b) => ({ finish: () => b }), decode: (b) => b };
@@ -92,7 +93,7 @@ describe("fulcrum up under a hostile control plane", () => {
     const name = `hostile-${process.pid}`;
     const child = spawn(
       process.execPath,
-      ["--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up", "--replicas", "1", "--policy", "static", "--duration", "50", "--loadgen-duration", "44", "--rate", "10", "--name", name, "--interval", "2000", "--summary-file", summaryFile, "--run-dir", runDir],
+      fulcrumArgv("up", "--replicas", "1", "--policy", "static", "--duration", "50", "--loadgen-duration", "44", "--rate", "10", "--name", name, "--interval", "2000", "--summary-file", summaryFile, "--run-dir", runDir),
       { cwd: ROOT, env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";

@@ -9,6 +9,7 @@ import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import { connectBus, testNatsUrl, toDomainAssignment, toDomainRegistryRecord, type Bus, type Stoppable } from "@fulcrum/runtime";
 import type { RegistryRecord } from "@fulcrum/core/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 // The launcher's default decision period: two of them (10 s) leave room for a cold start on a busy machine.
@@ -69,11 +70,11 @@ describe("every policy, live", () => {
   });
 
   const run = (policy: string): Promise<{ code: number | null; out: string }> => {
-    const args = [
-      "--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up",
+    const args = fulcrumArgv(
+      "up",
       "--name", `pol-${policy}-${process.pid}`, "--policy", policy, "--max-cores", "2", "--interval", String(INTERVAL_MS),
       "--rate", "8", "--duration", String(RUN_S), "--status-every", "30", "--run-dir", join(dir, policy),
-    ];
+    );
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));

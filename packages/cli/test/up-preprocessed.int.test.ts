@@ -8,6 +8,7 @@ import type { RegistryRecord } from "@fulcrum/core/control";
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import { connectBus, startOtlpReceiver, testNatsUrl, toDomainAssignment, toDomainRegistryRecord, type Bus, type OtlpReceiverHandle, type ReceivedSpan, type Stoppable } from "@fulcrum/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -68,12 +69,12 @@ describe("fulcrum up --pipeline fashion-preprocessed", () => {
 
   it("serves UINT8 images end to end through both stages, with an exact ledger, one Assignment for both stages and traces through both", { timeout: 420_000 }, async () => {
     const summaryFile = join(dir, "summary.json");
-    const args = [
-      "--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up",
+    const args = fulcrumArgv(
+      "up",
       "--pipeline", "fashion-preprocessed", "--name", name, "--max-cores", "2", "--interval", "3000",
       "--rate", "4", "--duration", "45", "--loadgen-duration", "30", "--status-every", "10",
       "--summary-file", summaryFile, "--run-dir", join(dir, "run"),
-    ];
+    );
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}` },

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testNatsUrl } from "@fulcrum/runtime";
 import { afterAll, describe, expect, it } from "vitest";
+import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -35,7 +36,7 @@ describe("fulcrum up", () => {
     const name = `up-${process.pid}`;
     const child = spawn(
       process.execPath,
-      ["--conditions=@fulcrum/source", "--import", "tsx", "packages/cli/src/bin.ts", "up", "--duration", "20", "--loadgen-duration", "14", "--rate", "15", "--name", name, "--interval", "3000", "--summary-file", summaryFile, "--run-dir", join(dir, "run")],
+      fulcrumArgv("up", "--duration", "20", "--loadgen-duration", "14", "--rate", "15", "--name", name, "--interval", "3000", "--summary-file", summaryFile, "--run-dir", join(dir, "run")),
       { cwd: ROOT, env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
