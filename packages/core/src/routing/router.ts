@@ -203,6 +203,7 @@ export class Router<R extends ReplicaInfo = ReplicaInfo> {
     // The replica: least outstanding among the live ones, the (tie mod #ties)-th of the equals.
     let min = Infinity;
     let ties = 0;
+    let first = 0;
     for (let i = 0; i < pool.length; i++) {
       const e = pool[i]!;
       if (!this.eligible(e, nowMs, exclude)) continue;
@@ -210,14 +211,16 @@ export class Router<R extends ReplicaInfo = ReplicaInfo> {
       if (n < min) {
         min = n;
         ties = 1;
+        first = i;
       } else if (n === min) ties++;
     }
     if (ties === 0) return undefined;
-    // The first pass counted `ties` such entries, so this one finds the k-th (k < ties) of them.
     let k = tie.n++ % ties;
-    for (let i = 0; ; i++) {
+    if (k === 0) return best >= 0 ? pool[first]!.matched : pool[first]!.fallback;
+    // The first pass counted `ties` such entries from `first` on; the k-th (0 < k < ties) lies beyond it.
+    for (let i = first + 1; ; i++) {
       const e = pool[i]!;
-      if (e.counter.outstanding === min && this.eligible(e, nowMs, exclude) && k-- === 0) return best >= 0 ? e.matched : e.fallback;
+      if (e.counter.outstanding === min && this.eligible(e, nowMs, exclude) && --k === 0) return best >= 0 ? e.matched : e.fallback;
     }
   }
 
