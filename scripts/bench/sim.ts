@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sim [--e2-policies a,b] [--skip-e4]`: the simulator's speed.
+ * `npm run bench -- sim [--e2-policies a,b] [--skip-e4 | --e4-patterns x25,x50]`: the simulator's speed.
  * - E2 (IPA video, all policies × IPA's four patterns, paper profiles) run in a child process
  *   pinned to CPU 0 (one core, the HiGHS worker included), after a warm-up pass of the four
  *   IPA-family policies over the four patterns (discarded, so the JIT has compiled the hot path):
@@ -8,6 +8,8 @@
  *   included), which are reported beside it; `endToEndRequestsPerSecond` includes them.
  * - E4 (the ten-stage pipeline at Twitter ×25, ×50, ×100): per load level, the control step's wall
  *   time (mean, p50, p99, max), the data plane's speed, cores and cost per 1,000 requests.
+ *   `--e4-patterns` runs only the named load levels (the output and the result say so), to bound
+ *   the bench's time: ×100 alone takes minutes.
  * Timings on a shared machine are noisy: the 1-minute load average is recorded before and after.
  */
 import { execFile } from "node:child_process";
@@ -23,6 +25,8 @@ const tsNode = [process.execPath, "--conditions=@fulcrum/source", "--import", "t
 interface ChildArgs {
   readonly experiment: string;
   readonly policies?: string[];
+  /** Only these patterns (load levels). @default all */
+  readonly patterns?: string[];
   /** Policies run once first and discarded, so the measured run is not the JIT's first pass. */
   readonly warmupPolicies?: string[];
 }
@@ -54,7 +58,7 @@ async function child(args: ChildArgs): Promise<ChildResult> {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
-  const out = await runExperiment(spec, data, { solver, wallClock: () => performance.now(), cpuClock }, args.policies ? { policies: args.policies } : {});
+  const out = await runExperiment(spec, data, { solver, wallClock: () => performance.now(), cpuClock }, { ...(args.policies ? { policies: args.policies } : {}), ...(args.patterns ? { patterns: args.patterns } : {}) });
   const cpu = process.cpuUsage(c0);
   await solver.close();
   const runs: ChildResult["runs"] = {};
@@ -106,9 +110,12 @@ export default async function simBench(argv: string[]): Promise<object> {
   for (const [p, x] of Object.entries(byPolicy)) {
     console.log(`  E2 ${p}: data plane ${fmt((x.requests / x.engineWallMs) * 1000)} requests/s (${fmt((x.requests / x.engineCpuMs) * 1000)} per CPU s); control step mean ${(x.decisionWallMs / x.decisions).toFixed(2)} ms over ${x.decisions}`);
   }
+  const e4At = argv.indexOf("--e4-patterns");
+  const e4Patterns = e4At >= 0 ? argv[e4At + 1]!.split(",") : undefined;
   let e4: ChildResult | undefined;
   if (!argv.includes("--skip-e4")) {
-    e4 = await inChild({ experiment: "e4-scale" });
+    if (e4Patterns) console.log(`E4 bounded by --e4-patterns: only ${e4Patterns.join(", ")} (the other load levels were not run)`);
+    e4 = await inChild({ experiment: "e4-scale", ...(e4Patterns ? { patterns: e4Patterns } : {}) });
     for (const [k, r] of Object.entries(e4.runs)) {
       console.log(
         `E4 ${k}: ${fmt(r.requests!)} requests, mean cores ${r.meanCores!.toFixed(0)}, ${r.coreSecondsPer1000Requests!.toFixed(2)} core·s per 1,000 requests, attainment ${(100 * r.attainment!).toFixed(2)} %; ` +
@@ -123,7 +130,7 @@ export default async function simBench(argv: string[]): Promise<object> {
     simulatedRequestsPerCpuSecond: t.engineRequestsPerCpuSecond,
     endToEndRequestsPerSecond: t.requestsPerSecond,
     e2: { ...e2, byPolicy },
-    ...(e4 ? { e4 } : {}),
+    ...(e4 ? { e4: { ...e4, patterns: e4Patterns ?? "all" } } : { e4: "skipped (--skip-e4)" }),
   };
 }
 

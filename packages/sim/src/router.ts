@@ -1,5 +1,5 @@
 import type { StageAssignment } from "@fulcrum/core";
-import { Router } from "@fulcrum/core/routing";
+import { Router, type ReplicaInfo } from "@fulcrum/core/routing";
 import { DRAINING, READY, STARTING, STOPPED, type Replica } from "./replica.js";
 
 /**
@@ -20,6 +20,11 @@ export interface RequestRouter {
   assign(stages: readonly StageAssignment[], nowMs: number): void;
 }
 
+/** The registry entry of a simulated replica, carrying the replica itself so a route needs no lookup. */
+interface SimReplicaInfo extends ReplicaInfo {
+  readonly replica: Replica;
+}
+
 const PHASE = { [STARTING]: "starting", [READY]: "ready", [DRAINING]: "draining" } as const;
 
 /**
@@ -28,15 +33,14 @@ const PHASE = { [STARTING]: "starting", [READY]: "ready", [DRAINING]: "draining"
  * stale and nothing is ejected (simulated replicas do not fail), so eligibility is the state alone.
  */
 export function createCoreRouter(pipeline: string, stageNames: readonly string[]): RequestRouter {
-  const router = new Router({ staleMs: Infinity, ejectMs: 0 });
-  const byInstance = new Map<string, Replica>();
+  const router: Router<SimReplicaInfo> = new Router({ staleMs: Infinity, ejectMs: 0 });
   let version = 0;
   return {
     pick(stage, nowMs) {
       const route = router.route(pipeline, stageNames[stage]!, nowMs);
       if (!route) return undefined;
       router.begin(route.replica.instance);
-      return byInstance.get(route.replica.instance);
+      return route.replica.replica;
     },
     release(r) {
       router.end(r.instance);
@@ -45,11 +49,9 @@ export function createCoreRouter(pipeline: string, stageNames: readonly string[]
       const stage = stageNames[r.stage]!;
       if (r.state === STOPPED) {
         router.removeReplica(pipeline, stage, r.instance);
-        byInstance.delete(r.instance);
         return;
       }
-      byInstance.set(r.instance, r);
-      router.upsertReplica(pipeline, { instance: r.instance, stage, address: r.instance, variant: r.variantName, state: PHASE[r.state], heartbeatMs: 0 });
+      router.upsertReplica(pipeline, { instance: r.instance, stage, address: r.instance, variant: r.variantName, state: PHASE[r.state], heartbeatMs: 0, replica: r });
     },
     assign(stages, nowMs) {
       router.applyAssignment({ pipeline, version: ++version, policy: "sim", createdAtMs: nowMs, stages });

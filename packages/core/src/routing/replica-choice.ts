@@ -21,7 +21,7 @@ export interface EligibilityRules {
 }
 
 /** Replicas that may take a call now: `ready`, fresh heartbeat (unless the control plane is away), not tried, not ejected. */
-export function eligibleReplicas(replicas: readonly ReplicaInfo[], rules: EligibilityRules): ReplicaInfo[] {
+export function eligibleReplicas<R extends ReplicaInfo>(replicas: readonly R[], rules: EligibilityRules): R[] {
   return replicas.filter(
     (r) =>
       r.state === "ready" &&
