@@ -16,6 +16,7 @@ interface Summary {
   exitCode: number;
   loadgen: { sent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number; ledgerExact: boolean; rejectedByCode: Record<string, number> };
   elastic: {
+    timelineStartUnixMs: number;
     timeline: Array<{ tS: number; byVariant: Record<string, { ready: number; starting: number; draining: number }> }>;
     replicas: Array<{ phase: string }>;
     coldStarts: Array<{ ms: number }>;
@@ -74,6 +75,10 @@ describe("elastic replicas under a step load (infadapter)", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
     expect(code, out).toBe(0);
     const s = JSON.parse(readFileSync(summaryFile, "utf8")) as Summary;
+    // The timeline's origin is the load generator's start, within the run.
+    const report = JSON.parse(readFileSync(join(runDir, "loadgen-report.json"), "utf8")) as { startedAt: string };
+    expect(Date.parse(report.startedAt) - s.elastic.timelineStartUnixMs, out).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(report.startedAt) - s.elastic.timelineStartUnixMs, out).toBeLessThan(60_000);
 
     // Replicas went up to two at the high step and back to one after it.
     const total = (e: Summary["elastic"]["timeline"][number]): number => Object.values(e.byVariant).reduce((n, v) => n + v.ready, 0);

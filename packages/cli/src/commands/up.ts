@@ -195,6 +195,9 @@ async function up(opts: UpOptions): Promise<number> {
   let ticker: NodeJS.Timeout | undefined;
   let sampler: NodeJS.Timeout | undefined;
   const timeline: Array<{ tS: number; assignmentVersion: number; coresHeld: number; byVariant: ElasticSnapshot["byVariant"] }> = [];
+  // Wall time (Unix ms) the timeline's tS counts from: the moment the load generator is started,
+  // so a reader can align it with the load generator's own start (its report's `startedAt`).
+  let timelineStartUnixMs: number | undefined;
   let actuator: LocalActuator | undefined;
   let loop: ReconcileLoop | undefined;
   let launcherMetrics: MetricsServerHandle | undefined;
@@ -375,6 +378,7 @@ async function up(opts: UpOptions): Promise<number> {
       });
     }
     const t0 = Date.now();
+    timelineStartUnixMs = t0;
     ticker = setInterval(() => {
       out(status!.line((Date.now() - t0) / 1000));
       if (loop) out(`       replicas ${elasticLine(loop.snapshot())}`);
@@ -446,7 +450,7 @@ async function up(opts: UpOptions): Promise<number> {
             runDir,
             durationS: (Date.now() - started) / 1000,
             status: snap,
-            elastic: elasticSnap ? { ...elasticSnap, timeline, replicaProcesses } : undefined,
+            elastic: elasticSnap ? { ...elasticSnap, timelineStartUnixMs, timeline, replicaProcesses } : undefined,
             loadgen: report?.summary,
             restarts,
             children: sup.services.map((s) => ({ name: s.spec.name, pid: s.child.process.pid, exit: s.child.exit, restarts: s.restarts, ...(s.spec.address ? { address: s.spec.address } : {}) })),
