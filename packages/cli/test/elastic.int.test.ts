@@ -7,6 +7,7 @@ import { control, subjects } from "@fulcrum/proto";
 import { connectBus, testNatsUrl, toDomainAssignment, type Bus } from "@fulcrum/runtime";
 import type { Assignment } from "@fulcrum/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alive } from "./fault-harness.js";
 import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -28,15 +29,6 @@ interface LoadRecord {
   sentMs: number;
   fate: string;
   variant?: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RegistryRecord } from "@fulcrum/core/control";
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
 import { connectBus, startOtlpReceiver, testNatsUrl, toDomainAssignment, toDomainRegistryRecord, type Bus, type OtlpReceiverHandle, type ReceivedSpan, type Stoppable } from "@fulcrum/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alive } from "./fault-harness.js";
 import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -19,15 +20,6 @@ interface UpSummary {
   loadgen: { planned: number; notSent: number; sent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number; ledgerExact: boolean; variants: Record<string, number> };
   children: Array<{ name: string; pid: number; exit: number | string | null; address?: string }>;
   elastic: { replicas: Array<{ stage: string }>; replicaProcesses: Array<{ pid: number }> };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const isInfer = (s: ReceivedSpan): boolean => s.name.includes("ModelInfer");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testNatsUrl } from "@fulcrum/runtime";
 import { afterAll, describe, expect, it } from "vitest";
+import { alive } from "./fault-harness.js";
 import { fulcrumArgv } from "./launcher.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -16,15 +17,6 @@ interface UpSummary {
   loadgen: { planned: number; sent: number; notSent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; unaccounted: number; ledgerExact: boolean };
   children: Array<{ name: string; pid: number; exit: number | string | null }>;
   elastic: { replicaProcesses: Array<{ instance: string; pid: number; exit?: string }>; coldStarts: unknown[] };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("fulcrum up", () => {
