@@ -2,13 +2,12 @@
  * NATS over TLS with the NATS_TLS_* keys: a self-signed CA and server certificate made here with
  * Debian's openssl (loopback only); a client trusting the CA connects, one that does not is refused.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { control, subjects } from "@fulcrum/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BusConnectError, connectBus, natsConfigShape, natsConnectOptions, startNatsServer, type NatsServerHandle } from "../src/index.js";
+import { BusConnectError, connectBus, makeTestCertificates, natsConfigShape, natsConnectOptions, startNatsServer, type NatsServerHandle } from "../src/index.js";
 import { z } from "zod";
 
 describe("NATS over TLS (natsTlsCaFile)", () => {
@@ -16,12 +15,8 @@ describe("NATS over TLS (natsTlsCaFile)", () => {
   const f = (name: string): string => join(dir, name);
   let nats: NatsServerHandle;
   beforeAll(async () => {
-    const ssl = (...args: string[]): void => void execFileSync("openssl", args, { stdio: "ignore" });
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=fulcrum-test-ca", "-keyout", f("ca.key"), "-out", f("ca.pem"));
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", f("server.key"), "-out", f("server.csr"));
-    writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    ssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", f("san.ext"), "-out", f("server.pem"));
-    writeFileSync(f("nats.conf"), `tls { cert_file: "${f("server.pem")}", key_file: "${f("server.key")}" }\n`);
+    const certs = makeTestCertificates(dir);
+    writeFileSync(f("nats.conf"), `tls { cert_file: "${certs.certFile}", key_file: "${certs.keyFile}" }\n`);
     nats = await startNatsServer({ configFile: f("nats.conf") });
   }, 60_000);
   afterAll(async () => {
@@ -30,7 +25,7 @@ describe("NATS over TLS (natsTlsCaFile)", () => {
   });
 
   it("connects with the CA from the configuration and carries messages; without it the connection is refused", async () => {
-    const cfg = z.object(natsConfigShape).parse({ natsUrl: `tls://127.0.0.1:${nats.port}`, natsTlsCaFile: f("ca.pem") });
+    const cfg = z.object(natsConfigShape).parse({ natsUrl: `tls://127.0.0.1:${nats.port}`, natsTlsCaFile: join(dir, "fulcrum-test-ca.pem") });
     const bus = await connectBus({ ...natsConnectOptions(cfg), name: "tls-test" });
     try {
       const got: number[] = [];

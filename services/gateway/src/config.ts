@@ -1,4 +1,4 @@
-import { checkNatsConfig, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
+import { checkGrpcTlsConfig, checkNatsConfig, GRPC_TLS_CLIENT_ENV_ALIASES, GRPC_TLS_SERVER_ENV_ALIASES, grpcTlsClientShape, grpcTlsServerShape, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
@@ -54,6 +54,10 @@ export const gatewayConfigSchema = z
     httpPort: z.coerce.number().int().min(0).max(65535).default(8000),
     /** Prometheus `/metrics` port; 0 picks a free one. @default 9465 */
     metricsPort: z.coerce.number().int().min(0).max(65535).default(9465),
+    /** TLS of its OIP gRPC server: `GRPC_TLS_CERT_FILE`, `GRPC_TLS_KEY_FILE` (absent: plaintext). */
+    ...grpcTlsServerShape,
+    /** CA its calls to stage replicas verify them with: `GRPC_TLS_CA_FILE` (absent: plaintext). */
+    ...grpcTlsClientShape,
     /** NATS server, user (`gateway` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
     ...natsConfigShape,
     /** A replica whose registry heartbeat is older than this is not routed to, ms. @default 6000 (3 stage heartbeats) */
@@ -100,6 +104,7 @@ export const gatewayConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     checkNatsConfig(cfg, ctx);
+    checkGrpcTlsConfig(cfg, ctx);
     const seen = new Set<string>();
     cfg.pipelines.forEach((p, i) => {
       if (seen.has(p.name)) ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `pipeline "${p.name}" is defined twice` });
@@ -114,5 +119,5 @@ export type GatewayPipeline = GatewayConfig["pipelines"][number];
 
 /** Loads the gateway configuration from `env`; throws `ConfigError` listing every problem. */
 export function loadGatewayConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
-  return loadConfig(gatewayConfigSchema, { service: "gateway", env, envPrefix: "FULCRUM_GATEWAY_", aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel" } });
+  return loadConfig(gatewayConfigSchema, { service: "gateway", env, envPrefix: "FULCRUM_GATEWAY_", aliases: { ...NATS_ENV_ALIASES, ...GRPC_TLS_SERVER_ENV_ALIASES, ...GRPC_TLS_CLIENT_ENV_ALIASES, LOG_LEVEL: "logLevel" } });
 }

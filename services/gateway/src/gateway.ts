@@ -19,6 +19,8 @@ import {
   type Logger,
   type MetricsServerHandle,
   type Stoppable,
+  grpcChannelCredentials,
+  grpcServerCredentials,
 } from "@fulcrum/runtime";
 import type { GatewayConfig, GatewayPipeline } from "./config.js";
 import { PipelineAdmission } from "./serving/admission.js";
@@ -97,7 +99,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   let state: GatewayState = "starting";
   const pipelines = new Map<string, GatewayPipeline>(config.pipelines.map((p) => [p.name, p]));
   const router = new Router({ staleMs: config.staleMs, ejectMs: config.ejectMs });
-  const clients = new StageClients(config.maxRequestBytes * 2);
+  const clients = new StageClients(config.maxRequestBytes * 2, grpcChannelCredentials(config));
   const windows = new Map<string, RequestWindow>(config.pipelines.map((p) => [p.name, new RequestWindow(p.name, clock())]));
   const totals = new Map<string, PipelineTotals>(config.pipelines.map((p) => [p.name, { arrivals: 0, inTime: 0, late: 0, rejected: 0, failed: 0 }]));
 
@@ -312,6 +314,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     host: config.host,
     port: config.grpcPort,
     maxReceiveMessageBytes: config.maxRequestBytes,
+    credentials: grpcServerCredentials(config),
     logger: log,
     services: [{ definition: GRPCInferenceServiceService as unknown as ServiceDefinition, implementation: gatewayGrpcService(frontDoor, (md) => intake.of(md)) }],
     interceptors: [intake.interceptor],

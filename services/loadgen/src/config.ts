@@ -1,5 +1,5 @@
 import { IPA_PATTERNS } from "@fulcrum/core/workload";
-import { loadConfig } from "@fulcrum/runtime";
+import { GRPC_TLS_CLIENT_ENV_ALIASES, grpcTlsClientShape, loadConfig } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -19,6 +19,8 @@ export const loadgenConfigSchema = z
   .object({
     /** Gateway OIP gRPC address, `host:port`; loopback only (this tool never loads a remote host). @default 127.0.0.1:8001 */
     target: z.string().default("127.0.0.1:8001"),
+    /** CA the gateway's certificate is verified with: `GRPC_TLS_CA_FILE` (absent: plaintext). */
+    ...grpcTlsClientShape,
     /** Pipeline (OIP model name) to call. */
     pipeline: z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'"),
     /** Name of the input tensor. @default input */
@@ -86,5 +88,5 @@ export type LoadgenConfig = Readonly<z.output<typeof loadgenConfigSchema>>;
 
 /** Loads the load generator configuration from `env`; throws `ConfigError` listing every problem. */
 export function loadLoadgenConfig(env: Readonly<Record<string, string | undefined>>): LoadgenConfig {
-  return loadConfig(loadgenConfigSchema, { service: "loadgen", env, envPrefix: "FULCRUM_LOADGEN_", aliases: { LOG_LEVEL: "logLevel" } });
+  return loadConfig(loadgenConfigSchema, { service: "loadgen", env, envPrefix: "FULCRUM_LOADGEN_", aliases: { ...GRPC_TLS_CLIENT_ENV_ALIASES, LOG_LEVEL: "logLevel" } });
 }

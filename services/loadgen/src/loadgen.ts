@@ -5,7 +5,7 @@ import { inference } from "@fulcrum/proto";
 import { createRng } from "@fulcrum/core";
 import { classify, formatSummary, summarize, type NotSentReason, type RunSummary, type SentRequestRecord } from "@fulcrum/core/accounting";
 import { parseRateCsv, planArrivals, ratesOf, type RateProfile, type SloSpec } from "@fulcrum/core/workload";
-import { ERROR_CODE_METADATA_KEY, fp32Request, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
+import { ERROR_CODE_METADATA_KEY, fp32Request, grpcChannelCredentials, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
 import type { LoadgenConfig } from "./config.js";
 import { uint8Request } from "./uint8-request.js";
 
@@ -61,7 +61,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   const rates = ratesOf(profileOf(config), config.maxDurationS);
   const slo: SloSpec = config.sloMinMs !== undefined && config.sloMaxMs !== undefined ? { minMs: config.sloMinMs, maxMs: config.sloMaxMs } : { fixedMs: config.sloMs };
   const plan = planArrivals(rates, slo, createRng(config.seed), config.maxRequests);
-  const client = new OipClient(config.target);
+  const client = new OipClient(config.target, { credentials: grpcChannelCredentials(config) });
   const records: SentRequestRecord[] = [];
   const records$ = config.recordsFile ? createWriteStream(config.recordsFile) : undefined;
   const base = config.inputDatatype === "UINT8" ? uint8Request(config.pipeline, config.inputName, config.inputShape, config.seed) : fp32Request(config.pipeline, config.inputName, config.inputShape);

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { REGISTRY_HEARTBEAT_MS } from "@fulcrum/proto";
-import { assignmentLimitsShape, checkNatsConfig, envBoolean, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
+import { assignmentLimitsShape, checkGrpcTlsConfig, checkNatsConfig, envBoolean, GRPC_TLS_SERVER_ENV_ALIASES, grpcTlsServerShape, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
@@ -63,6 +63,8 @@ export const stageConfigSchema = z.object({
   grpcPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** Prometheus `/metrics` port; 0 picks a free one. @default 0 */
   metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** TLS of its gRPC server: `GRPC_TLS_CERT_FILE`, `GRPC_TLS_KEY_FILE` (absent: plaintext). */
+  ...grpcTlsServerShape,
   /** NATS server, user (`stage` in `infra/nats.conf`) and TLS: `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_TLS_*`. */
   ...natsConfigShape,
   /** Bounds of the Assignments and placements it applies (`FULCRUM_STAGE_MAX_CORES_PER_REPLICA`, …); beyond them a version is refused and acked so. */
@@ -101,7 +103,10 @@ export const stageConfigSchema = z.object({
   controlPlaneTimeoutMs: z.coerce.number().int().min(1).default(1000),
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-}).superRefine(checkNatsConfig);
+}).superRefine((cfg, ctx) => {
+  checkNatsConfig(cfg, ctx);
+  checkGrpcTlsConfig(cfg, ctx);
+});
 
 /** A validated, frozen stage configuration. */
 export type StageConfig = Readonly<z.infer<typeof stageConfigSchema>>;
@@ -112,6 +117,6 @@ export function loadStageConfig(env: Readonly<Record<string, string | undefined>
     service: "stage",
     env,
     envPrefix: "FULCRUM_STAGE_",
-    aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel", FULCRUM_MODEL_DIR: "modelDir" },
+    aliases: { ...NATS_ENV_ALIASES, ...GRPC_TLS_SERVER_ENV_ALIASES, LOG_LEVEL: "logLevel", FULCRUM_MODEL_DIR: "modelDir" },
   });
 }

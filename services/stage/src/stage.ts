@@ -17,6 +17,7 @@ import {
   type MetricsServerHandle,
   type Stoppable,
   type TypedKv,
+  grpcServerCredentials,
 } from "@fulcrum/runtime";
 import { familyVariants, resolveModelDir, resolveVariant } from "@fulcrum/zoo";
 import type { StageConfig } from "./config.js";
@@ -186,6 +187,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     host: config.grpcHost,
     port: config.grpcPort,
     maxReceiveMessageBytes: config.maxRequestBytes * 4,
+    credentials: grpcServerCredentials(config),
     logger: log,
     services: [
       {

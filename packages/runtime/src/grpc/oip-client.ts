@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { GRPCInferenceServiceClient, inference } from "@fulcrum/proto";
 
 /** Result of one {@link OipClient.infer} call: a response, or the gRPC status it failed with. */
@@ -19,6 +19,8 @@ export interface OipClientOptions {
   readonly maxSendMessageBytes?: number;
   /** Per-call deadline, ms (none when omitted). */
   readonly callTimeoutMs?: number;
+  /** Transport security (see `grpcChannelCredentials`). @default plaintext */
+  readonly credentials?: ChannelCredentials;
 }
 
 /**
@@ -34,7 +36,7 @@ export class OipClient {
     readonly address: string,
     private readonly options: OipClientOptions = {},
   ) {
-    this.raw = new GRPCInferenceServiceClient(address, credentials.createInsecure(), {
+    this.raw = new GRPCInferenceServiceClient(address, options.credentials ?? credentials.createInsecure(), {
       "grpc.max_send_message_length": options.maxSendMessageBytes ?? 256 * 1024 * 1024,
       "grpc.max_receive_message_length": 256 * 1024 * 1024,
     });

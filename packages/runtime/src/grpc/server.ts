@@ -35,6 +35,8 @@ export interface GrpcServerOptions {
    * earliest point application code sees a call (the gateway stamps arrivals there). @default none
    */
   readonly interceptors?: readonly ServerInterceptor[];
+  /** Transport security (see `grpcServerCredentials`). @default plaintext */
+  readonly credentials?: ServerCredentials;
   readonly logger?: Logger;
 }
 
@@ -65,9 +67,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   for (const s of options.services) server.addService(s.definition, s.implementation);
   const host = options.host ?? "127.0.0.1";
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${options.port}`, options.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  options.logger?.info({ host, port }, "gRPC server listening");
+  options.logger?.info({ host, port, tls: options.credentials?._isSecure() ?? false }, "gRPC server listening");
   let stopped: Promise<void> | undefined;
   return {
     server,

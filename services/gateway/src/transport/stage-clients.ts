@@ -1,4 +1,4 @@
-import { Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import type { inference } from "@fulcrum/proto";
 import { ERROR_CODE_METADATA_KEY, OipClient } from "@fulcrum/runtime";
 
@@ -20,11 +20,15 @@ export interface StageCaller {
 export class StageClients implements StageCaller {
   private readonly clients = new Map<string, OipClient>();
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly maxMessageBytes: number,
+    /** Transport security of the calls (plaintext when omitted). */
+    private readonly credentials?: ChannelCredentials,
+  ) {}
 
   private client(address: string): OipClient {
     let c = this.clients.get(address);
-    if (!c) this.clients.set(address, (c = new OipClient(address, { maxSendMessageBytes: this.maxMessageBytes })));
+    if (!c) this.clients.set(address, (c = new OipClient(address, { maxSendMessageBytes: this.maxMessageBytes, ...(this.credentials ? { credentials: this.credentials } : {}) })));
     return c;
   }
 
