@@ -9,10 +9,12 @@
  *   4. the real Prometheus, over its HTTP API: every service's scrape target up and one of its own
  *      series, then every PromQL query of the Grafana dashboard returns series (queries naming a
  *      metric no service exports yet are listed as skipped, with why).
+ *   5. NATS refuses a client without credentials (the deployment runs infra/nats-auth.conf); the
+ *      checks connect as `launcher` (NATS_USER / NATS_PASSWORD, set by test-deploy.sh).
  * Prints one line per check; exits 1 if any failed. Every address is on loopback.
  */
 import { control, KV_BUCKETS, kvKeys } from "@fulcrum/proto";
-import { connectBus, fp32Request, OipClient, oipParam, oipParamValue, type Bus, type InferOutcome } from "@fulcrum/runtime";
+import { BusConnectError, connectBus, fp32Request, OipClient, oipParam, oipParamValue, type Bus, type InferOutcome } from "@fulcrum/runtime";
 import { dashboardQueries, instantiate, uncheckedReason } from "./dashboard.js";
 
 const PIPELINE = "fashion";
@@ -186,9 +188,25 @@ function reportLoad(outcomes: readonly InferOutcome[]): void {
   for (const o of outcomes.filter((x) => !x.ok).slice(0, 3)) console.log(`      e.g. code ${o.code}: ${o.details}`);
 }
 
+/** NATS runs with infra/nats-auth.conf: the checks connect as the operator's user, `launcher`. */
+async function connectNats(): Promise<Bus> {
+  const user = process.env.NATS_USER;
+  const password = process.env.NATS_PASSWORD;
+  if (!user || !password) throw new Error("set NATS_USER and NATS_PASSWORD (test-deploy.sh passes the launcher's from its credentials file)");
+  const anonymous = await connectBus({ servers: NATS_URL, name: "fulcrum-test-deploy-anonymous", connectTimeoutMs: 3000 }).then(
+    async (b) => {
+      await b.drain();
+      return "connected";
+    },
+    (err: unknown) => (err instanceof BusConnectError ? "refused" : `failed otherwise: ${(err as Error).message}`),
+  );
+  report(anonymous === "refused", "NATS refuses a client without credentials (authorization on)", anonymous);
+  return connectBus({ servers: NATS_URL, name: "fulcrum-test-deploy", auth: { user, password } });
+}
+
 async function main(): Promise<void> {
   const client = new OipClient(GATEWAY_GRPC, { callTimeoutMs: 10_000 });
-  const bus = await connectBus({ servers: NATS_URL, name: "fulcrum-test-deploy" });
+  const bus = await connectNats();
   let stopLoad!: () => void;
   const loadDone = new Promise<void>((r) => (stopLoad = r));
   try {

@@ -59,6 +59,29 @@ describe("docker-compose files", () => {
     });
   });
 
+  it("NATS runs with infra/nats-auth.conf; each service connects as its own user, passwords only from the environment (no default)", () => {
+    const auth = readFileSync(file("infra/nats-auth.conf"), "utf8");
+    const users = [...auth.matchAll(/user: (\w+), password: \$FULCRUM_NATS_(\w+)_PASSWORD/g)].map((m) => {
+      expect(m[2], `user ${m[1]}`).toBe(m[1]!.toUpperCase());
+      return m[1]!;
+    });
+    expect(users.sort()).toEqual(["gateway", "launcher", "monitor", "optimizer", "predictor", "stage"]);
+    expect(readFileSync(file("infra/nats.conf"), "utf8")).toMatch(/^include \.\/nats-auth\.conf$/m);
+    const nats = base.services.nats;
+    expect(nats.volumes).toContain("./infra/nats-auth.conf:/etc/nats/nats-auth.conf:ro");
+    const required = (v: string): RegExpMatchArray | null => /^\$\{(FULCRUM_NATS_[A-Z]+_PASSWORD):\?.+\}$/.exec(v);
+    for (const u of users) {
+      const key = `FULCRUM_NATS_${u.toUpperCase()}_PASSWORD`;
+      expect(required(nats.environment[key] ?? "")?.[1], `nats: ${key}`).toBe(key);
+    }
+    const userOf: Record<string, string> = { "stage-0": "stage", "stage-1": "stage", monitor: "monitor", predictor: "predictor", optimizer: "optimizer", gateway: "gateway" };
+    for (const s of FULCRUM) {
+      const env = base.services[s].environment as Record<string, string>;
+      expect(env.NATS_USER, s).toBe(userOf[s]);
+      expect(required(env.NATS_PASSWORD ?? "")?.[1], s).toBe(`FULCRUM_NATS_${userOf[s]!.toUpperCase()}_PASSWORD`);
+    }
+  });
+
   it("the gateway's accuracies are the optimizer spec's", () => {
     const spec = yaml("services/optimizer/examples/fashion.yaml");
     const gateway = yaml("infra/compose/gateway.yaml");

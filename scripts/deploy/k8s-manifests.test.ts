@@ -119,10 +119,27 @@ describe("Kubernetes manifests (infra/k8s)", () => {
     expect(svc.spec.ports.map((p: Obj) => p.port).sort()).toEqual([8000, 8001]);
   });
 
-  it("NATS runs JetStream; its config marks where authorization goes", () => {
+  it("NATS runs JetStream with infra/nats-auth.conf (ConfigMap nats-auth next to nats.conf, passwords from Secret fulcrum-nats)", () => {
     const conf = byKind("ConfigMap").find((c) => c.metadata.name === "nats-config")!.data["nats.conf"] as string;
     expect(conf).toMatch(/jetstream \{/);
-    expect(conf).toMatch(/authorization/);
+    expect(conf).toMatch(/^include \.\/nats-auth\.conf$/m);
+    const nats = byKind("StatefulSet").find((s) => s.metadata.name === "nats")!.spec.template.spec;
+    const config = nats.volumes.find((v: Obj) => v.name === "config");
+    expect(config.projected.sources.map((s: Obj) => s.configMap.name)).toEqual(["nats-config", "nats-auth"]);
+    expect(nats.containers[0].envFrom).toEqual([{ secretRef: { name: "fulcrum-nats" } }]);
+  });
+
+  it("every Fulcrum pod connects to NATS as its own user, its password from Secret fulcrum-nats", () => {
+    const userOf: Record<string, string> = { stage: "stage", gateway: "gateway", monitor: "monitor", predictor: "predictor", optimizer: "optimizer", reconciler: "launcher" };
+    expect(fulcrumDeployments.length).toBeGreaterThan(5);
+    for (const d of fulcrumDeployments) {
+      const c = d.spec.template.spec.containers[0];
+      const user = userOf[envOf(c).FULCRUM_SERVICE!];
+      expect(user, d.metadata.name).toBeDefined();
+      expect(envOf(c).NATS_USER, d.metadata.name).toBe(user);
+      const password = (c.env as Obj[]).find((e) => e.name === "NATS_PASSWORD");
+      expect(password?.valueFrom, d.metadata.name).toEqual({ secretKeyRef: { name: "fulcrum-nats", key: `FULCRUM_NATS_${user!.toUpperCase()}_PASSWORD` } });
+    }
   });
 
   it("the actuator's Role grants exactly what it calls: stage Deployments' scale and CPU, pod reads, claims, drains and in-place resize", () => {

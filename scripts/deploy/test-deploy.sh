@@ -5,9 +5,11 @@
 #   2. A Docker engine: uses the one that answers, else starts dockerd and stops it at the end.
 #   3. Local base images (scripts/docker/local-base.sh; kept when present).
 #   4. Builds Fulcrum's image from the Dockerfile through docker-compose.yml + docker-compose.local.yml.
-#   5. Brings everything up and waits until every container is healthy (/readyz for Fulcrum's).
-#   6. scripts/deploy/check.ts: OIP over gRPC and REST, an Assignment applied by every stage, the
-#      real Prometheus queried for every service and every dashboard panel.
+#   5. Brings everything up (NATS with per-service users, passwords made for this run) and waits
+#      until every container is healthy (/readyz for Fulcrum's).
+#   6. scripts/deploy/check.ts: NATS refuses an anonymous client, OIP over gRPC and REST, an
+#      Assignment applied by every stage, the real Prometheus queried for every service and every
+#      dashboard panel.
 #   7. No container restarted; prints the run time and the image sizes; tears everything down.
 # Every container uses the host network bound to 127.0.0.1 (see docker-compose.local.yml).
 set -euo pipefail
@@ -25,9 +27,11 @@ logdir=$(mktemp -d /tmp/fulcrum-test-deploy.XXXXXX)
 step() { printf '\n== test:deploy: %s\n' "$*"; }
 die() { echo "test:deploy: $*" >&2; exit 1; }
 
+# Fresh NATS passwords for this run (compose refuses to start without them), not the user's `.env`.
+bash scripts/docker/nats-credentials.sh "$logdir/nats.env" >/dev/null
 compose() {
-  if command -v docker-compose >/dev/null 2>&1; then docker-compose -p "$PROJECT" "${COMPOSE_FILES[@]}" "$@"
-  else docker compose -p "$PROJECT" "${COMPOSE_FILES[@]}" "$@"; fi
+  if command -v docker-compose >/dev/null 2>&1; then docker-compose --env-file "$logdir/nats.env" -p "$PROJECT" "${COMPOSE_FILES[@]}" "$@"
+  else docker compose --env-file "$logdir/nats.env" -p "$PROJECT" "${COMPOSE_FILES[@]}" "$@"; fi
 }
 
 cleanup() {
@@ -128,7 +132,8 @@ done
 echo "all healthy in $((SECONDS - health_start)) s"
 
 step "checks from outside (scripts/deploy/check.ts)"
-node --conditions=@fulcrum/source --import tsx scripts/deploy/check.ts
+NATS_USER=launcher NATS_PASSWORD="$(sed -n 's/^FULCRUM_NATS_LAUNCHER_PASSWORD=//p' "$logdir/nats.env")" \
+  node --conditions=@fulcrum/source --import tsx scripts/deploy/check.ts
 
 step "no container restarted"
 restarts=0

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { ServiceDefinition } from "@grpc/grpc-js";
-import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
+import { control, GRPCInferenceServiceService, KV_BUCKETS, kvKeys, REGISTRY_TTL_MS, subjects } from "@fulcrum/proto";
 import {
   assignmentLimitsOf,
   followAssignments,
@@ -276,16 +276,27 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
         // then refuse new ones and serve what is queued and in flight.
         state = "draining";
         grpc.health.set("", ServingStatus.NOT_SERVING);
-        await heartbeat();
-        if (config.drainGraceMs > 0) await new Promise((r) => setTimeout(r, config.drainGraceMs));
+        // With NATS away nobody can be told and nothing written: the control-plane steps are
+        // skipped rather than waited out (a launcher SIGKILLs a stage slower than its grace).
+        const away = bus !== undefined && !bus.connected;
+        if (away && registryKv) log.warn({ registryTtlMs: REGISTRY_TTL_MS }, "NATS unreachable at shutdown: registry entry left to expire by its TTL (not marked draining, not deleted)");
+        if (!away) {
+          await heartbeat();
+          if (config.drainGraceMs > 0) await new Promise((r) => setTimeout(r, config.drainGraceMs));
+        }
         server.stopIntake();
-        for (const s of subs) await s.stop();
+        // Stopping a KV watch deletes its consumer on the server: with the server away that waits
+        // forever, and closing the connection ends the watch anyway.
+        for (const s of subs) {
+          if (away) void s.stop().catch(() => {});
+          else await s.stop();
+        }
         await server.close(shutdownGraceMs);
         // Calls still arriving are answered UNAVAILABLE at once, so closing the transport is quick;
         // the long force timeout only guards against a client that never reads its answer.
         await grpc.shutdown(shutdownGraceMs + 5000);
         for (const t of timers) clearInterval(t);
-        if (registryKv) await bounded("registry delete", registryKv.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)));
+        if (registryKv && !away) await bounded("registry delete", registryKv.delete(kvKeys.registry(config.pipeline, config.stage, config.instance)));
         await pool.close();
         await metricsServer.close();
         state = "stopped";

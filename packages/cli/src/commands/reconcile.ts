@@ -1,5 +1,5 @@
 import { createReconcileMetrics, startReconcileLoop } from "@fulcrum/actuator";
-import { connectBus, createLifecycle, createLogger, startMetricsServer } from "@fulcrum/runtime";
+import { connectBus, createLifecycle, createLogger, natsConnectOptions, startMetricsServer } from "@fulcrum/runtime";
 import { Command } from "commander";
 import { loadReconcilerConfig, type ReconcilerConfig } from "../reconcile/config.js";
 
@@ -10,6 +10,11 @@ interface ReconcileFlags {
   coreBudget?: string;
   bootstrap?: string;
   metricsPort?: string;
+  natsUrl?: string;
+  natsUser?: string;
+  natsTlsCaFile?: string;
+  natsTlsCertFile?: string;
+  natsTlsKeyFile?: string;
 }
 
 /** The environment the configuration is read from: the process's, with the flags on top. */
@@ -20,6 +25,11 @@ function envWithFlags(env: NodeJS.ProcessEnv, flags: ReconcileFlags): Record<str
     coreBudget: "CORE_BUDGET",
     bootstrap: "BOOTSTRAP",
     metricsPort: "METRICS_PORT",
+    natsUrl: "NATS_URL",
+    natsUser: "NATS_USER",
+    natsTlsCaFile: "NATS_TLS_CA_FILE",
+    natsTlsCertFile: "NATS_TLS_CERT_FILE",
+    natsTlsKeyFile: "NATS_TLS_KEY_FILE",
   };
   const out: Record<string, string | undefined> = { ...env };
   for (const [flag, key] of Object.entries(keys)) {
@@ -45,6 +55,12 @@ export function reconcileCommand(): Command {
     .option("--core-budget <n>", "cores the stage replicas may hold in all (FULCRUM_RECONCILER_CORE_BUDGET)")
     .option("--bootstrap <json>", 'replicas before the first Assignment, e.g. \'{"classifier":[{"variant":"mlp"}]}\' (FULCRUM_RECONCILER_BOOTSTRAP)')
     .option("--metrics-port <port>", "port of /metrics, /healthz, /readyz (FULCRUM_RECONCILER_METRICS_PORT, default 9469)")
+    .option("--nats-url <url>", "NATS server(s) (NATS_URL, default nats://127.0.0.1:4222)")
+    // No password flag: a command line is visible to every user of the machine (ps).
+    .option("--nats-user <user>", "NATS user, `launcher` in infra/nats-auth.conf (NATS_USER); its password only from NATS_PASSWORD")
+    .option("--nats-tls-ca-file <pem>", "CA to verify the NATS server with; turns TLS on (NATS_TLS_CA_FILE)")
+    .option("--nats-tls-cert-file <pem>", "client certificate for a server that verifies clients (NATS_TLS_CERT_FILE)")
+    .option("--nats-tls-key-file <pem>", "key of --nats-tls-cert-file (NATS_TLS_KEY_FILE)")
     .action(async (flags: ReconcileFlags) => {
       process.exitCode = await reconcile(loadReconcilerConfig(envWithFlags(process.env, flags)));
     });
@@ -58,9 +74,9 @@ async function reconcile(config: ReconcilerConfig): Promise<number> {
   const metrics = createReconcileMetrics();
   let bus;
   try {
-    bus = await connectBus({ servers: config.natsUrl, name: `reconciler-${config.pipeline}`, logger });
+    bus = await connectBus({ ...natsConnectOptions(config), name: `reconciler-${config.pipeline}`, logger });
   } catch (err) {
-    logger.fatal({ err, natsUrl: config.natsUrl }, "cannot reach NATS");
+    logger.fatal({ err, natsUrl: config.natsUrl, natsUser: config.natsUser }, "cannot reach NATS");
     return 1;
   }
   let actuator;

@@ -15,6 +15,23 @@ describe("fulcrum reconcile configuration", () => {
     expect(loadReconcilerConfig({ FULCRUM_RECONCILER_PIPELINE: "p", FULCRUM_RECONCILER_CORE_BUDGET: "2", FULCRUM_RECONCILER_BOOTSTRAP: '{"s":[{"variant":"v"}]}' }).runId).toMatch(/^[a-z0-9]+$/);
   });
 
+  it("reads the NATS user, password and TLS files like the services (NATS_*, the prefixed form winning)", () => {
+    const base = { FULCRUM_RECONCILER_PIPELINE: "p", FULCRUM_RECONCILER_CORE_BUDGET: "2", FULCRUM_RECONCILER_BOOTSTRAP: '{"s":[{"variant":"v"}]}' };
+    const c = loadReconcilerConfig({
+      ...base,
+      NATS_URL: "tls://nats:4222",
+      NATS_USER: "launcher",
+      NATS_PASSWORD: "from-env",
+      FULCRUM_RECONCILER_NATS_PASSWORD: "prefixed",
+      NATS_TLS_CA_FILE: "/tls/ca.pem",
+      NATS_TLS_CERT_FILE: "/tls/cert.pem",
+      NATS_TLS_KEY_FILE: "/tls/key.pem",
+    });
+    expect(c).toMatchObject({ natsUrl: "tls://nats:4222", natsUser: "launcher", natsPassword: "prefixed", natsTlsCaFile: "/tls/ca.pem", natsTlsCertFile: "/tls/cert.pem", natsTlsKeyFile: "/tls/key.pem" });
+    expect(() => loadReconcilerConfig({ ...base, NATS_USER: "launcher" })).toThrow(/natsPassword/);
+    expect(() => loadReconcilerConfig({ ...base, NATS_TLS_CERT_FILE: "/tls/cert.pem" })).toThrow(/natsTlsKeyFile/);
+  });
+
   it("fails fast naming every bad, missing or unknown key", () => {
     let message = "";
     try {

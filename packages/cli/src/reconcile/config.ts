@@ -1,4 +1,4 @@
-import { loadConfig } from "@fulcrum/runtime";
+import { checkNatsConfig, loadConfig, NATS_ENV_ALIASES, natsConfigShape } from "@fulcrum/runtime";
 import { z } from "zod";
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "use only letters, digits, '_' and '-'");
@@ -12,8 +12,9 @@ const target = z.object({
 
 /**
  * Configuration of `fulcrum reconcile`, the reconcile loop of one pipeline on Kubernetes. Env:
- * `FULCRUM_RECONCILER_<KEY>` (e.g. `FULCRUM_RECONCILER_CORE_BUDGET`), `NATS_URL`, `LOG_LEVEL`, or a
- * YAML file at `FULCRUM_RECONCILER_CONFIG`; command-line flags override both.
+ * `FULCRUM_RECONCILER_<KEY>` (e.g. `FULCRUM_RECONCILER_CORE_BUDGET`), `NATS_URL`, `NATS_USER`,
+ * `NATS_PASSWORD`, `NATS_TLS_*`, `LOG_LEVEL`, or a YAML file at `FULCRUM_RECONCILER_CONFIG`;
+ * command-line flags override both.
  */
 export const reconcilerConfigSchema = z.object({
   /** Pipeline whose Assignments it carries out. */
@@ -33,19 +34,23 @@ export const reconcilerConfigSchema = z.object({
   startTimeoutMs: z.coerce.number().int().min(1000).default(180_000),
   /** Period of reconciliation passes, ms. @default 1000 */
   passIntervalMs: z.coerce.number().int().min(100).default(1000),
-  /** NATS server(s). @default nats://127.0.0.1:4222 */
-  natsUrl: z.string().default("nats://127.0.0.1:4222"),
+  /**
+   * NATS server, user and TLS: `NATS_URL`, `NATS_USER` + `NATS_PASSWORD` (the `launcher` user of
+   * `infra/nats-auth.conf`: it writes placements, retires registry entries and sends drains),
+   * `NATS_TLS_CA_FILE`, `NATS_TLS_CERT_FILE` + `NATS_TLS_KEY_FILE`.
+   */
+  ...natsConfigShape,
   /** Host and port of `/metrics`, `/healthz`, `/readyz`. @default 127.0.0.1, 9469 */
   metricsHost: z.string().default("127.0.0.1"),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(9469),
   /** pino level. @default info */
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-});
+}).superRefine(checkNatsConfig);
 
 /** A validated, frozen reconciler configuration. */
 export type ReconcilerConfig = Readonly<z.infer<typeof reconcilerConfigSchema>>;
 
 /** Loads the configuration from `env`; throws `ConfigError` listing every problem. */
 export function loadReconcilerConfig(env: Readonly<Record<string, string | undefined>>): ReconcilerConfig {
-  return loadConfig(reconcilerConfigSchema, { service: "reconciler", env, envPrefix: "FULCRUM_RECONCILER_", aliases: { NATS_URL: "natsUrl", LOG_LEVEL: "logLevel" } });
+  return loadConfig(reconcilerConfigSchema, { service: "reconciler", env, envPrefix: "FULCRUM_RECONCILER_", aliases: { ...NATS_ENV_ALIASES, LOG_LEVEL: "logLevel" } });
 }

@@ -141,7 +141,10 @@ export interface Bus {
    * `subscription <subject>` (the service's NATS user may not do it; see `infra/nats.conf`).
    */
   readonly permissionDenials: ReadonlyMap<string, number>;
-  /** Flushes pending publishes and closes after in-flight handlers finish, within `drainTimeoutMs`; idempotent. */
+  /**
+   * Flushes pending publishes and closes after in-flight handlers finish, within `drainTimeoutMs`;
+   * while disconnected it closes at once (nothing can be flushed); idempotent.
+   */
   drain(): Promise<void>;
 }
 
@@ -317,6 +320,8 @@ class NatsBus implements Bus {
   }
 
   drain(): Promise<void> {
+    // Disconnected: a drain would only wait for a reconnection, and nothing can be flushed.
+    if (!this.drained && !this.up && !this.connection.isClosed()) this.drained = this.connection.close().catch(() => {});
     this.drained ??= this.connection.isClosed()
       ? Promise.resolve()
       : new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FulcrumError } from "@fulcrum/core";
+import { reapOnSignal, startWatchdog } from "./server-reaper.js";
 
 /** Options of {@link startNatsServer}. */
 export interface NatsServerOptions {
@@ -92,6 +93,11 @@ export function freePort(): Promise<number> {
 /**
  * Starts a private `nats-server -js` child bound to 127.0.0.1, for tests and `npm start`.
  * Rejects with {@link NatsServerStartError} naming the binary when it is missing or exits early.
+ *
+ * The server dies with this process: on SIGTERM, SIGINT or SIGHUP without a handler of the
+ * process's own it is stopped and the process still dies of the signal; with such a handler it is
+ * stopped when the process exits; and a watchdog ends it within about 2 s of this process dying
+ * any other way (SIGKILL included). See `server-reaper.ts`.
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   // Debian installs to /usr/sbin, which is not on every user's PATH.
@@ -105,7 +111,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let stderr = "";
   try {
     // Its own process group: a terminal Ctrl-C must not kill the server before the services that
-    // use it have drained; `stop()` (or this process exiting) ends it.
+    // use it have drained; `stop()`, this process exiting, or its watchdog ends it.
     const config = options.configFile ? ["-c", options.configFile] : [];
     child = spawn(binary, [...config, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
       stdio: ["ignore", "ignore", "pipe"],
@@ -123,15 +129,38 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     if (!exited) child.kill("SIGKILL");
   };
   process.once("exit", killOnExit);
+  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= new Promise<void>((resolve) => {
+      if (exited) {
+        cleanup();
+        resolve();
+        return;
+      }
+      const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => {
+        clearTimeout(killer);
+        cleanup();
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+    return stopped;
+  };
+  const unregister = reapOnSignal({ stop, kill: () => child.kill("SIGKILL") });
   child.once("exit", (code) => {
     exited = { code, stderr };
     process.off("exit", killOnExit);
+    watchdog?.kill("SIGKILL");
+    unregister();
   });
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
   for (;;) {
     const failure = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
     if (failure) {
+      unregister(); // no process, so no `exit` event to do it
       cleanup();
       const hint = (failure as NodeJS.ErrnoException).code === "ENOENT" ? " (not installed? `npm run setup` installs Debian's nats-server, or set NATS_SERVER_BIN)" : "";
       throw new NatsServerStartError(`cannot start ${binary}: ${failure.message}${hint}`, { cause: failure });
@@ -152,27 +181,5 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     if (ownStore) rmSync(storeDir, { recursive: true, force: true });
   }
 
-  let stopped: Promise<void> | undefined;
-  return {
-    url,
-    port,
-    pid: child.pid,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (exited) {
-          cleanup();
-          resolve();
-          return;
-        }
-        const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        child.once("exit", () => {
-          clearTimeout(killer);
-          cleanup();
-          resolve();
-        });
-        child.kill("SIGTERM");
-      });
-      return stopped;
-    },
-  };
+  return { url, port, pid: child.pid, stop };
 }
