@@ -24,7 +24,7 @@ describe.skipIf(!haveChromium)("fulcrum report in headless Chromium", () => {
     const root = mkdtempSync(join(tmpdir(), "report-int-"));
     dirs.push(root);
     // A real (small) simulated experiment: E3's two bursty patterns, two policies.
-    await runExperimentFromDisk("e3", { out: join(root, "e3"), seed: 2, policies: ["sponge", "fa2"] });
+    await runExperimentFromDisk("e3", { out: join(root, "e3"), seed: 2, policies: ["sponge", "fa2"], patterns: ["bursty-div8", "bursty-div2"] });
     const file = writeReport(root);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

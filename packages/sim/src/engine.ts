@@ -92,6 +92,8 @@ class Engine implements ReplicaHooks, EventTarget {
   private budgetSecond = -1;
   private budgetsOfSecond: number[] = [];
   private nextRequestId = 0;
+  /** The request parameters `requestDeadline` reads, refilled per arrival (no object per request). */
+  private readonly deadlineParams: { sloMs: number } = { sloMs: 0 };
   private nextReplicaId = 0;
   private coldStarts = 0;
   private inPlaceSwitches = 0;
@@ -195,7 +197,8 @@ class Engine implements ReplicaHooks, EventTarget {
   // ---- data plane ---------------------------------------------------------------------------
 
   private arrive(timeMs: number, budgetMs: number): void {
-    const req = new SimRequest(this.nextRequestId++, timeMs, requestDeadline(timeMs, { sloMs: budgetMs }, this.scenario.sloMs));
+    this.deadlineParams.sloMs = budgetMs;
+    const req = new SimRequest(this.nextRequestId++, timeMs, requestDeadline(timeMs, this.deadlineParams, this.scenario.sloMs));
     this.ledger.arrive(req);
     if (this.trackBudgets) this.recordBudget(timeMs, budgetMs);
     this.route(req, timeMs);

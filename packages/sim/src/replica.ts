@@ -1,4 +1,4 @@
-import { EdfBatcher, type QueuedRequest } from "@fulcrum/core/batching";
+import { EdfBatcher, PollBuffer, type QueuedRequest } from "@fulcrum/core/batching";
 import type { Rng } from "@fulcrum/core/rng";
 import type { EventQueue, EventTarget } from "./event-queue.js";
 import type { SimRequest } from "./request.js";
@@ -74,7 +74,15 @@ export class Replica implements EventTarget {
   private table: ServiceTable;
   private busy = false;
   private busyUntilMs = 0;
-  private running: readonly QueuedRequest<SimRequest>[] | null = null;
+  /**
+   * The batcher's answers, reused on every poll (the data plane polls millions of times). `poll`
+   * fills `polled`; a dispatched batch is swapped into `running` (its first `runningSize` slots)
+   * so the next poll cannot overwrite it while it runs; `dropped` takes early drops while busy.
+   */
+  private readonly polled = new PollBuffer<SimRequest>();
+  private running: QueuedRequest<SimRequest>[] = [];
+  private runningSize = 0;
+  private readonly late: QueuedRequest<SimRequest>[] = [];
   private wakeAtMs = Infinity;
   private wakeGen = 0;
   private switchGen = 0;
@@ -135,16 +143,17 @@ export class Replica implements EventTarget {
    * `hooks.dropped`) or REJECTED (queue full; the caller answers it).
    */
   offer(req: SimRequest, nowMs: number): number {
-    const out = this.batcher.enqueue(req, req.deadlineMs, nowMs);
-    if (out.status === "expired") {
+    const status = this.batcher.offer(req, req.deadlineMs, nowMs);
+    if (status === "expired") {
       this.hooks.dropped(req, this, nowMs);
       return EXPIRED;
     }
-    if (out.status === "rejected") return REJECTED;
+    if (status === "rejected") return REJECTED;
     if (this.busy) {
       // While a batch runs, drop at once what cannot make it even after that batch (as the stage does).
-      const late = this.batcher.expireOverdue(nowMs, this.busyUntilMs);
-      for (let i = 0; i < late.length; i++) this.hooks.dropped(late[i]!.payload, this, nowMs);
+      const late = this.late;
+      const n = this.batcher.expireInto(nowMs, this.busyUntilMs, late);
+      for (let i = 0; i < n; i++) this.hooks.dropped(late[i]!.payload, this, nowMs);
     } else this.pump(nowMs);
     return QUEUED;
   }
@@ -205,10 +214,11 @@ export class Replica implements EventTarget {
 
   onEvent(kind: number, arg: number, nowMs: number): void {
     if (kind === DONE) {
-      const batch = this.running!;
-      this.running = null;
+      const batch = this.running;
+      const n = this.runningSize;
+      this.runningSize = 0;
       this.busy = false;
-      for (let i = 0; i < batch.length; i++) this.hooks.served(batch[i]!.payload, this, nowMs);
+      for (let i = 0; i < n; i++) this.hooks.served(batch[i]!.payload, this, nowMs);
       if (this.switchDue) this.applySwitch(nowMs);
       this.pump(nowMs);
     } else if (kind === WAKE) {
@@ -244,12 +254,17 @@ export class Replica implements EventTarget {
   /** Forms and starts a batch if the session is free and a batching rule fires; else arms a wake. */
   private pump(nowMs: number): void {
     if (this.busy || this.state === STARTING || this.state === STOPPED) return;
-    const r = this.batcher.poll(nowMs);
-    for (let i = 0; i < r.expired.length; i++) this.hooks.dropped(r.expired[i]!.payload, this, nowMs);
-    if (r.batch) {
+    const r = this.polled;
+    this.batcher.pollInto(nowMs, undefined, r);
+    for (let i = 0; i < r.expiredCount; i++) this.hooks.dropped(r.expired[i]!.payload, this, nowMs);
+    if (r.batchSize > 0) {
+      // Swap buffers: the batch stays in `running` until done while later polls refill `polled`.
+      const free = this.running;
       this.running = r.batch;
+      this.runningSize = r.batchSize;
+      r.batch = free;
       this.busy = true;
-      this.busyUntilMs = nowMs + sampleServiceMs(this.table, r.batch.length, this.rng);
+      this.busyUntilMs = nowMs + sampleServiceMs(this.table, this.runningSize, this.rng);
       this.queue.push(this.busyUntilMs, this, DONE);
     } else if (r.nextWakeMs !== null) {
       // The batcher may name a wake time ≤ now when float rounding keeps a rule from firing at its

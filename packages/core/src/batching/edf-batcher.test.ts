@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EdfBatcher } from "./edf-batcher.js";
+import { EdfBatcher, PollBuffer } from "./edf-batcher.js";
 import type { PollResult, QueuedRequest } from "./edf-batcher.js";
 import { BatcherConfigError, InvalidBatchRequestError } from "./errors.js";
 import type { EdfBatcherOptions } from "./options.js";
@@ -529,5 +529,62 @@ describe("EdfBatcher in a simulated server (latency model exact)", () => {
       }),
       { numRuns: 300, seed: 4 },
     );
+  });
+});
+
+describe("EdfBatcher allocation-free calls (offer, pollInto, expireInto)", () => {
+  /** One step: [kind, gap ms, value]; kinds 0–3 offer (value = slack ms), 4 poll idle, 5 poll busy until now + value, 6 expire from now + value, 7 batch size = value. */
+  const ops = fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 60 })), { minLength: 1, maxLength: 200 });
+  const options = fc.record({
+    maxBatchSize: fc.integer({ min: 1, max: 6 }),
+    maxQueueDelayMs: fc.oneof(fc.constant(0), fc.constant(Infinity), fc.integer({ min: 1, max: 20 })),
+    maxQueueSize: fc.integer({ min: 1, max: 12 }),
+    safetyMarginMs: fc.integer({ min: 0, max: 3 }),
+  });
+
+  it("decide exactly as enqueue, poll and expireOverdue on a twin batcher, reusing one buffer throughout", () => {
+    fc.assert(
+      fc.property(options, ops, (o, steps) => {
+        const mk = (): EdfBatcher<number> => new EdfBatcher<number>({ ...o, latencyModel: linear });
+        const ref = mk();
+        const lean = mk();
+        const buf = new PollBuffer<number>();
+        const dropped: QueuedRequest<number>[] = [];
+        const payloads = (xs: readonly QueuedRequest<number>[], n = xs.length): number[] => xs.slice(0, n).map((r) => r.payload);
+        let now = 0;
+        steps.forEach(([kind, gap, value], id) => {
+          now += gap;
+          if (kind <= 3) expect(lean.offer(id, now + value, now)).toBe(ref.enqueue(id, now + value, now).status);
+          else if (kind === 4 || kind === 5) {
+            const busy = kind === 5 ? { untilMs: now + value } : undefined;
+            const want = ref.poll(now, busy);
+            lean.pollInto(now, busy?.untilMs, buf);
+            expect(payloads(buf.expired, buf.expiredCount)).toEqual(payloads(want.expired));
+            expect(buf.batchSize === 0 ? null : payloads(buf.batch, buf.batchSize)).toEqual(want.batch && payloads(want.batch));
+            expect([buf.trigger, buf.predictedLatencyMs, buf.nextWakeMs]).toEqual([want.trigger, want.predictedLatencyMs, want.nextWakeMs]);
+          } else if (kind === 6) {
+            const n = lean.expireInto(now, now + value, dropped);
+            expect(payloads(dropped, n)).toEqual(payloads(ref.expireOverdue(now, now + value)));
+          } else {
+            ref.reconfigure({ maxBatchSize: 1 + (value % 6) });
+            lean.reconfigure({ maxBatchSize: 1 + (value % 6) });
+          }
+          expect(lean.counters).toEqual(ref.counters);
+          expect([lean.size, lean.earliestDeadlineMs, lean.oldestArrivalMs]).toEqual([ref.size, ref.earliestDeadlineMs, ref.oldestArrivalMs]);
+        });
+        expect(payloads(lean.drainAll())).toEqual(payloads(ref.drainAll()));
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it("enqueue still returns the queue entry itself, and a refused request's entry with its sequence number", () => {
+    const b = makeBatcher({ maxQueueSize: 1 });
+    const queued = b.enqueue("a", 100, 0);
+    expect(queued.status).toBe("queued");
+    expect(b.drainAll()[0]).toBe(queued.request);
+    expect(b.enqueue("b", 100, 0).request.seq).toBe(1);
+    expect(b.enqueue("c", 100, 0)).toMatchObject({ status: "rejected", reason: "queue-full", request: { payload: "c", seq: 2 } });
+    expect(b.enqueue("d", 1, 0)).toMatchObject({ status: "expired", request: { payload: "d", seq: 3 } });
   });
 });

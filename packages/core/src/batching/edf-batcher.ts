@@ -27,6 +27,9 @@ export type EnqueueOutcome<T> =
   | { readonly status: "expired"; readonly request: QueuedRequest<T> }
   | { readonly status: "rejected"; readonly reason: "queue-full"; readonly request: QueuedRequest<T> };
 
+/** What {@link EdfBatcher.offer} did with a request: {@link EnqueueOutcome}'s `status` alone. */
+export type EnqueueStatus = EnqueueOutcome<unknown>["status"];
+
 /**
  * Why a batch was dispatched (the first rule that fired, in this order): `full` (the queue holds
  * `maxBatchSize`), `idle` (the server is free and `maxQueueDelayMs` is 0: work-conserving),
@@ -60,6 +63,27 @@ export interface PollResult<T> {
    * again as soon as the server is free.
    */
   readonly nextWakeMs: number | null;
+}
+
+/**
+ * A {@link PollResult} the caller owns and {@link EdfBatcher.pollInto} refills on every call, for a
+ * caller that polls millions of times (the simulator): polling then allocates nothing. The first
+ * `expiredCount` slots of `expired` and `batchSize` slots of `batch` are this poll's; slots beyond
+ * them are stale. Read (or swap out) the arrays before the next `pollInto` with the same buffer.
+ */
+export class PollBuffer<T> {
+  /** Requests dropped by the poll (first `expiredCount`), EDF order. */
+  expired: QueuedRequest<T>[] = [];
+  expiredCount = 0;
+  /** The batch to run now (first `batchSize`), EDF order; `batchSize` 0: keep waiting. */
+  batch: QueuedRequest<T>[] = [];
+  batchSize = 0;
+  /** As {@link PollResult.trigger}. */
+  trigger: DispatchTrigger | null = null;
+  /** As {@link PollResult.predictedLatencyMs}. */
+  predictedLatencyMs = 0;
+  /** As {@link PollResult.nextWakeMs}. */
+  nextWakeMs: number | null = null;
 }
 
 /** Monotonic counters since construction (read them as deltas for per-second metrics). */
@@ -179,24 +203,35 @@ export class EdfBatcher<T> {
    * Throws {@link InvalidBatchRequestError} for a NaN deadline or a non-finite `nowMs`.
    */
   enqueue(payload: T, deadlineMs: number, nowMs: number): EnqueueOutcome<T> {
+    const status = this.offer(payload, deadlineMs, nowMs);
+    if (status === "queued") return { status, request: this.fifo[this.fifo.length - 1] as Entry<T> };
+    const request = new Entry(payload, deadlineMs, nowMs, this.seq - 1);
+    request.queued = false;
+    return status === "expired" ? { status, request } : { status, reason: "queue-full", request };
+  }
+
+  /**
+   * {@link enqueue} without the outcome object (and without an entry for a request it refuses):
+   * the same rules, counters and sequence numbers, for a caller that only needs the status.
+   */
+  offer(payload: T, deadlineMs: number, nowMs: number): EnqueueStatus {
     if (Number.isNaN(deadlineMs)) throw new InvalidBatchRequestError("deadlineMs", deadlineMs, "a number (Infinity for none)");
     if (!Number.isFinite(nowMs)) throw new InvalidBatchRequestError("nowMs", nowMs, "a finite number");
     const aloneMs = this.latency(1);
-    const entry = new Entry(payload, deadlineMs, nowMs, this.seq++);
+    const seq = this.seq++;
     if (nowMs + aloneMs + this.opts.safetyMarginMs > deadlineMs) {
-      entry.queued = false;
       this.nExpired++;
-      return { status: "expired", request: entry };
+      return "expired";
     }
     if (this.heap.size >= this.opts.maxQueueSize) {
-      entry.queued = false;
       this.nRejected++;
-      return { status: "rejected", reason: "queue-full", request: entry };
+      return "rejected";
     }
+    const entry = new Entry(payload, deadlineMs, nowMs, seq);
     this.heap.push(entry);
     this.fifo.push(entry);
     this.nQueued++;
-    return { status: "queued", request: entry };
+    return "queued";
   }
 
   /**
@@ -205,42 +240,70 @@ export class EdfBatcher<T> {
    * while the server is busy). Returns them in EDF order; does not form a batch.
    */
   expireOverdue(nowMs: number, earliestStartMs: number = nowMs): readonly QueuedRequest<T>[] {
-    const limit = Math.max(nowMs, earliestStartMs) + this.latency(1) + this.opts.safetyMarginMs;
-    let expired: QueuedRequest<T>[] | undefined;
-    for (let top = this.heap.peek(); top !== undefined && top.deadlineMs < limit; top = this.heap.peek()) {
-      this.heap.pop();
-      top.queued = false;
-      (expired ??= []).push(top);
-    }
-    if (expired === undefined) return NO_REQUESTS;
-    this.nExpired += expired.length;
-    this.compactFifo();
-    return expired;
+    const limit = this.expiryLimit(nowMs, earliestStartMs);
+    const top = this.heap.peek();
+    if (top === undefined || !(top.deadlineMs < limit)) return NO_REQUESTS;
+    const out: QueuedRequest<T>[] = [];
+    this.expireBelow(limit, out);
+    return out;
+  }
+
+  /**
+   * {@link expireOverdue} into `out` (overwritten from slot 0, grown as needed); returns how many
+   * it dropped (slots beyond that are stale). Allocates nothing when `out` is large enough.
+   */
+  expireInto(nowMs: number, earliestStartMs: number, out: QueuedRequest<T>[]): number {
+    return this.expireBelow(this.expiryLimit(nowMs, earliestStartMs), out);
   }
 
   /**
    * Expires hopeless requests, then dispatches a batch if a rule fires (see the class doc) and
-   * says when to poll next. `busy` says the server is still running earlier work: only a full batch
+   * says when to poll again. `busy` says the server is still running earlier work: only a full batch
    * is handed out then, and deadlines are judged from `busy.untilMs`.
    */
   poll(nowMs: number, busy?: BusyServer): PollResult<T> {
-    const startMs = busy === undefined ? nowMs : Math.max(nowMs, busy.untilMs);
-    const expired = this.expireOverdue(nowMs, startMs);
+    const out = new PollBuffer<T>();
+    this.pollInto(nowMs, busy === undefined ? undefined : busy.untilMs, out);
+    const { expiredCount, batchSize } = out;
+    return {
+      expired: expiredCount === 0 ? NO_REQUESTS : out.expired,
+      batch: batchSize === 0 ? null : out.batch,
+      trigger: out.trigger,
+      predictedLatencyMs: out.predictedLatencyMs,
+      nextWakeMs: out.nextWakeMs,
+    };
+  }
+
+  /**
+   * {@link poll} into a buffer the caller reuses (see {@link PollBuffer}); `busyUntilMs` is
+   * `BusyServer.untilMs`, `undefined` when the server is idle. Allocates nothing beyond growing the
+   * buffer's arrays to the largest batch.
+   */
+  pollInto(nowMs: number, busyUntilMs: number | undefined, out: PollBuffer<T>): void {
+    const startMs = busyUntilMs === undefined ? nowMs : Math.max(nowMs, busyUntilMs);
+    out.expiredCount = this.expireInto(nowMs, startMs, out.expired);
+    out.batchSize = 0;
+    out.trigger = null;
+    out.predictedLatencyMs = 0;
+    out.nextWakeMs = null;
     const top = this.heap.peek();
-    if (top === undefined) return { expired, batch: null, trigger: null, predictedLatencyMs: 0, nextWakeMs: null };
+    if (top === undefined) return;
     const { maxBatchSize, maxQueueDelayMs, safetyMarginMs } = this.opts;
     let trigger: DispatchTrigger | null = null;
     if (this.heap.size >= maxBatchSize) trigger = "full";
-    else if (busy !== undefined) return { expired, batch: null, trigger, predictedLatencyMs: 0, nextWakeMs: null };
+    else if (busyUntilMs !== undefined) return;
     else if (maxQueueDelayMs === 0) trigger = "idle";
     else if (nowMs >= this.deadlineAtMs()) trigger = "deadline";
     else if (nowMs - (this.oldest() as Entry<T>).arrivalMs >= maxQueueDelayMs) trigger = "max-delay";
-    if (trigger === null) return { expired, batch: null, trigger, predictedLatencyMs: 0, nextWakeMs: this.nextWake(nowMs) };
-    // Shrink until the earliest deadline is met; size 1 always fits after expireOverdue.
+    if (trigger === null) {
+      out.nextWakeMs = this.nextWake(nowMs);
+      return;
+    }
+    // Shrink until the earliest deadline is met; size 1 always fits after expireInto.
     let k = Math.min(this.heap.size, maxBatchSize);
     let latencyMs = this.latency(k);
     while (k > 1 && startMs + latencyMs + safetyMarginMs > top.deadlineMs) latencyMs = this.latency(--k);
-    const batch: QueuedRequest<T>[] = new Array<QueuedRequest<T>>(k);
+    const batch = out.batch;
     for (let i = 0; i < k; i++) {
       const e = this.heap.pop() as Entry<T>;
       e.queued = false;
@@ -249,7 +312,10 @@ export class EdfBatcher<T> {
     this.nDispatched += k;
     this.nBatches++;
     this.compactFifo();
-    return { expired, batch, trigger, predictedLatencyMs: latencyMs, nextWakeMs: this.nextWake(nowMs) };
+    out.batchSize = k;
+    out.trigger = trigger;
+    out.predictedLatencyMs = latencyMs;
+    out.nextWakeMs = this.nextWake(nowMs);
   }
 
   /** Removes and returns every queued request in EDF order (for shutdown: answer each one). */
@@ -263,6 +329,25 @@ export class EdfBatcher<T> {
     this.head = 0;
     this.nDrained += out.length;
     return out;
+  }
+
+  /** Pops every queued request with a deadline before `limitMs` into `out` from slot 0; returns how many. */
+  private expireBelow(limitMs: number, out: QueuedRequest<T>[]): number {
+    let n = 0;
+    for (let top = this.heap.peek(); top !== undefined && top.deadlineMs < limitMs; top = this.heap.peek()) {
+      this.heap.pop();
+      top.queued = false;
+      out[n++] = top;
+    }
+    if (n === 0) return 0;
+    this.nExpired += n;
+    this.compactFifo();
+    return n;
+  }
+
+  /** A queued request with a deadline before this cannot finish even alone from `max(now, start)`. */
+  private expiryLimit(nowMs: number, earliestStartMs: number): number {
+    return Math.max(nowMs, earliestStartMs) + this.latency(1) + this.opts.safetyMarginMs;
   }
 
   /** Latest start of the queued batch as it is now that still meets the earliest deadline (queue non-empty). */

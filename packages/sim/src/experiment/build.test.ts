@@ -49,4 +49,22 @@ describe("planRuns", () => {
     const noFile = { ...smallData(), files: new Map() };
     expect(() => planRuns(spec, noFile)).toThrow(/data\/sponge\/yolov5-grid\.csv was not loaded/);
   });
+
+  it("turns a constant pattern into that many requests every second, and a bandwidth log into Sponge's per-second budgets", () => {
+    const base = smallExperiment();
+    const withBudgets = parseExperiment({
+      ...base,
+      workload: { trace: "twitter", patterns: { "static-3": { constant: { rps: 3, durationS: 4 } } }, budgets: { kind: "bandwidth-log", file: "bw.log", payloadBytes: 300_000 } },
+    }, "t");
+    // 3 MB/s and 0.5 MB/s: 100 ms and 600 ms of upload out of the 2000 ms SLO.
+    const log = "1 1000 51.06 3.73 3000000 1000\n2 2000 51.06 3.73 500000 1000\n";
+    const data = { ...smallData(), files: new Map([...smallData().files, ["bw.log", log]]) };
+    const [run] = planRuns(withBudgets, data);
+    expect(run!.pattern).toBe("static-3");
+    expect(run!.scenario.workload).toMatchObject({ kind: "trace", countsPerSecond: [3, 3, 3, 3], budgetsMs: [1900, 1400] });
+    expect(() => planRuns(withBudgets, smallData())).toThrow(/bw\.log was not loaded/);
+    const badLog = { ...smallData(), files: new Map([...smallData().files, ["bw.log", "1 2 3 4 5\n"]]) };
+    expect(() => planRuns(withBudgets, badLog)).toThrow(/bw\.log: .*6 columns/);
+    expect(() => parseExperiment({ ...base, workload: { trace: "twitter", patterns: { s: { constant: { rps: -1, durationS: 4 } } } } }, "t")).toThrow(/rps/);
+  });
 });

@@ -1,13 +1,13 @@
 import type { StageAssignment } from "@fulcrum/core";
 import { compilePredictorConfig, type LstmWeights } from "@fulcrum/core/forecast";
 import { POLICIES, type PolicyLimits, type PolicyStage } from "@fulcrum/core/policies";
-import { generateBandwidthTrace, serverBudgetsMs, sliceTraceWindow, TWITTER_WINDOWS } from "@fulcrum/core/workload";
+import { generateBandwidthTrace, parseBandwidthLog, serverBudgetsMs, sliceTraceWindow, TWITTER_WINDOWS } from "@fulcrum/core/workload";
 import { ExperimentConfigError } from "../errors.js";
 import { combinePerfModels } from "../profiles/perf-models.js";
 import type { Scenario } from "../scenario.js";
 import { perfServiceTime } from "../service-time.js";
 import { ipaBaseAllocation } from "./base-allocation.js";
-import type { ExperimentSpec, PolicySpec } from "./schema.js";
+import type { BudgetsSpec, ExperimentSpec, PolicySpec } from "./schema.js";
 import { stageModels, type FileContents } from "./stage-profiles.js";
 
 /** What an experiment reads from outside, loaded by `@fulcrum/sim/node` (or a test). */
@@ -71,12 +71,11 @@ export function planRuns(spec: ExperimentSpec, data: ExperimentData, options: Pl
   }
   const runs: PlannedRun[] = [];
   for (const [pattern, p] of patterns) {
-    const window = typeof p.window === "string" ? TWITTER_WINDOWS[p.window] : p.window;
-    const counts = sliceTraceWindow(data.twitter, window);
+    const counts = "constant" in p
+      ? new Array<number>(p.constant.durationS).fill(p.constant.rps)
+      : sliceTraceWindow(data.twitter, typeof p.window === "string" ? TWITTER_WINDOWS[p.window] : p.window);
     const scale = p.scale * set.loadScale;
-    const budgetsMs = spec.workload.budgets
-      ? serverBudgetsMs(generateBandwidthTrace({ seed: spec.workload.budgets.seed, durationS: spec.workload.budgets.durationS }), { sloMs, payloadBytes: spec.workload.budgets.payloadBytes })
-      : undefined;
+    const budgetsMs = spec.workload.budgets ? budgetsFor(spec.workload.budgets, sloMs, data.files, `${spec.id}: workload.budgets`) : undefined;
     const firstPeak = Math.max(0, ...counts.slice(0, 10)) * scale;
     for (const pol of policies) {
       const shared = { stages, planning, service, limits, sloMs, counts, scale, budgetsMs, firstPeak, maxBatch, seed, lstm: data.lstm, forecast: options.forecast };
@@ -84,6 +83,22 @@ export function planRuns(spec: ExperimentSpec, data: ExperimentData, options: Pl
     }
   }
   return runs;
+}
+
+/** Sponge's per-second budgets `SLO − payload/bandwidth` from the synthetic trace or a bandwidth log. */
+function budgetsFor(spec: BudgetsSpec, sloMs: number, files: FileContents, key: string): number[] {
+  let mbps: readonly number[];
+  if (spec.kind === "bandwidth") mbps = generateBandwidthTrace({ seed: spec.seed, durationS: spec.durationS });
+  else {
+    const text = files.get(spec.file);
+    if (text === undefined) throw new ExperimentConfigError(key, [{ key: "file", message: `${spec.file} was not loaded` }]);
+    try {
+      mbps = parseBandwidthLog(text);
+    } catch (err) {
+      throw new ExperimentConfigError(key, [{ key: "file", message: `${spec.file}: ${(err as Error).message}` }], { cause: err });
+    }
+  }
+  return serverBudgetsMs(mbps, { sloMs, payloadBytes: spec.payloadBytes });
 }
 
 /**

@@ -20,22 +20,47 @@ const windowSchema = z.union([
   }),
 ]);
 
-/** One workload pattern: a window of the trace and a multiplier. */
+/**
+ * A constant load instead of a trace window: `rps` requests in every second for `durationS`
+ * seconds (Poisson spacing within each second, as for a window): Sponge's static workload
+ * (`loads_to_test` requests per second for `load_duration`).
+ */
+const constantSchema = z.strictObject({ rps: z.number().int().min(0), durationS: z.number().int().min(1) });
+
+/** One workload pattern: a window of the trace (or a constant load) and a multiplier. */
 const patternSchema = z.union([
   windowSchema.transform((window) => ({ window, scale: 1 })),
   z.strictObject({ window: windowSchema, /** Multiplier of every count. @default 1 */ scale: z.number().positive().default(1) }),
+  z.strictObject({ constant: constantSchema, /** Multiplier of every count. @default 1 */ scale: z.number().positive().default(1) }),
 ]);
 
-/** Sponge's per-request budgets from a (synthetic) 4G bandwidth trace: `budget = SLO − payload/bandwidth`. */
-const budgetsSchema = z.strictObject({
-  kind: z.literal("bandwidth"),
-  /** Seed of the bandwidth trace (`generateBandwidthTrace`). */
-  seed: z.number().int().min(0),
-  /** Bytes uploaded per request (Sponge's YOLO input 253×400×3 = 303 600). */
-  payloadBytes: z.number().int().positive(),
-  /** Length of the bandwidth trace before it is tiled over the run, s. @default 600 (Sponge's 10-minute log) */
-  durationS: z.number().int().min(2).default(600),
-});
+/** Bytes uploaded per request (Sponge's YOLO input 253×400×3 = 303 600). */
+const payloadBytes = z.number().int().positive();
+
+/**
+ * Sponge's per-request budgets `budget = SLO − payload/bandwidth`, one per second (every request
+ * of second t gets second t's, tiled over the run), from a bandwidth trace:
+ * - `bandwidth`: a synthetic trace shaped like Sponge's 4G bus log (`generateBandwidthTrace`);
+ * - `bandwidth-log`: a log in Sponge's format (one line per second: `timestampMs elapsedMs lat lon
+ *   bytes durationMs`; bandwidth = bytes / durationMs), e.g. the log Sponge replays.
+ */
+const budgetsSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("bandwidth"),
+    /** Seed of the bandwidth trace (`generateBandwidthTrace`). */
+    seed: z.number().int().min(0),
+    payloadBytes,
+    /** Length of the bandwidth trace before it is tiled over the run, s. @default 600 (Sponge's 10-minute log) */
+    durationS: z.number().int().min(2).default(600),
+  }),
+  z.strictObject({
+    kind: z.literal("bandwidth-log"),
+    /** The log, relative to the repository root. */
+    file: z.string().min(1),
+    payloadBytes,
+  }),
+]);
+export type BudgetsSpec = z.output<typeof budgetsSchema>;
 
 /** Where a stage's variants get their speed (planning and ground truth), accuracy and load time. */
 const stageProfileSchema = z.discriminatedUnion("source", [

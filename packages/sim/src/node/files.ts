@@ -50,7 +50,7 @@ export function loadExperiment(idOrFile: string, dir = EXPERIMENTS_DIR): Experim
   return parseExperimentYaml(readFileSync(hit.file, "utf8"), hit.file);
 }
 
-/** Reads what an experiment's runs need: the Twitter trace, every profile file it names, the default LSTM. */
+/** Reads what an experiment's runs need: the Twitter trace, every profile file it names, its bandwidth log if any, the default LSTM. */
 export function loadExperimentData(spec: ExperimentSpec, options: { root?: string; lstmFile?: string } = {}): ExperimentData {
   const root = options.root ?? REPO_ROOT;
   const files = new Map<string, string>();
@@ -64,6 +64,14 @@ export function loadExperimentData(spec: ExperimentSpec, options: { root?: strin
           throw new ExperimentConfigError(spec.id, [{ key: `profiles.${set}.stages.${stage}`, message: `cannot read ${f}: ${(err as Error).message}` }], { cause: err });
         }
       }
+    }
+  }
+  const budgets = spec.workload.budgets;
+  if (budgets?.kind === "bandwidth-log" && !files.has(budgets.file)) {
+    try {
+      files.set(budgets.file, readFileSync(isAbsolute(budgets.file) ? budgets.file : join(root, budgets.file), "utf8"));
+    } catch (err) {
+      throw new ExperimentConfigError(spec.id, [{ key: "workload.budgets.file", message: `cannot read ${budgets.file}: ${(err as Error).message}` }], { cause: err });
     }
   }
   return { twitter: loadTwitterTrace(), files, lstm: loadLstm(options.lstmFile ?? DEFAULT_LSTM_FILE) };
