@@ -112,6 +112,8 @@ async function train(o: TrainCliOptions, log: (line: string) => void): Promise<v
   let rps: number[];
   let source: Record<string, unknown>;
   const dampingFactors = dampings(o);
+  // Read before training: files edited while it runs must not make the model's revision look dirty.
+  const revision = sourceRevision() ?? null;
   if (o.trace === "generated") {
     const trace = generateTrainingTrace({ seed: o.seed });
     const days = o.trainDays ?? GENERATED_TRAIN_DAYS;
@@ -162,7 +164,7 @@ async function train(o: TrainCliOptions, log: (line: string) => void): Promise<v
   });
   bar?.stop();
   const trainSeconds = (performance.now() - t0) / 1000;
-  const provenance = { command: reproduceCommand(o, dampingFactors), revision: sourceRevision() ?? null };
+  const provenance = { command: reproduceCommand(o, dampingFactors), revision };
   const weights = { ...result.weights, training: { ...result.weights.training, source, trainSeconds: Math.round(trainSeconds), ...provenance } };
   writeFileSync(o.out, `${JSON.stringify(weights)}\n`);
   const onnxPath = onnxPathFor(o.out);
