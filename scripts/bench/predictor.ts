@@ -4,7 +4,10 @@
  *
  * - `twitter`: the real Twitter trace (`data/twitter-trace/`), damped ÷ 8 with truncation as IPA
  *   does. Held out: everything after the first 15 days (the training span, ≈ 7 days), and IPA's four
- *   20-minute windows of it (`TWITTER_WINDOWS`), each replayed alone as IPA's experiments do.
+ *   20-minute windows of it and InfAdapter's (`TWITTER_WINDOWS`), each replayed alone as the papers'
+ *   experiments do.
+ * - `twitterUndamped`: the same seconds and windows at the trace's own scale (InfAdapter replays it
+ *   undamped); `scaleInvariance` puts the default model's MAPE at both scales side by side.
  * - `generated`: the synthetic 21-day trace (seed 7); days 14–20 held out, and IPA's four patterns
  *   regenerated with 10 seeds.
  *
