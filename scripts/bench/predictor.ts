@@ -4,7 +4,10 @@
  *
  * - `twitter`: the real Twitter trace (`data/twitter-trace/`), damped ÷ 8 with truncation as IPA
  *   does. Held out: everything after the first 15 days (the training span, ≈ 7 days), and IPA's four
- *   20-minute windows of it (`TWITTER_WINDOWS`), each replayed alone as IPA's experiments do.
+ *   20-minute windows of it and InfAdapter's (`TWITTER_WINDOWS`), each replayed alone as the papers'
+ *   experiments do.
+ * - `twitterUndamped`: the same seconds and windows at the trace's own scale (InfAdapter replays it
+ *   undamped); `scaleInvariance` puts the default model's MAPE at both scales side by side.
  * - `generated`: the synthetic 21-day trace (seed 7); days 14–20 held out, and IPA's four patterns
  *   regenerated with 10 seeds.
  *
@@ -80,10 +83,14 @@ function loadModel(file: string): Model {
   const kind = (weights.training?.source as { kind?: string } | undefined)?.kind;
   if (kind !== "twitter" && kind !== "generated") throw new Error(`${path}: training.source.kind must be "twitter" or "generated", got ${String(kind)}`);
   // Never score a model on seconds it trained on: its training span must end where the held-out part starts.
-  const source = weights.training?.source as { trainDays?: number; dampingFactor?: number; seed?: number };
+  // A fixed-scale model must also have learned its scale from the trace as scored (÷ 8); a
+  // window-mean model is scale-free, so any damping of the training span is fair.
+  const source = weights.training?.source as { trainDays?: number; dampingFactor?: number; dampingFactors?: number[]; seed?: number };
+  const dampings = source.dampingFactors ?? (source.dampingFactor === undefined ? [1] : [source.dampingFactor]);
+  const scaleFits = weights.normalization.kind === "window-mean" || (dampings.length === 1 && dampings[0] === IPA_DAMPING);
   const fits =
     kind === "twitter"
-      ? source.trainDays !== undefined && source.trainDays * DAY_S <= TWITTER_TRAIN_SECONDS && source.dampingFactor === IPA_DAMPING
+      ? source.trainDays !== undefined && source.trainDays * DAY_S <= TWITTER_TRAIN_SECONDS && scaleFits
       : source.trainDays !== undefined && source.trainDays <= GENERATED_TRAIN_DAYS && source.seed === SEED;
   if (!fits) throw new Error(`${path}: trained on ${JSON.stringify(source)}, which overlaps this bench's held-out ${kind} data or differs from it`);
   return { file: `services/predictor/models/${file}`, name: `lstm-${kind}`, trainedOn: kind, weights, training: { ...weights.training } };
@@ -166,6 +173,8 @@ function judge(scores: Record<string, ForecastScore>, lstmName: string) {
 
 interface TraceInput {
   kind: TraceKind;
+  /** Name in the log lines: the kind, or the kind and its scale. */
+  label: string;
   rps: readonly number[];
   splitBin: number;
   /** Per pattern, the series it is scored on (scores merged over them). */
@@ -173,7 +182,11 @@ interface TraceInput {
   setup: Record<string, unknown>;
 }
 
-function scoreTrace(input: TraceInput, models: readonly Model[], servedWeights: LstmWeights, retrain: boolean) {
+/**
+ * Scores every forecaster on one trace. `peaksOnly`, when given, is an already trained
+ * "lstm-peaks-only" model (the same trace at another scale) instead of training one here.
+ */
+function scoreTrace(input: TraceInput, models: readonly Model[], servedWeights: LstmWeights, retrain: boolean, peaksOnly?: { weights: LstmWeights; trainSeconds: number }) {
   const peaks = binPeaks(input.rps, BIN_S);
   const means = binMeans(input.rps, BIN_S);
   const own = `lstm-${input.kind}`;
@@ -188,9 +201,9 @@ function scoreTrace(input: TraceInput, models: readonly Model[], servedWeights: 
   } else {
     training[own] = { model: ownModel.file, ...ownModel.training };
   }
-  const peaksOnly = quickTrain(peaks, means, input.splitBin, ["peak"], ownModel.weights);
-  training["lstm-peaks-only"] = { epochs: 3, strideBins: 4, trainSeconds: peaksOnly.trainSeconds };
-  const forecasters = [...lstms, named(peaksOnly.weights, "lstm-peaks-only")];
+  const peaksOnlyModel = peaksOnly ?? quickTrain(peaks, means, input.splitBin, ["peak"], ownModel.weights);
+  training["lstm-peaks-only"] = { epochs: 3, strideBins: 4, trainSeconds: peaksOnlyModel.trainSeconds, ...(peaksOnly ? { trainedOn: "the ÷ 8 trace (scale-free)" } : {}) };
+  const forecasters = [...lstms, named(peaksOnlyModel.weights, "lstm-peaks-only")];
   const simple: Forecaster[] = [lastValueForecaster(), movingMaxForecaster(12), ewmaForecaster(10), holtForecaster()];
 
   const options = { horizonBins: HORIZON_BINS, historyBins: 64, margin: MARGIN };
@@ -218,38 +231,67 @@ function scoreTrace(input: TraceInput, models: readonly Model[], servedWeights: 
     marginUnderPredictionRateConfigured: MARGIN.underPredictionRate,
     patterns: patternSummary,
   };
-  for (const [name, s] of Object.entries(heldOut)) console.log(`predictor ${input.kind} heldOut ${name}: ${JSON.stringify(s)}`);
+  for (const [name, s] of Object.entries(heldOut)) console.log(`predictor ${input.label} heldOut ${name}: ${JSON.stringify(s)}`);
   for (const [pattern, scores] of Object.entries(patterns)) {
-    for (const [name, s] of Object.entries(scores)) console.log(`predictor ${input.kind} ipa ${pattern} ${name}: ${JSON.stringify(s)}`);
+    for (const [name, s] of Object.entries(scores)) console.log(`predictor ${input.label} window ${pattern} ${name}: ${JSON.stringify(s)}`);
   }
-  console.log(`predictor ${input.kind} summary: ${JSON.stringify(summary)}`);
-  return { setup: input.setup, training, heldOut, ipaPatterns: patterns, summary };
+  console.log(`predictor ${input.label} summary: ${JSON.stringify(summary)}`);
+  return { setup: input.setup, training, heldOut, windows: patterns, summary, peaksOnly: peaksOnlyModel };
 }
+
+/** A trace's scores without the in-memory peaks-only model (weights are not results). */
+const withoutModel = ({ peaksOnly: _model, ...scores }: ReturnType<typeof scoreTrace>) => scores;
 
 export default async function predictorBench(args: string[]): Promise<object> {
   const retrain = args.includes("--retrain");
   const models = MODEL_FILES.map(loadModel);
   const served = models[0] as Model;
 
+  // The Twitter trace at IPA's ÷ 8 (what IPA trains and replays) and at its own scale (what
+  // InfAdapter replays, E1): the same seconds and windows, so the two show whether a model is scale-free.
   const twitterTrace = loadTwitterTrace();
-  const twitterRps = sliceTraceWindow(twitterTrace, { segments: [[0, twitterTrace.length]], damping: IPA_DAMPING });
-  const twitter = scoreTrace(
-    {
-      kind: "twitter",
-      rps: twitterRps,
-      splitBin: TWITTER_TRAIN_SECONDS / BIN_S,
-      windows: Object.fromEntries(IPA_PATTERNS.map((p) => [p, [sliceTraceWindow(twitterTrace, TWITTER_WINDOWS[`ipa-${p}`])]])),
-      setup: { trace: "data/twitter-trace/workload.txt.gz", damping: IPA_DAMPING, trainDays: TWITTER_TRAIN_SECONDS / DAY_S, heldOutSeconds: twitterRps.length - TWITTER_TRAIN_SECONDS, ipaWindows: "TWITTER_WINDOWS ipa-*, each replayed alone" },
-    },
-    models,
-    served.weights,
-    retrain,
-  );
+  const twitterAt = (damping: number, peaksOnly?: { weights: LstmWeights; trainSeconds: number }) => {
+    const rps = sliceTraceWindow(twitterTrace, { segments: [[0, twitterTrace.length]], damping });
+    const windows: Record<string, number[][]> = Object.fromEntries(IPA_PATTERNS.map((p) => [p, [sliceTraceWindow(twitterTrace, { ...TWITTER_WINDOWS[`ipa-${p}`], damping })]]));
+    windows.infadapter = [sliceTraceWindow(twitterTrace, { ...TWITTER_WINDOWS.infadapter, damping })];
+    return scoreTrace(
+      {
+        kind: "twitter",
+        label: damping === IPA_DAMPING ? "twitter" : `twitter÷${damping}`,
+        rps,
+        splitBin: TWITTER_TRAIN_SECONDS / BIN_S,
+        windows,
+        setup: {
+          trace: "data/twitter-trace/workload.txt.gz",
+          damping,
+          trainDays: TWITTER_TRAIN_SECONDS / DAY_S,
+          heldOutSeconds: rps.length - TWITTER_TRAIN_SECONDS,
+          windows: `TWITTER_WINDOWS ipa-* and infadapter, each replayed alone, all ÷ ${damping}`,
+        },
+      },
+      models,
+      served.weights,
+      retrain,
+      peaksOnly,
+    );
+  };
+  const twitter = twitterAt(IPA_DAMPING);
+  const twitterUndamped = twitterAt(1, twitter.peaksOnly);
+  const ownMape = (t: typeof twitter, pattern?: string): number =>
+    pattern === undefined ? t.summary.lstmMape : (t.summary.patterns[pattern] as ReturnType<typeof judge>).lstmMape;
+  const scaleInvariance = {
+    model: twitter.summary.lstm,
+    note: "MAPE of the model at the trace's own scale (÷ 1) and at IPA's ÷ 8, same seconds",
+    heldOut: { undamped: ownMape(twitterUndamped), damped8: ownMape(twitter) },
+    windows: Object.fromEntries(Object.keys(twitter.summary.patterns).map((p) => [p, { undamped: ownMape(twitterUndamped, p), damped8: ownMape(twitter, p) }])),
+  };
+  console.log(`predictor scale invariance: ${JSON.stringify(scaleInvariance)}`);
 
   const generatedTrace = generateTrainingTrace({ seed: SEED });
   const generated = scoreTrace(
     {
       kind: "generated",
+      label: "generated",
       rps: generatedTrace.rps,
       splitBin: GENERATED_TRAIN_DAYS * DAY_BINS,
       windows: Object.fromEntries(IPA_PATTERNS.map((p) => [p, IPA_SEEDS.map((s) => generateIpaPattern(p, s))])),
@@ -260,13 +302,13 @@ export default async function predictorBench(args: string[]): Promise<object> {
     retrain,
   );
 
-  const verdict = (kind: TraceKind, s: ReturnType<typeof scoreTrace>["summary"]): string =>
+  const verdict = (kind: string, s: ReturnType<typeof scoreTrace>["summary"]): string =>
     `${kind}: ${s.lstm} MAPE ${s.lstmMape} is ${s.lstmToBestBaselineRatio}× the best simple baseline (${s.bestBaseline}, ${s.bestBaselineMape}), target ≤ ${RATIO_TARGET}× ${s.ratioTargetMet ? "met" : "NOT met"}; ` +
     `under-prediction with margin ${s.lstmUnderPredictionRateWithMargin} (target ≤ ${UNDER_PREDICTION_TARGET}: ${s.underPredictionTargetMet ? "met" : "NOT met"}); ` +
-    `on IPA's patterns ${Object.entries(s.patterns)
+    `on the replayed windows ${Object.entries(s.patterns)
       .map(([p, v]) => `${p} ${v.lstmToBestBaselineRatio}× ${v.bestBaseline}${v.ratioTargetMet ? " (met)" : ""}`)
       .join(", ")}.`;
-  const note = `${verdict("twitter", twitter.summary)} ${verdict("generated", generated.summary)} The service's default model is ${served.file} (${served.name}); served-best replays the live predictor with it.`;
+  const note = `${verdict("twitter ÷ 8", twitter.summary)} ${verdict("twitter ÷ 1", twitterUndamped.summary)} ${verdict("generated", generated.summary)} The service's default model is ${served.file} (${served.name}); served-best replays the live predictor with it.`;
   console.log(`predictor note: ${note}`);
   return {
     setup: {
@@ -276,8 +318,10 @@ export default async function predictorBench(args: string[]): Promise<object> {
       models: models.map((m) => ({ file: m.file, name: m.name, windowBins: m.weights.windowBins, hiddenSize: m.weights.hiddenSize, features: m.weights.features, normalization: m.weights.normalization })),
       servedModel: served.file,
     },
-    twitter,
-    generated,
+    twitter: withoutModel(twitter),
+    twitterUndamped: withoutModel(twitterUndamped),
+    scaleInvariance,
+    generated: withoutModel(generated),
     note,
   };
 }

@@ -25,27 +25,39 @@ describe("fulcrum predictor train", () => {
     }
     const weights = parseLstmWeights(JSON.parse(readFileSync(out, "utf8")));
     expect(weights).toMatchObject({ hiddenSize: 4, windowBins: 12, horizonBins: 2, features: ["peak", "mean"] });
-    expect(weights.training?.source).toMatchObject({ kind: "csv", dampingFactor: 2, seconds: 1500 });
+    expect(weights.training?.source).toMatchObject({ kind: "csv", dampingFactors: [2], seconds: 1500 });
+    expect(weights.normalization).toEqual({ kind: "window-mean" });
+    // Provenance: the exact command that reproduces the model, and the commit it ran from.
+    expect(weights.training?.command).toBe(
+      `fulcrum predictor train --trace ${trace} --out ${out} --seed 7 --epochs 1 --stride-bins 1 --damping 2 --hidden 4 --bin-s 10 --window-s 120 --horizon-s 20 --features peak,mean --normalization window-mean`,
+    );
+    expect(weights.training?.revision).toMatchObject({ commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
     expect(Number.isFinite(lstmForward(weights, { peaks: new Array(12).fill(20), means: new Array(12).fill(18) }))).toBe(true);
     expect(existsSync(join(dir, "model.onnx"))).toBe(true);
   });
 
-  it("trains on the committed Twitter trace, damped by IPA's 8 unless told otherwise", async () => {
+  it("trains on the committed Twitter trace at full scale and IPA's ÷ 8 together, scale-free; a fixed scale only at ÷ 8", async () => {
     const out = join(dir, "twitter.json");
+    const fixedOut = join(dir, "twitter-fixed.json");
     const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const args = ["train", "--trace", "twitter", "--train-days", "1", "--epochs", "1", "--hidden", "2", "--stride-bins", "40", "--no-progress"];
+    const lines: string[] = [];
+    log.mockImplementation((line: string) => void lines.push(line));
     try {
-      await predictorCommand().parseAsync(
-        ["train", "--trace", "twitter", "--out", out, "--train-days", "1", "--epochs", "1", "--hidden", "2", "--stride-bins", "40", "--no-progress"],
-        { from: "user" },
-      );
+      await predictorCommand().parseAsync([...args, "--out", out], { from: "user" });
+      await predictorCommand().parseAsync([...args, "--out", fixedOut, "--normalization", "fixed"], { from: "user" });
     } finally {
       log.mockRestore();
     }
     const weights = parseLstmWeights(JSON.parse(readFileSync(out, "utf8")));
-    expect(weights.training?.source).toEqual({ kind: "twitter", file: "data/twitter-trace/workload.txt.gz", dampingFactor: 8, trainDays: 1, seconds: 86_400 });
+    expect(weights.training?.source).toEqual({ kind: "twitter", file: "data/twitter-trace/workload.txt.gz", dampingFactors: [1, 8], trainDays: 1, seconds: 86_400 });
+    expect(weights.normalization).toEqual({ kind: "window-mean" });
+    // One day = 8640 bins; 12-bin windows + 2-bin horizon every 40 bins → 216 per scale (the ÷ 8 scale starting 20 bins in).
+    expect(lines[0]).toContain("at damping 1, 8 → 432 samples");
+    const fixed = parseLstmWeights(JSON.parse(readFileSync(fixedOut, "utf8")));
+    expect(fixed.training?.source).toMatchObject({ dampingFactors: [8] });
     // The fixed scale is the mean of the (damped) training inputs: the trace's first day is ≈ 6–9 rps after ÷ 8.
-    expect(weights.normalization).toMatchObject({ kind: "fixed" });
-    const scale = (weights.normalization as { scaleRps: number }).scaleRps;
+    const scale = (fixed.normalization as { scaleRps: number }).scaleRps;
     expect(scale).toBeGreaterThan(3);
     expect(scale).toBeLessThan(15);
   });
@@ -59,6 +71,12 @@ describe("fulcrum predictor train", () => {
     await expect(cmd.parseAsync(["train", "--trace", "generated", "--out", "x.json", "--features", "peak,median"], { from: "user" })).rejects.toThrow(
       "--features must be distinct names from peak, mean",
     );
+    await expect(cmd.parseAsync(["train", "--trace", "twitter", "--out", "x.json", "--damping", "1,0"], { from: "user" })).rejects.toThrow(
+      '--damping must be a comma-separated list of distinct numbers > 0, got "1,0"',
+    );
+    await expect(
+      cmd.parseAsync(["train", "--trace", "generated", "--out", "x.json", "--damping", "1,8", "--normalization", "fixed"], { from: "user" }),
+    ).rejects.toThrow('--damping 1,8: a "fixed" scale is learned from one scale of the trace');
   });
 
   it("puts the ONNX file next to the weights", () => {

@@ -1,12 +1,14 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { LstmFeature } from "@fulcrum/core/forecast";
-import { binMeans, binPeaks, LSTM_FEATURES, lstmMape, makeWindows, secondsToBins, trainLstm } from "@fulcrum/core/forecast";
+import type { WindowSamples } from "@fulcrum/core/forecast";
+import { binMeans, binPeaks, interleaveWindows, LSTM_FEATURES, lstmMape, makeWindows, secondsToBins, trainLstm } from "@fulcrum/core/forecast";
 import { generateTrainingTrace, IPA_DAMPING, parseRateCsv, sliceTraceWindow, TWITTER_TRAIN_SECONDS } from "@fulcrum/core/workload";
 import { exportLstmToOnnx } from "@fulcrum/predictor";
 import { loadTwitterTrace } from "@fulcrum/runtime";
 import { SingleBar, Presets } from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
-import { positiveInt, positiveNumber } from "./option-parsers.js";
+import { positiveInt } from "./option-parsers.js";
 
 /** Options of `fulcrum predictor train`, after parsing. */
 interface TrainCliOptions {
@@ -16,7 +18,7 @@ interface TrainCliOptions {
   epochs: number;
   trainDays?: number;
   strideBins: number;
-  damping?: number;
+  damping?: number[];
   hidden: number;
   binS: number;
   windowS: number;
@@ -40,6 +42,15 @@ function featureList(value: string): LstmFeature[] {
   return features as LstmFeature[];
 }
 
+function dampingList(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  const ns = parts.map(Number);
+  if (parts.some((s) => s === "") || ns.some((n) => !(n > 0) || !Number.isFinite(n)) || new Set(ns).size !== ns.length) {
+    throw new InvalidArgumentError(`--damping must be a comma-separated list of distinct numbers > 0, got "${value}"`);
+  }
+  return ns;
+}
+
 function normalizationKind(value: string): "fixed" | "window-mean" {
   if (value !== "fixed" && value !== "window-mean") throw new InvalidArgumentError(`--normalization must be "fixed" or "window-mean", got "${value}"`);
   return value;
@@ -50,34 +61,81 @@ export function onnxPathFor(weightsPath: string): string {
   return weightsPath.endsWith(".json") ? `${weightsPath.slice(0, -5)}.onnx` : `${weightsPath}.onnx`;
 }
 
+/** The damping factors to train on: given, or the trace's default (Twitter: both scales when scale-free, IPA's ÷ 8 with a fixed scale). */
+function dampings(o: TrainCliOptions): number[] {
+  const list = o.damping ?? (o.trace === "twitter" ? (o.normalization === "fixed" ? [IPA_DAMPING] : [1, IPA_DAMPING]) : [1]);
+  if (o.normalization === "fixed" && list.length > 1) {
+    throw new InvalidArgumentError(`--damping ${list.join(",")}: a "fixed" scale is learned from one scale of the trace; give one damping or --normalization window-mean`);
+  }
+  return list;
+}
+
+/**
+ * Windows of `rps` at each damping, interleaved. Scale k starts `k · ⌊stride / scales⌋` bins in, so
+ * with stride > 1 the scales sample different windows of the trace rather than the same ones twice.
+ */
+function scaledWindows(rps: readonly number[], dampingFactors: readonly number[], o: TrainCliOptions, windowBins: number, horizonBins: number): WindowSamples {
+  // The Twitter trace is damped as IPA's load generator damps it (truncating); a CSV's rates are just divided.
+  const damp = o.trace === "twitter" ? (c: number, d: number) => Math.trunc(c / d) : (c: number, d: number) => c / d;
+  const offset = Math.floor(o.strideBins / dampingFactors.length);
+  return interleaveWindows(
+    dampingFactors.map((d, k) => {
+      const damped = d === 1 ? rps : rps.map((c) => damp(c, d));
+      const peaks = binPeaks(damped, o.binS).slice(k * offset);
+      return makeWindows(peaks, windowBins, horizonBins, o.strideBins, binMeans(damped, o.binS).slice(k * offset));
+    }),
+  );
+}
+
+/** The commit the trainer runs from and whether tracked files differ from it (provenance of the model); undefined outside git. */
+function sourceRevision(): { commit: string; dirty: boolean } | undefined {
+  try {
+    const git = (...args: string[]): string => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return { commit: git("rev-parse", "HEAD"), dirty: git("status", "--porcelain", "--untracked-files=no").length > 0 };
+  } catch {
+    // Not a git checkout: the model records no revision.
+    return undefined;
+  }
+}
+
+/** The full `fulcrum predictor train` line that reproduces this model, every option spelled out. */
+function reproduceCommand(o: TrainCliOptions, dampingFactors: readonly number[]): string {
+  const days = o.trainDays === undefined ? [] : ["--train-days", String(o.trainDays)];
+  return [
+    "fulcrum predictor train --trace", o.trace, "--out", o.out, "--seed", o.seed, "--epochs", o.epochs, ...days, "--stride-bins", o.strideBins,
+    "--damping", dampingFactors.join(","), "--hidden", o.hidden, "--bin-s", o.binS, "--window-s", o.windowS, "--horizon-s", o.horizonS,
+    "--features", o.features.join(","), "--normalization", o.normalization,
+  ].join(" ");
+}
+
 async function train(o: TrainCliOptions, log: (line: string) => void): Promise<void> {
   let rps: number[];
   let source: Record<string, unknown>;
+  const dampingFactors = dampings(o);
+  // Read before training: files edited while it runs must not make the model's revision look dirty.
+  const revision = sourceRevision() ?? null;
   if (o.trace === "generated") {
     const trace = generateTrainingTrace({ seed: o.seed });
     const days = o.trainDays ?? GENERATED_TRAIN_DAYS;
     rps = trace.rps.slice(0, days * DAY_S);
-    source = { kind: "generated", ...trace.options, trainDays: days };
+    source = { kind: "generated", ...trace.options, trainDays: days, dampingFactors };
   } else if (o.trace === "twitter") {
-    // The committed trace, damped as IPA damps it (truncating division); the days after the
+    // The committed trace, undamped here (each damping is applied below); the days after the
     // training span are what `npm run bench -- predictor` holds out.
     const days = o.trainDays ?? TWITTER_TRAIN_DAYS;
-    const dampingFactor = o.damping ?? IPA_DAMPING;
-    rps = sliceTraceWindow(loadTwitterTrace(), { segments: [[0, days * DAY_S]], damping: dampingFactor });
-    source = { kind: "twitter", file: "data/twitter-trace/workload.txt.gz", dampingFactor, trainDays: days, seconds: rps.length };
+    rps = sliceTraceWindow(loadTwitterTrace(), { segments: [[0, days * DAY_S]], damping: 1 });
+    source = { kind: "twitter", file: "data/twitter-trace/workload.txt.gz", dampingFactors, trainDays: days, seconds: rps.length };
   } else {
-    const dampingFactor = o.damping ?? 1;
-    const parsed = parseRateCsv(readFileSync(o.trace, "utf8"), { dampingFactor });
+    const parsed = parseRateCsv(readFileSync(o.trace, "utf8"), { dampingFactor: 1 });
     rps = o.trainDays === undefined ? parsed.rps : parsed.rps.slice(0, o.trainDays * DAY_S);
-    source = { kind: "csv", file: o.trace, dampingFactor, seconds: rps.length };
+    source = { kind: "csv", file: o.trace, dampingFactors, seconds: rps.length };
   }
   const windowBins = secondsToBins("--window-s", o.windowS, o.binS);
   const horizonBins = secondsToBins("--horizon-s", o.horizonS, o.binS);
-  const peaks = binPeaks(rps, o.binS);
-  const data = makeWindows(peaks, windowBins, horizonBins, o.strideBins, binMeans(rps, o.binS));
+  const data = scaledWindows(rps, dampingFactors, o, windowBins, horizonBins);
   log(
-    `trace: ${rps.length} s → ${peaks.length} bins of ${o.binS} s → ${data.targets.length} samples ` +
-      `(window ${windowBins}, horizon ${horizonBins} bins, features ${o.features.join("+")}, ${o.normalization} scale)`,
+    `trace: ${rps.length} s in ${o.binS} s bins at damping ${dampingFactors.join(", ")} → ${data.targets.length} samples ` +
+      `(window ${windowBins}, horizon ${horizonBins} bins, stride ${o.strideBins}, features ${o.features.join("+")}, ${o.normalization} scale)`,
   );
 
   const bar = o.progress
@@ -106,7 +164,8 @@ async function train(o: TrainCliOptions, log: (line: string) => void): Promise<v
   });
   bar?.stop();
   const trainSeconds = (performance.now() - t0) / 1000;
-  const weights = { ...result.weights, training: { ...result.weights.training, source, trainSeconds: Math.round(trainSeconds) } };
+  const provenance = { command: reproduceCommand(o, dampingFactors), revision };
+  const weights = { ...result.weights, training: { ...result.weights.training, source, trainSeconds: Math.round(trainSeconds), ...provenance } };
   writeFileSync(o.out, `${JSON.stringify(weights)}\n`);
   const onnxPath = onnxPathFor(o.out);
   writeFileSync(onnxPath, exportLstmToOnnx(weights));
@@ -147,13 +206,22 @@ export function predictorCommand(): Command {
       positiveInt("--train-days"),
     )
     .option("--stride-bins <n>", "take a training sample every n bins", positiveInt("--stride-bins"), 2)
-    .option("--damping <f>", `divide counts by this (default ${IPA_DAMPING} for "twitter", truncating as IPA does; 1 for a CSV)`, positiveNumber("--damping"))
+    .option(
+      "--damping <list>",
+      `divide counts by each of these, truncating as IPA does, and train on all the scales together (default "1,${IPA_DAMPING}" for "twitter" with window-mean scaling, ${IPA_DAMPING} with a fixed scale; 1 otherwise)`,
+      dampingList,
+    )
     .option("--hidden <n>", "LSTM hidden units", positiveInt("--hidden"), 25)
     .option("--bin-s <n>", "seconds per peak bin", positiveInt("--bin-s"), 10)
     .option("--window-s <n>", "history the model reads, seconds", positiveInt("--window-s"), 120)
     .option("--horizon-s <n>", "span of the forecast peak, seconds", positiveInt("--horizon-s"), 20)
     .option("--features <list>", `per-bin inputs, comma separated (${LSTM_FEATURES.join(", ")}); IPA uses peak only`, featureList, ["peak", "mean"])
-    .option("--normalization <kind>", '"fixed" (scale learned from the trace) or "window-mean"', normalizationKind, "fixed")
+    .option(
+      "--normalization <kind>",
+      '"window-mean" (each window divided by its own mean level: one model for any load scale) or "fixed" (one scale learned from the trace)',
+      normalizationKind,
+      "window-mean",
+    )
     .option("--no-progress", "no progress bar")
     .action(async (options: TrainCliOptions) => {
       await train(options, (line) => console.log(line));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ForecastConfigError } from "./errors.js";
 import { ewmaForecaster, holtForecaster, lastValueForecaster, movingMaxForecaster, seasonalNaiveForecaster } from "./forecasters.js";
-import { binPeaks, futurePeak, makeWindows, secondsToBins } from "./windowing.js";
+import { binPeaks, futurePeak, interleaveWindows, makeWindows, secondsToBins } from "./windowing.js";
 
 describe("simple forecasters", () => {
   it("last value and moving max", () => {
@@ -46,6 +46,16 @@ describe("windowing", () => {
     expect(makeWindows([1, 2, 3, 4, 5, 6], 3, 2)).toEqual({ inputs: [[1, 2, 3], [2, 3, 4]], targets: [5, 6] });
     expect(makeWindows([1, 2, 3, 4, 5, 6, 7], 3, 2, 2)).toEqual({ inputs: [[1, 2, 3], [3, 4, 5]], targets: [5, 7] });
     expect(futurePeak([1, 9, 2], 1, 2)).toBe(9);
+  });
+
+  it("interleaves window sets in turn, keeping each set's time order, and means only when all have them", () => {
+    const a = makeWindows([1, 2, 3, 4, 5, 6], 3, 2, 1, [1, 1, 1, 1, 1, 1]);
+    const b = makeWindows([10, 20, 30, 40, 50, 60, 70], 3, 2, 1, [9, 9, 9, 9, 9, 9, 9]);
+    const both = interleaveWindows([a, b]);
+    expect(both.targets).toEqual([5, 50, 6, 60, 70]);
+    expect(both.inputs[4]).toEqual([30, 40, 50]);
+    expect(both.meanInputs?.[1]).toEqual([9, 9, 9]);
+    expect(interleaveWindows([a, makeWindows([1, 2, 3, 4, 5], 3, 2)]).meanInputs).toBeUndefined();
   });
 
   it("converts seconds to whole bins", () => {

@@ -37,4 +37,4 @@ export { compileMarginOptions, conformalQuantile, relativeResidual, RESIDUAL_FLO
 export type { Forecast, PendingForecast, PredictorConfig, PredictorEvent, PredictorOptions, PredictorState } from "./predictor.js";
 export { compilePredictorConfig, initialPredictorState, predictorStep, predictorWindow } from "./predictor.js";
 export type { WindowSamples } from "./windowing.js";
-export { binMeans, binPeaks, futurePeak, makeWindows, secondsToBins } from "./windowing.js";
+export { binMeans, binPeaks, futurePeak, interleaveWindows, makeWindows, secondsToBins } from "./windowing.js";

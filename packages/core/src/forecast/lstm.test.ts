@@ -30,6 +30,24 @@ describe("LSTM forward pass", () => {
     expect(lstmForecaster(weights).predict([9, 9, 3, 4, 5], 2)).toBe(Math.max(0, lstmForward(weights, { peaks: [3, 4, 5] })));
   });
 
+  it("window-mean: one model at any scale (forecast × k for inputs × k), finite on idle windows", () => {
+    const model = { ...weights, features: ["peak", "mean"] as ("peak" | "mean")[], w: initLstmWeights({ hiddenSize: 4, windowBins: 3, features: ["peak", "mean"] }, createRng(3)).w };
+    const window = { peaks: [30, 45, 41], means: [22, 30, 33] };
+    const base = lstmForward(model, window);
+    for (const k of [1 / 8, 8, 100]) {
+      expect(lstmForward(model, { peaks: window.peaks.map((v) => v * k), means: window.means.map((v) => v * k) })).toBeCloseTo(k * base, 9);
+    }
+    // Below 1 RPS the scale is floored: no division by zero, no blow-up of a near-idle window.
+    expect(lstmForward(model, { peaks: [0, 0, 0], means: [0, 0, 0] })).toBe(lstmForwardNormalized(model, [0, 0, 0, 0, 0, 0]));
+    expect(Number.isFinite(lstmForward(model, { peaks: [0, 1e-9, 0], means: [0, 1e-10, 0] }))).toBe(true);
+  });
+
+  it("refuses a model without its normalization, saying why", () => {
+    const { normalization: _dropped, ...old } = weights;
+    expect(() => parseLstmWeights(old)).toThrow(/normalization.*is missing: the model does not say how its inputs were scaled/);
+    expect(() => parseLstmWeights({ ...weights, version: 2 })).toThrow("version");
+  });
+
   it.each([
     [{ format: "other" }, "format"],
     [{ r: [1, 2] }, "r"],

@@ -48,10 +48,13 @@ export interface LstmWeights {
 }
 
 /**
- * Input scaling. "fixed" divides by a constant learned from the training trace (the network then
- * also sees the absolute level, which matters because per-second noise is relatively larger at low
- * load). "window-mean" divides by max(mean of all the window's inputs, 1 RPS), so one model
- * transfers to any level but cannot tell levels apart.
+ * Input scaling, required in every model file (a file without it is refused by
+ * {@link parseLstmWeights}). "window-mean" divides each window's inputs by their own mean level —
+ * max(mean of all the window's values, 1 RPS), the floor keeping near-idle windows from being blown
+ * up — and multiplies the output back: the network predicts the ratio of the coming peak to the
+ * window's level, so one model forecasts any load scale (the committed default is trained so).
+ * "fixed" divides by one constant learned from the training trace: the network also sees the
+ * absolute level, but inputs far above that scale saturate it and its forecast goes flat.
  */
 export type LstmNormalization = { kind: "window-mean" } | { kind: "fixed"; scaleRps: number };
 
@@ -161,6 +164,13 @@ export function parseLstmWeights(json: unknown): LstmWeights {
     throw new LstmWeightsError("features", `must be a non-empty list of distinct ${LSTM_FEATURES.map((f) => `"${f}"`).join(" | ")}`);
   }
   const n = o.normalization as Record<string, unknown> | undefined;
+  if (n === undefined) {
+    // Refused rather than guessed: the right input scale depends on the trace the model learned from.
+    throw new LstmWeightsError(
+      "normalization",
+      'is missing: the model does not say how its inputs were scaled, so its forecasts would be at the wrong scale; retrain it with `fulcrum predictor train` (which writes { kind: "window-mean" }) or add { kind: "fixed", scaleRps } with the scale it was trained at',
+    );
+  }
   if (typeof n !== "object" || n === null || (n.kind !== "window-mean" && n.kind !== "fixed")) {
     throw new LstmWeightsError("normalization", 'must be { kind: "window-mean" } or { kind: "fixed", scaleRps }');
   }

@@ -69,6 +69,28 @@ export function makeWindows(peaks: readonly number[], windowBins: number, horizo
   return means ? { inputs, meanInputs, targets } : { inputs, targets };
 }
 
+/**
+ * Merges window sets (e.g. the same trace at several scales) into one, taking their samples in turn
+ * (a0, b0, a1, b1, …) so time order is kept within each set and a trainer's tail-of-samples
+ * validation split draws from every set alike. Mean windows are kept only when every set has them.
+ */
+export function interleaveWindows(sets: readonly WindowSamples[]): WindowSamples {
+  const withMeans = sets.length > 0 && sets.every((s) => s.meanInputs !== undefined);
+  const inputs: number[][] = [];
+  const meanInputs: number[][] = [];
+  const targets: number[] = [];
+  const longest = Math.max(0, ...sets.map((s) => s.targets.length));
+  for (let n = 0; n < longest; n++) {
+    for (const s of sets) {
+      if (n >= s.targets.length) continue;
+      inputs.push(s.inputs[n] as number[]);
+      if (withMeans) meanInputs.push((s.meanInputs as number[][])[n] as number[]);
+      targets.push(s.targets[n] as number);
+    }
+  }
+  return withMeans ? { inputs, meanInputs, targets } : { inputs, targets };
+}
+
 /** Converts a horizon or window in seconds to whole bins, rejecting spans that are not a multiple of the bin. */
 export function secondsToBins(option: string, seconds: number, binS: number): number {
   const bins = seconds / binS;
