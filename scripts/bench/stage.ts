@@ -22,12 +22,12 @@
  *   the session cache. The p99 is over all samples, cold ones included.
  */
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
-import { connectBus, createLogger, fp32Request, OipClient, oipParam, startNatsServer, toPbAssignment, unixClockMs } from "@fulcrum/runtime";
+import { connectBus, createLogger, fp32Request, OipClient, oipParam, toPbAssignment, unixClockMs } from "@fulcrum/runtime";
 import { quantile } from "@fulcrum/core/stats";
 import { startStage, stageConfigSchema, type StageHandle } from "@fulcrum/stage";
 import { ensureGeneratedModel, resolveModelDir, resolveVariant, RESNET_DEFAULT_RESOLUTION } from "@fulcrum/zoo";
 import { inference } from "@fulcrum/proto";
-import { canPin, measure, REPO, runBare, serverCpus, startEchoProcess, startLoad, startStageProcess, type LoadOptions } from "./_processes.ts";
+import { canPin, measure, REPO, runBare, serverCpus, startBenchNats, startEchoProcess, startLoad, startStageProcess, type LoadOptions } from "./_processes.ts";
 
 const R = RESNET_DEFAULT_RESOLUTION;
 const RESNET_TAIL = [3, R, R];
@@ -222,7 +222,7 @@ export default async function stageBench(args: string[]): Promise<object> {
   const modelDir = resolveModelDir(process.env, REPO);
   for (const variant of ["resnet18", "resnet34", "resnet50"]) ensureGeneratedModel({ family: "resnet", variant, resolution: R, modelDir });
   if (!canPin) console.warn("taskset or a second CPU is missing: processes run unpinned, so the figures are not resource-honest");
-  const nats = await startNatsServer();
+  const nats = await startBenchNats();
   try {
     const pinned = (await pinnedThroughput(nats.url, durationS, repetitions)) as { ratio: number };
     const light = await lightLoad(nats.url, Math.max(durationS, 15));
