@@ -116,6 +116,12 @@ export interface LoadResult {
   readonly latencyP99Ms: number;
   /** CPU seconds `cpuPid` used over the measured window (0 without `cpuPid`). */
   readonly serverCpuSeconds: number;
+  /**
+   * p50 / p99 of the `stage_latency_ms` response parameter (the stage's own arrival → result time,
+   * ms), when the responses carry it. The echo server repeats one recorded response: ignore it there.
+   */
+  readonly reportedStageLatencyP50Ms?: number;
+  readonly reportedStageLatencyP99Ms?: number;
   readonly firstError?: string;
 }
 
@@ -155,6 +161,7 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
 
 /** One load-client process that runs loads one after another (`_oip-load.ts --serve`). */
 export interface LoadClient {
+  readonly pid: number;
   /** Runs `o` once the runs before it are done; rejects if the client dies or overruns. */
   run(o: LoadOptions): Promise<LoadResult>;
   /** Ends the client (closing its stdin). Idempotent. */
@@ -209,6 +216,7 @@ export function startLoadClient(): LoadClient {
     return started;
   };
   return {
+    pid: child.pid!,
     run,
     close: async () => {
       child.stdin!.end();
