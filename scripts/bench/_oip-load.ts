@@ -14,19 +14,21 @@
  * the answers do (light-load latency without the client's own pacing in it). Only requests that
  * start after the warm-up and end before the window closes are counted. Every call carries a
  * deadline ({@link CALL_TIMEOUT_MS}), so a request that is never answered fails instead of holding
- * the run open.
+ * the run open. Responses carrying Fulcrum's `stage_latency_ms` parameter (the stage's arrival →
+ * result time) also give its p50/p99, which splits a latency into transport and stage.
  */
 import { createInterface } from "node:readline";
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceDefinition, type ServiceError } from "@grpc/grpc-js";
 import { GRPCInferenceServiceService, inference } from "@fulcrum/proto";
-import { fp32Request, oipParam } from "@fulcrum/runtime";
+import { OIP_PARAM } from "@fulcrum/core/oip";
+import { fp32Request, oipParam, oipParamValue } from "@fulcrum/runtime";
 import { processCpuSeconds, type LoadOptions, type LoadResult } from "./_processes.ts";
 
 /** Deadline of every call, ms: far above any latency measured here, far below "forever". */
 const CALL_TIMEOUT_MS = 60_000;
 
 type RawClient = {
-  modelInfer(r: inference.ModelInferRequest, m: Metadata, o: { deadline: number }, cb: (e: ServiceError | null, r?: inference.ModelInferResponse) => void): void;
+  modelInfer(r: inference.ModelInferRequest, m: Metadata, o: { deadline: number }, cb: (e: ServiceError | null, res?: inference.ModelInferResponse) => void): void;
   close(): void;
 };
 
@@ -45,8 +47,14 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
   const Client = makeGenericClientConstructor(definition, "GRPCInferenceService");
   const channels = Math.max(1, Math.min(args.concurrency ?? 1, 8));
   const clients = Array.from({ length: channels }, () => new Client(args.address, credentials.createInsecure()) as unknown as RawClient);
-  const call = (c: RawClient): Promise<{ ok: boolean; code?: number; details?: string }> =>
-    new Promise((resolve) => c.modelInfer(request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (e) => resolve(e ? { ok: false, code: e.code, details: e.details } : { ok: true })));
+  const call = (c: RawClient): Promise<{ ok: boolean; code?: number; details?: string; stageMs?: number }> =>
+    new Promise((resolve) =>
+      c.modelInfer(request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (e, res) => {
+        if (e) return resolve({ ok: false, code: e.code, details: e.details });
+        const stageMs = oipParamValue(res?.parameters[OIP_PARAM.stageLatencyMs]);
+        resolve(typeof stageMs === "number" ? { ok: true, stageMs } : { ok: true });
+      }),
+    );
 
   try {
     // One untimed call per channel so connection set-up is not in anyone's latency.
@@ -58,6 +66,7 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
     let completed = 0;
     let failed = 0;
     const latencies: number[] = [];
+    const stageLatencies: number[] = [];
     let firstError: string | undefined;
     let cpuAtWarmEnd: number | undefined;
     let cpuAtEnd: number | undefined;
@@ -77,6 +86,7 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
       if (r.ok) {
         completed++;
         latencies.push(t1 - t0);
+        if (r.stageMs !== undefined) stageLatencies.push(r.stageMs);
       } else {
         failed++;
         firstError ??= `${r.code}: ${r.details}`;
@@ -106,8 +116,10 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
     for (const t of cpuMarks) clearTimeout(t);
     cpuAtEnd ??= args.cpuPid === undefined ? undefined : processCpuSeconds(args.cpuPid);
     latencies.sort((a, b) => a - b);
+    stageLatencies.sort((a, b) => a - b);
     const measuredS = Math.max(0, end - warmEnd) / 1000;
-    const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+    const at = (xs: readonly number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
+    const q = (p: number): number => at(latencies, p);
     return {
       completed,
       failed,
@@ -116,6 +128,7 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
       latencyP50Ms: q(0.5),
       latencyP99Ms: q(0.99),
       serverCpuSeconds: cpuAtWarmEnd !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtWarmEnd : 0,
+      ...(stageLatencies.length > 0 ? { reportedStageLatencyP50Ms: at(stageLatencies, 0.5), reportedStageLatencyP99Ms: at(stageLatencies, 0.99) } : {}),
       ...(firstError !== undefined ? { firstError } : {}),
     };
   } finally {
