@@ -12,9 +12,9 @@
  * Closed loop (`concurrency`): each caller sends its next request when the previous one is
  * answered. Open loop (`rateRps`): one request every 1000 / rateRps ms on a fixed schedule, whatever
  * the answers do (light-load latency without the client's own pacing in it). Only requests that
- * start after the warm-up and end before the window closes are counted. Every call carries a
- * deadline ({@link CALL_TIMEOUT_MS}), so a request that is never answered fails instead of holding
- * the run open. Responses carrying Fulcrum's `stage_latency_ms` parameter (the stage's arrival →
+ * start after the warm-up and end before the window closes are counted. Calls carry no gRPC deadline
+ * (it would add a timer per call on the server under test); a run that hangs is ended by the
+ * caller's guard (`startLoad`, `startLoadClient`). Responses carrying Fulcrum's `stage_latency_ms` parameter (the stage's arrival →
  * result time) also give its p50/p99, which splits a latency into transport and stage.
  */
 import { createInterface } from "node:readline";
@@ -24,11 +24,8 @@ import { OIP_PARAM } from "@fulcrum/core/oip";
 import { fp32Request, oipParam, oipParamValue } from "@fulcrum/runtime";
 import { processCpuSeconds, type LoadOptions, type LoadResult } from "./_processes.ts";
 
-/** Deadline of every call, ms: far above any latency measured here, far below "forever". */
-const CALL_TIMEOUT_MS = 60_000;
-
 type RawClient = {
-  modelInfer(r: inference.ModelInferRequest, m: Metadata, o: { deadline: number }, cb: (e: ServiceError | null, res?: inference.ModelInferResponse) => void): void;
+  modelInfer(r: inference.ModelInferRequest, m: Metadata, cb: (e: ServiceError | null, res?: inference.ModelInferResponse) => void): void;
   close(): void;
 };
 
@@ -49,7 +46,7 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
   const clients = Array.from({ length: channels }, () => new Client(args.address, credentials.createInsecure()) as unknown as RawClient);
   const call = (c: RawClient): Promise<{ ok: boolean; code?: number; details?: string; stageMs?: number }> =>
     new Promise((resolve) =>
-      c.modelInfer(request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (e, res) => {
+      c.modelInfer(request, new Metadata(), (e, res) => {
         if (e) return resolve({ ok: false, code: e.code, details: e.details });
         const stageMs = oipParamValue(res?.parameters[OIP_PARAM.stageLatencyMs]);
         resolve(typeof stageMs === "number" ? { ok: true, stageMs } : { ok: true });

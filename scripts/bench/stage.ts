@@ -27,7 +27,7 @@ import { quantile } from "@fulcrum/core/stats";
 import { startStage, stageConfigSchema, type StageHandle } from "@fulcrum/stage";
 import { ensureGeneratedModel, resolveModelDir, resolveVariant, RESNET_DEFAULT_RESOLUTION } from "@fulcrum/zoo";
 import { inference } from "@fulcrum/proto";
-import { canPin, measure, REPO, runBare, serverCpus, startBenchNats, startEchoProcess, startLoad, startStageProcess, type LoadOptions } from "./_processes.ts";
+import { canPin, measure, REPO, runBare, serverCpus, startBenchNats, startEchoProcess, startLoad, startLoadClient, startStageProcess, type LoadClient, type LoadOptions } from "./_processes.ts";
 
 const R = RESNET_DEFAULT_RESOLUTION;
 const RESNET_TAIL = [3, R, R];
@@ -59,7 +59,7 @@ const load = (tail: readonly number[], o: Partial<LoadOptions> & { warmupS: numb
 });
 
 /** ResNet-18 batch ≤ 8 at saturation vs bare session.run at batch 8, both pinned to one CPU. */
-async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number): Promise<object> {
+async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number, client: LoadClient): Promise<object> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
   const reps = [];
   for (let i = 0; i < repetitions; i++) {
@@ -67,7 +67,7 @@ async function pinnedThroughput(natsUrl: string, durationS: number, repetitions:
     const bare = await runBare({ modelPath, batchSize: 8, threads: 1, durationS, repetitions: 1 }, serverCpus(1));
     const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
     try {
-      const s = await measure(stage, load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS }));
+      const s = await measure(stage, load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS }), client);
       reps.push({ bareItemsPerSecond: bare.itemsPerSecond, stageRequestsPerSecond: s.rps, ratio: s.rps / bare.itemsPerSecond, failed: s.failed, stageLatencyP50Ms: s.latencyP50Ms, stageCpuMsPerRequest: s.serverCpuMsPerRequest });
     } finally {
       await stage.stop();
@@ -110,7 +110,7 @@ async function inferenceCounters(metricsPort: number): Promise<{ batches: number
  * `/metrics`), and the echo server at the same rate (the transport's own latency for this request
  * and response).
  */
-export async function lightLoad(natsUrl: string, durationS: number): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
+async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
   const bare = await runBare({ modelPath, batchSize: 1, threads: 1, durationS: 3, repetitions: 1 }, serverCpus(1));
   const spec = load(RESNET_TAIL, { rateRps: 20, warmupS: 2, durationS });
@@ -119,7 +119,7 @@ export async function lightLoad(natsUrl: string, durationS: number): Promise<{ l
   try {
     response = await recordedResponse(stage.port, RESNET_TAIL);
     before = await inferenceCounters(stage.metricsPort);
-    s = await measure(stage, spec);
+    s = await measure(stage, spec, client);
     after = await inferenceCounters(stage.metricsPort);
   } finally {
     await stage.stop();
@@ -127,7 +127,7 @@ export async function lightLoad(natsUrl: string, durationS: number): Promise<{ l
   const echo = await startEchoProcess(response, serverCpus(1));
   let e;
   try {
-    e = await measure(echo, spec);
+    e = await measure(echo, spec, client);
   } finally {
     await echo.stop();
   }
@@ -162,7 +162,7 @@ export async function lightLoad(natsUrl: string, durationS: number): Promise<{ l
 }
 
 /** fashion/linear batch ≤ 8 vs the echo server answering the stage's own response, same client and CPUs. */
-async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions: number): Promise<{ echoRequestsPerSecond: number; smallModelOverEcho: number; details: object }> {
+async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions: number, client: LoadClient): Promise<{ echoRequestsPerSecond: number; smallModelOverEcho: number; details: object }> {
   const spec = load(FASHION_TAIL, { concurrency: 16, warmupS: 2, durationS });
   const reps = [];
   for (let i = 0; i < repetitions; i++) {
@@ -171,13 +171,13 @@ async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions:
     let s;
     try {
       response = await recordedResponse(stage.port, FASHION_TAIL);
-      s = await measure(stage, spec);
+      s = await measure(stage, spec, client);
     } finally {
       await stage.stop();
     }
     const echo = await startEchoProcess(response, serverCpus(1));
     try {
-      const e = await measure(echo, spec);
+      const e = await measure(echo, spec, client);
       reps.push({ stageRequestsPerSecond: s.rps, echoRequestsPerSecond: e.rps, ratio: s.rps / e.rps, failed: s.failed + e.failed, stageCpuMsPerRequest: s.serverCpuMsPerRequest, echoCpuMsPerRequest: e.serverCpuMsPerRequest });
     } finally {
       await echo.stop();
@@ -283,10 +283,12 @@ export default async function stageBench(args: string[]): Promise<object> {
   for (const variant of ["resnet18", "resnet34", "resnet50"]) ensureGeneratedModel({ family: "resnet", variant, resolution: R, modelDir });
   if (!canPin) console.warn("taskset or a second CPU is missing: processes run unpinned, so the figures are not resource-honest");
   const nats = await startBenchNats();
+  // One client process for the measured runs: its start-up (seconds on a busy machine) is paid once.
+  const client = startLoadClient();
   try {
-    const pinned = (await pinnedThroughput(nats.url, durationS, repetitions)) as { ratio: number };
-    const light = await lightLoad(nats.url, Math.max(durationS, 15));
-    const echo = await smallModelVsEcho(nats.url, durationS, repetitions);
+    const pinned = (await pinnedThroughput(nats.url, durationS, repetitions, client)) as { ratio: number };
+    const light = await lightLoad(nats.url, Math.max(durationS, 15), client);
+    const echo = await smallModelVsEcho(nats.url, durationS, repetitions, client);
     const reconfig = await reconfigUnderLoad(nats.url, changes);
     return {
       durationS,
@@ -302,6 +304,7 @@ export default async function stageBench(args: string[]): Promise<object> {
       details: { pinnedThroughput: pinned, light: light.details, echo: echo.details },
     };
   } finally {
+    await client.close();
     await nats.stop();
   }
 }
