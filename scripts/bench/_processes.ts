@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { freePort, OipClient } from "@fulcrum/runtime";
+import { freePort, OipClient, startNatsServer, type NatsServerHandle } from "@fulcrum/runtime";
 import type { BareSessionOptions, BareSessionResult } from "./_bare-session.ts";
 
 const run = promisify(execFile);
@@ -50,6 +50,45 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** Stops of everything a benchmark has started and not yet stopped, run if it is interrupted. */
+const onInterrupt = new Set<() => Promise<void>>();
+/** How long an interrupted benchmark waits for its children to stop before it exits anyway, ms. */
+const INTERRUPT_GRACE_MS = 10_000;
+let interruptHandlersInstalled = false;
+
+/**
+ * Registers `stop` to run if this process gets SIGINT, SIGTERM or SIGHUP (Ctrl-C, `timeout`, a closed
+ * terminal), so an interrupted benchmark leaves no server, nats-server or load client behind. The
+ * `finally` blocks of a benchmark do not run on a signal; this does. Returns the unregister
+ * function (call it once the thing is stopped normally).
+ */
+export function stopOnInterrupt(stop: () => Promise<void>): () => void {
+  if (!interruptHandlersInstalled) {
+    interruptHandlersInstalled = true;
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+      process.once(signal, () => {
+        console.error(`${signal}: stopping ${onInterrupt.size} started processes`);
+        const all = Promise.allSettled([...onInterrupt].map((f) => f()));
+        const grace = new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS).unref());
+        void Promise.race([all, grace]).then(() => process.exit(code));
+      });
+    }
+  }
+  onInterrupt.add(stop);
+  return () => void onInterrupt.delete(stop);
+}
+
+/**
+ * A private nats-server for a benchmark, stopped (and its store removed) also when the benchmark is
+ * interrupted: it runs in its own process group, so a `timeout` or Ctrl-C aimed at the benchmark's
+ * group does not reach it, and a benchmark killed by a signal never runs its `finally`.
+ */
+export async function startBenchNats(): Promise<NatsServerHandle> {
+  const nats = await startNatsServer();
+  const unregister = stopOnInterrupt(() => nats.stop());
+  return { ...nats, stop: () => nats.stop().finally(unregister) };
+}
+
 /** Arguments of `_oip-load.ts`. */
 export interface LoadOptions {
   readonly address: string;
@@ -77,6 +116,12 @@ export interface LoadResult {
   readonly latencyP99Ms: number;
   /** CPU seconds `cpuPid` used over the measured window (0 without `cpuPid`). */
   readonly serverCpuSeconds: number;
+  /**
+   * p50 / p99 of the `stage_latency_ms` response parameter (the stage's own arrival → result time,
+   * ms), when the responses carry it. The echo server repeats one recorded response: ignore it there.
+   */
+  readonly reportedStageLatencyP50Ms?: number;
+  readonly reportedStageLatencyP99Ms?: number;
   readonly firstError?: string;
 }
 
@@ -94,6 +139,7 @@ export function startLoad(o: LoadOptions): LoadRun {
   const child = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, OTEL_SDK_DISABLED: "true" } });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+  stopper(child);
   const guard = setTimeout(() => child.kill("SIGKILL"), (o.warmupS + o.durationS + 120) * 1000);
   const result = new Promise<LoadResult>((resolve, reject) =>
     child.once("exit", (code) => {
@@ -113,10 +159,78 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
   return startLoad(o).result;
 }
 
+/** One load-client process that runs loads one after another (`_oip-load.ts --serve`). */
+export interface LoadClient {
+  readonly pid: number;
+  /** Runs `o` once the runs before it are done; rejects if the client dies or overruns. */
+  run(o: LoadOptions): Promise<LoadResult>;
+  /** Ends the client (closing its stdin). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a load client on {@link CLIENT_CPUS} that serves many runs, so a benchmark pays the client's
+ * start-up (several seconds of module loading on a busy machine) once instead of per run. A run
+ * that has not reported `warmupS + durationS + 120` s after it started kills the client and rejects.
+ */
+export function startLoadClient(): LoadClient {
+  const [cmd, ...args] = pinned(CLIENT_CPUS, [...TS_NODE, "scripts/bench/_oip-load.ts", "--serve"]);
+  const child = spawn(cmd, args, { cwd: REPO, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, OTEL_SDK_DISABLED: "true" } });
+  const stop = stopper(child);
+  const waiting: Array<{ resolve(r: LoadResult): void; reject(e: Error): void }> = [];
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString("utf8");
+    let nl;
+    while ((nl = out.indexOf("\n")) >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      if (line.trim() !== "") waiting.shift()?.resolve(JSON.parse(line) as LoadResult);
+    }
+  });
+  child.once("exit", (code, signal) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`load client exited (code ${code}, signal ${signal}) before reporting`));
+  });
+  let last: Promise<unknown> = Promise.resolve();
+  const run = (o: LoadOptions): Promise<LoadResult> => {
+    const started = last.catch(() => undefined).then(
+      () =>
+        new Promise<LoadResult>((resolve, reject) => {
+          if (child.exitCode !== null || child.signalCode !== null) return reject(new Error("load client is not running"));
+          const guard = setTimeout(() => child.kill("SIGKILL"), (o.warmupS + o.durationS + 120) * 1000);
+          waiting.push({
+            resolve: (r) => {
+              clearTimeout(guard);
+              if (r.failed > 0) console.warn(`load on ${o.address}: ${r.failed} failed requests, first: ${r.firstError}`);
+              resolve(r);
+            },
+            reject: (e) => {
+              clearTimeout(guard);
+              reject(e);
+            },
+          });
+          child.stdin!.write(`${JSON.stringify(o)}\n`);
+        }),
+    );
+    last = started;
+    return started;
+  };
+  return {
+    pid: child.pid!,
+    run,
+    close: async () => {
+      child.stdin!.end();
+      await stop();
+    },
+  };
+}
+
 /** {@link measureBareSession} in a child process pinned to `cpuList` (the server's CPUs). */
 export async function runBare(options: BareSessionOptions, cpuList: string | undefined): Promise<BareSessionResult> {
   const [cmd, ...args] = pinned(cpuList, [...TS_NODE, "scripts/bench/_bare-run.ts", JSON.stringify(options)]);
-  const { stdout } = await run(cmd, args, { cwd: REPO, env: process.env, timeout: ((options.durationS ?? 3) * (options.repetitions ?? 3) + 120) * 1000 });
+  const running = run(cmd, args, { cwd: REPO, env: process.env, timeout: ((options.durationS ?? 3) * (options.repetitions ?? 3) + 120) * 1000 });
+  const unregister = stopOnInterrupt(async () => void running.child.kill("SIGTERM"));
+  const { stdout } = await running.finally(unregister);
   return JSON.parse(stdout.trim().split("\n").pop()!) as BareSessionResult;
 }
 
@@ -131,14 +245,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** SIGTERM, then SIGKILL after 15 s; idempotent; also run if the benchmark is interrupted. */
 function stopper(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
-  return async () => {
+  const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
     await exited;
     clearTimeout(t);
   };
+  void exited.then(stopOnInterrupt(stop));
+  return stop;
 }
 
 async function waitReady(port: number, child: ChildProcess, what: string, model?: string): Promise<void> {
@@ -221,8 +338,9 @@ export async function startEchoProcess(response: Uint8Array, cpuList: string | u
   }
 }
 
-/** A run of `load` against `server`, with the server's CPU time per completed request, ms. */
-export async function measure(server: ServerProcess, load: Omit<LoadOptions, "address" | "cpuPid">): Promise<LoadResult & { serverCpuMsPerRequest: number }> {
-  const r = await runLoad({ ...load, address: `127.0.0.1:${server.port}`, cpuPid: server.pid });
+/** A run of `load` against `server` (on `client`, else in a fresh client process), with the server's CPU time per completed request, ms. */
+export async function measure(server: ServerProcess, load: Omit<LoadOptions, "address" | "cpuPid">, client?: LoadClient): Promise<LoadResult & { serverCpuMsPerRequest: number }> {
+  const o = { ...load, address: `127.0.0.1:${server.port}`, cpuPid: server.pid };
+  const r = await (client ? client.run(o) : runLoad(o));
   return { ...r, serverCpuMsPerRequest: r.completed > 0 ? (r.serverCpuSeconds * 1000) / r.completed : Number.NaN };
 }

@@ -22,12 +22,12 @@
  *   the session cache. The p99 is over all samples, cold ones included.
  */
 import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
-import { connectBus, createLogger, fp32Request, OipClient, oipParam, startNatsServer, toPbAssignment, unixClockMs } from "@fulcrum/runtime";
+import { connectBus, createLogger, fp32Request, OipClient, oipParam, toPbAssignment, unixClockMs } from "@fulcrum/runtime";
 import { quantile } from "@fulcrum/core/stats";
 import { startStage, stageConfigSchema, type StageHandle } from "@fulcrum/stage";
 import { ensureGeneratedModel, resolveModelDir, resolveVariant, RESNET_DEFAULT_RESOLUTION } from "@fulcrum/zoo";
 import { inference } from "@fulcrum/proto";
-import { canPin, measure, REPO, runBare, serverCpus, startEchoProcess, startLoad, startStageProcess, type LoadOptions } from "./_processes.ts";
+import { canPin, measure, REPO, runBare, serverCpus, startBenchNats, startEchoProcess, startLoad, startLoadClient, startStageProcess, type LoadClient, type LoadOptions } from "./_processes.ts";
 
 const R = RESNET_DEFAULT_RESOLUTION;
 const RESNET_TAIL = [3, R, R];
@@ -59,7 +59,7 @@ const load = (tail: readonly number[], o: Partial<LoadOptions> & { warmupS: numb
 });
 
 /** ResNet-18 batch ≤ 8 at saturation vs bare session.run at batch 8, both pinned to one CPU. */
-async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number): Promise<object> {
+async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number, client: LoadClient): Promise<object> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
   const reps = [];
   for (let i = 0; i < repetitions; i++) {
@@ -67,7 +67,7 @@ async function pinnedThroughput(natsUrl: string, durationS: number, repetitions:
     const bare = await runBare({ modelPath, batchSize: 8, threads: 1, durationS, repetitions: 1 }, serverCpus(1));
     const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
     try {
-      const s = await measure(stage, load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS }));
+      const s = await measure(stage, load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS }), client);
       reps.push({ bareItemsPerSecond: bare.itemsPerSecond, stageRequestsPerSecond: s.rps, ratio: s.rps / bare.itemsPerSecond, failed: s.failed, stageLatencyP50Ms: s.latencyP50Ms, stageCpuMsPerRequest: s.serverCpuMsPerRequest });
     } finally {
       await stage.stop();
@@ -80,25 +80,89 @@ async function pinnedThroughput(natsUrl: string, durationS: number, repetitions:
   return r;
 }
 
-/** ResNet-18, batch ≤ 8 allowed, 20 req/s on a fixed schedule vs bare session.run at batch 1. */
-async function lightLoad(natsUrl: string, durationS: number): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
-  const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
-  const bare = await runBare({ modelPath, batchSize: 1, threads: 1, durationS: 3, repetitions: 1 }, serverCpus(1));
-  const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
+/** The stage's answer to the benchmark request, encoded (what the echo server replays). */
+async function recordedResponse(port: number, tail: readonly number[]): Promise<Uint8Array> {
+  const probe = new OipClient(`127.0.0.1:${port}`);
   try {
-    const s = await measure(stage, load(RESNET_TAIL, { rateRps: 20, warmupS: 2, durationS }));
-    const out = { lightP50Ms: s.latencyP50Ms, lightP99Ms: s.latencyP99Ms, overheadP50Ms: s.latencyP50Ms - bare.runP50Ms, details: { rateRps: 20, samples: s.completed, failed: s.failed, bareRunP50Ms: bare.runP50Ms, bareRunP99Ms: bare.runP99Ms } };
-    console.log(`lightP50Ms ${out.lightP50Ms.toFixed(2)} (resnet18@${R}, 20 req/s fixed schedule, ${s.completed} requests)`);
-    console.log(`lightP99Ms ${out.lightP99Ms.toFixed(2)} (${(out.lightP99Ms / out.lightP50Ms).toFixed(2)} × p50)`);
-    console.log(`overheadP50Ms ${out.overheadP50Ms.toFixed(2)} (stage p50 − bare batch-1 session.run p50 ${bare.runP50Ms.toFixed(2)} ms)`);
-    return out;
+    const answer = await probe.infer(fp32Request("classifier", "input", tail, { params: { slo_ms: oipParam.int(600_000) } }));
+    if (!answer.ok) throw new Error(`stage refused the benchmark request: ${answer.code} ${answer.details}`);
+    return inference.ModelInferResponse.encode(answer.response!).finish();
   } finally {
-    await stage.stop();
+    probe.close();
   }
 }
 
+/** The stage's lifetime counters of batches, answered requests and session.run time, from its `/metrics`. */
+async function inferenceCounters(metricsPort: number): Promise<{ batches: number; completions: number; inferenceSeconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const read = (name: string): number => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
+    if (!m) throw new Error(`stage /metrics has no ${name}`);
+    return Number(m[1]);
+  };
+  return { batches: read("fulcrum_stage_batches_total"), completions: read("fulcrum_stage_completions_total"), inferenceSeconds: read("fulcrum_stage_inference_seconds_total") };
+}
+
+/**
+ * ResNet-18, batch ≤ 8 allowed, 20 req/s on a fixed schedule vs bare session.run at batch 1. Where
+ * the overhead goes, from the same run: the stage's own arrival → result time (its
+ * `stage_latency_ms` response parameter), the mean `session.run` per batch inside the stage (its
+ * `/metrics`), and the echo server at the same rate (the transport's own latency for this request
+ * and response).
+ */
+async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
+  const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
+  const bare = await runBare({ modelPath, batchSize: 1, threads: 1, durationS: 3, repetitions: 1 }, serverCpus(1));
+  const spec = load(RESNET_TAIL, { rateRps: 20, warmupS: 2, durationS });
+  const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
+  let s, response, before, after;
+  try {
+    response = await recordedResponse(stage.port, RESNET_TAIL);
+    before = await inferenceCounters(stage.metricsPort);
+    s = await measure(stage, spec, client);
+    after = await inferenceCounters(stage.metricsPort);
+  } finally {
+    await stage.stop();
+  }
+  const echo = await startEchoProcess(response, serverCpus(1));
+  let e;
+  try {
+    e = await measure(echo, spec, client);
+  } finally {
+    await echo.stop();
+  }
+  const batches = after.batches - before.batches;
+  // Over the warm-up and the window (the counters cannot be cut at the window's edges).
+  const stageRunMeanMs = batches > 0 ? ((after.inferenceSeconds - before.inferenceSeconds) * 1000) / batches : Number.NaN;
+  const stageP50Ms = s.reportedStageLatencyP50Ms ?? Number.NaN;
+  const split = {
+    transportP50Ms: s.latencyP50Ms - stageP50Ms,
+    inStageOutsideRunMs: stageP50Ms - stageRunMeanMs,
+    stageRunMeanMs,
+    stageRunOverBareMs: stageRunMeanMs - bare.runP50Ms,
+    echoP50Ms: e.latencyP50Ms,
+    echoP99Ms: e.latencyP99Ms,
+    reportedStageP50Ms: stageP50Ms,
+    reportedStageP99Ms: s.reportedStageLatencyP99Ms ?? Number.NaN,
+    meanBatchSize: batches > 0 ? (after.completions - before.completions) / batches : Number.NaN,
+  };
+  const out = {
+    lightP50Ms: s.latencyP50Ms,
+    lightP99Ms: s.latencyP99Ms,
+    overheadP50Ms: s.latencyP50Ms - bare.runP50Ms,
+    details: { rateRps: 20, samples: s.completed, failed: s.failed + e.failed, bareRunP50Ms: bare.runP50Ms, bareRunP99Ms: bare.runP99Ms, batches, split },
+  };
+  console.log(`lightP50Ms ${out.lightP50Ms.toFixed(2)} (resnet18@${R}, 20 req/s fixed schedule, ${s.completed} requests)`);
+  console.log(`lightP99Ms ${out.lightP99Ms.toFixed(2)} (${(out.lightP99Ms / out.lightP50Ms).toFixed(2)} × p50)`);
+  console.log(`overheadP50Ms ${out.overheadP50Ms.toFixed(2)} (stage p50 − bare batch-1 session.run p50 ${bare.runP50Ms.toFixed(2)} ms)`);
+  console.log(
+    `  where it goes (p50 differences, same run): client − stage-reported ${split.transportP50Ms.toFixed(2)} ms (echo server at 20 req/s: p50 ${split.echoP50Ms.toFixed(2)}, p99 ${split.echoP99Ms.toFixed(2)} ms); stage-reported p50 ${stageP50Ms.toFixed(2)} (p99 ${split.reportedStageP99Ms.toFixed(2)}) − mean session.run in the stage ${stageRunMeanMs.toFixed(2)} = ${split.inStageOutsideRunMs.toFixed(2)} ms; session.run in the stage − bare p50 ${split.stageRunOverBareMs.toFixed(2)} ms; mean batch ${split.meanBatchSize.toFixed(2)}`,
+  );
+  return out;
+}
+
 /** fashion/linear batch ≤ 8 vs the echo server answering the stage's own response, same client and CPUs. */
-async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions: number): Promise<{ echoRequestsPerSecond: number; smallModelOverEcho: number; details: object }> {
+async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions: number, client: LoadClient): Promise<{ echoRequestsPerSecond: number; smallModelOverEcho: number; details: object }> {
   const spec = load(FASHION_TAIL, { concurrency: 16, warmupS: 2, durationS });
   const reps = [];
   for (let i = 0; i < repetitions; i++) {
@@ -106,18 +170,14 @@ async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions:
     let response: Uint8Array;
     let s;
     try {
-      const probe = new OipClient(`127.0.0.1:${stage.port}`);
-      const answer = await probe.infer(fp32Request("classifier", "input", FASHION_TAIL, { params: { slo_ms: oipParam.int(600_000) } }));
-      probe.close();
-      if (!answer.ok) throw new Error(`stage refused the benchmark request: ${answer.code} ${answer.details}`);
-      response = inference.ModelInferResponse.encode(answer.response!).finish();
-      s = await measure(stage, spec);
+      response = await recordedResponse(stage.port, FASHION_TAIL);
+      s = await measure(stage, spec, client);
     } finally {
       await stage.stop();
     }
     const echo = await startEchoProcess(response, serverCpus(1));
     try {
-      const e = await measure(echo, spec);
+      const e = await measure(echo, spec, client);
       reps.push({ stageRequestsPerSecond: s.rps, echoRequestsPerSecond: e.rps, ratio: s.rps / e.rps, failed: s.failed + e.failed, stageCpuMsPerRequest: s.serverCpuMsPerRequest, echoCpuMsPerRequest: e.serverCpuMsPerRequest });
     } finally {
       await echo.stop();
@@ -222,11 +282,13 @@ export default async function stageBench(args: string[]): Promise<object> {
   const modelDir = resolveModelDir(process.env, REPO);
   for (const variant of ["resnet18", "resnet34", "resnet50"]) ensureGeneratedModel({ family: "resnet", variant, resolution: R, modelDir });
   if (!canPin) console.warn("taskset or a second CPU is missing: processes run unpinned, so the figures are not resource-honest");
-  const nats = await startNatsServer();
+  const nats = await startBenchNats();
+  // One client process for the measured runs: its start-up (seconds on a busy machine) is paid once.
+  const client = startLoadClient();
   try {
-    const pinned = (await pinnedThroughput(nats.url, durationS, repetitions)) as { ratio: number };
-    const light = await lightLoad(nats.url, Math.max(durationS, 15));
-    const echo = await smallModelVsEcho(nats.url, durationS, repetitions);
+    const pinned = (await pinnedThroughput(nats.url, durationS, repetitions, client)) as { ratio: number };
+    const light = await lightLoad(nats.url, Math.max(durationS, 15), client);
+    const echo = await smallModelVsEcho(nats.url, durationS, repetitions, client);
     const reconfig = await reconfigUnderLoad(nats.url, changes);
     return {
       durationS,
@@ -242,6 +304,7 @@ export default async function stageBench(args: string[]): Promise<object> {
       details: { pinnedThroughput: pinned, light: light.details, echo: echo.details },
     };
   } finally {
+    await client.close();
     await nats.stop();
   }
 }
