@@ -4,7 +4,7 @@ import { createPerfModel, throughputRps } from "../perf/index.js";
 import { createRng } from "../rng/index.js";
 import { bruteForceFulcrum } from "./brute-force.js";
 import { effectiveBudgetMs, tightestBudgetMs } from "./budget.js";
-import { decideFulcrum, fulcrumConfigSchema, fulcrumOptions, fulcrumShedPenaltyPerUnit, fulcrumSwitchCostMs } from "./fulcrum.js";
+import { decideFulcrum, fulcrumConfigSchema, fulcrumOptions, fulcrumShedPenaltyPerUnit, fulcrumStartShortfallRps, fulcrumSwitchCostMs } from "./fulcrum.js";
 import { randomInstance } from "./instances.js";
 import { compilePipeline, endToEndBoundMs } from "./pipeline.js";
 import { POLICIES } from "./registry.js";
@@ -54,7 +54,7 @@ describe("decideFulcrum", () => {
     const over = await decideFulcrum(overInput, undefined, config, 0, deps);
     expect(over.explanation.status).toBe("optimal");
     // Heavy cannot carry even a quarter (250 rps) within 8 cores, light carries a quarter but not half.
-    const opts = fulcrumOptions(overInput, 0, config);
+    const opts = fulcrumOptions(overInput, config)[0]!;
     expect(opts.filter((o) => o.variant === "heavy")).toEqual([]);
     expect(opts.filter((o) => o.units >= 2)).toEqual([]);
     expect(over.explanation.admittedFraction).toBe(0.25);
@@ -90,10 +90,15 @@ describe("decideFulcrum", () => {
     };
     // h(1,2) = 50 rps, h(1,4) = 100 rps: 90 rps needs 1×4 cores (in place) or 2×2 cores (one cold start), both 4 cores.
     const tie = fulcrumConfigSchema.parse({ shareUnits: 1, switchCostPerSecond: 0 });
-    const opts = fulcrumOptions(input, 0, tie);
+    const opts = fulcrumOptions(input, tie)[0]!;
     const inPlace = opts.find((o) => o.cores === 4 && o.replicas === 1)!;
     const scaleOut = opts.find((o) => o.cores === 2 && o.replicas === 2)!;
-    expect(inPlace.value).toBeCloseTo(scaleOut.value, 12);
+    // Tied but for the start-up loss: the kept 2-core replica carries 50 of the 90 rps while the new one starts.
+    expect(inPlace.startupLoss).toBe(0);
+    expect(scaleOut.startShortfallRps).toBe(40);
+    expect(scaleOut.startMs).toBe(1000 + 2000);
+    expect(scaleOut.startupLoss).toBeGreaterThan(0);
+    expect(inPlace.value).toBeCloseTo(scaleOut.value + scaleOut.startupLoss, 12);
     expect(inPlace.switchMs).toBe(50);
     expect(scaleOut.switchMs).toBe(1000 + 2000);
 
@@ -101,6 +106,66 @@ describe("decideFulcrum", () => {
     expect(d.explanation.status).toBe("optimal");
     expect(d.stages[0]!.variants).toEqual([{ variant: "light", weight: 1, batch: 1, coresPerReplica: 4, replicas: 1 }]);
     expect(d.explanation.terms.switch).toBeCloseTo(-0.001 * 0.05, 12);
+  });
+
+  /**
+   * One variant whose cores help less and less (l(1, c) = 40/c + 10 ms: h = 20, 33.3, 50 rps on 1, 2,
+   * 4 cores), running one 2-core replica. Without the start-up loss, 45 rps is cheapest on three
+   * 1-core replicas (3 cores, two cold starts) rather than the running replica grown to 4 cores.
+   */
+  function diminishing(forecastRps: number): PolicyInput {
+    return {
+      ...twoVariants(),
+      stages: [{ name: "cls", variants: [{ name: "light", accuracy: 0.7, loadTimeMs: 2000 }] }],
+      perf: createPerfModel({ light: { fit: { gammaMs: 40, deltaMs: 0, epsilonMs: 0, etaMs: 10 } } }),
+      forecastRps,
+      limits: { maxCores: 16, batches: [1], coresPerReplica: [1, 2, 4], maxReplicas: 4 },
+      current: [{ stage: "cls", variants: [{ variant: "light", weight: 1, batch: 1, coresPerReplica: 2, replicas: 1 }] }],
+    };
+  }
+
+  it.each(["branch-and-bound", "milp"] as const)("grows the running replica in place when that carries λ̂, though new replicas would need fewer cores (%s)", async (method) => {
+    const config = fulcrumConfigSchema.parse({ shareUnits: 1, method });
+    const input = diminishing(45);
+    const d = await decideFulcrum(input, undefined, config, 0, deps);
+    expect(d.explanation.status).toBe("optimal");
+    expect(d.stages[0]!.variants).toEqual([{ variant: "light", weight: 1, batch: 1, coresPerReplica: 4, replicas: 1 }]);
+    expect(d.explanation.terms.startup).toBeCloseTo(0, 12);
+    const opts = fulcrumOptions(input, config)[0]!;
+    const inPlace = opts.find((o) => o.cores === 4 && o.replicas === 1)!;
+    const scaleOut = opts.find((o) => o.cores === 1 && o.replicas === 3)!;
+    // Before the start-up loss the scale-out is the better option: one core less, two cold starts.
+    expect(scaleOut.value + scaleOut.startupLoss).toBeGreaterThan(inPlace.value);
+    // The kept replica, moved to 1 core, carries 20 of the 45 rps for the 3 s the new ones take.
+    expect(scaleOut.startShortfallRps).toBeCloseTo(25, 9);
+    expect(scaleOut.startMs).toBe(3000);
+    const P0 = fulcrumShedPenaltyPerUnit([opts.map((o) => ({ ...o, value: o.value + o.startupLoss }))]);
+    expect(scaleOut.startupLoss).toBeCloseTo(P0 * (25 / 45) * 3, 9);
+  });
+
+  it.each(["branch-and-bound", "milp"] as const)("still scales out when growing in place cannot carry λ̂, keeping the most capacity through the start (%s)", async (method) => {
+    const config = fulcrumConfigSchema.parse({ shareUnits: 1, method });
+    // 120 rps: one replica carries at most 50 (4 cores). Cheapest in cores is 4×2 (133 rps, 8 cores),
+    // but its kept replica carries 33 rps during the start; 3×4 (12 cores) keeps 50.
+    const d = await decideFulcrum(diminishing(120), undefined, config, 0, deps);
+    expect(d.explanation.status).toBe("optimal");
+    expect(d.explanation.admittedFraction).toBe(1);
+    expect(d.stages[0]!.variants).toEqual([{ variant: "light", weight: 1, batch: 1, coresPerReplica: 4, replicas: 3 }]);
+    const opts = fulcrumOptions(diminishing(120), config)[0]!;
+    const chosen = opts.find((o) => o.cores === 4 && o.replicas === 3)!;
+    expect(chosen.startShortfallRps).toBeCloseTo(70, 9);
+    expect(d.explanation.terms.startup).toBeCloseTo(-chosen.startupLoss, 12);
+    expect(d.explanation.terms.shed).toBe(0);
+  });
+
+  it("counts as start-up shortfall only what the kept replicas of a growing, running variant cannot carry", () => {
+    const cur = { variant: "v", weight: 1, batch: 1, coresPerReplica: 2, replicas: 2 };
+    expect(fulcrumStartShortfallRps(cur, 100, 3, 40)).toBe(20);
+    expect(fulcrumStartShortfallRps(cur, 70, 3, 40)).toBe(0);
+    expect(fulcrumStartShortfallRps(cur, 100, 2, 60)).toBe(0);
+    expect(fulcrumStartShortfallRps(cur, 10, 1, 40)).toBe(0);
+    expect(fulcrumStartShortfallRps(undefined, 100, 3, 40)).toBe(0);
+    expect(fulcrumStartShortfallRps({ ...cur, replicas: 0 }, 100, 3, 40)).toBe(0);
   });
 
   it("charges cold starts per new replica and in-place changes per kept replica", () => {
@@ -162,7 +227,7 @@ describe("decideFulcrum", () => {
       });
       const budgetMs = effectiveBudgetMs(input.sloMs, config.sloMarginFraction, tightestBudgetMs(input.budgets, config.budgetQuantile));
       const pipeline = compilePipeline(input);
-      const all = input.stages.map((_, s) => fulcrumOptions(input, s, config));
+      const all = fulcrumOptions(input, config);
       const brute = bruteForceFulcrum(pipeline, all, G, budgetMs, input.limits.maxCores, config.maxVariantsPerStage);
       const d = await decideFulcrum(input, undefined, config, 0, deps);
       if (!brute) {
@@ -170,7 +235,7 @@ describe("decideFulcrum", () => {
         continue;
       }
       feasible++;
-      const expected = brute.value - (fulcrumShedPenaltyPerUnit(all) * (G - brute.admittedUnits)) / G;
+      const expected = brute.value - fulcrumShedPenaltyPerUnit(all) * (G - brute.admittedUnits);
       expect(d.explanation.status, `instance ${i}: ${JSON.stringify(d.explanation.fallback)}`).toBe("optimal");
       expect(d.explanation.method).toBe(method);
       expect(d.explanation.admittedFraction, `instance ${i}`).toBeCloseTo(brute.admittedUnits / G, 12);

@@ -28,7 +28,11 @@ export const fulcrumConfigSchema = z.object({
    * @default 50
    */
   inPlaceChangeMs: z.number().min(0).default(50),
-  /** Start-up of a new replica process, ms, on top of the variant's `loadTimeMs` (cold start). @default 1000 */
+  /**
+   * Start-up of a new replica process, ms, on top of the variant's `loadTimeMs` (cold start): the
+   * switch cost of a new replica and the window over which its start-up loss is charged
+   * ({@link fulcrumStartShortfallRps}). @default 1000
+   */
   replicaStartMs: z.number().min(0).default(1000),
   /** How stage accuracies combine: `log` (Σ log a, the product "PAS"), `sum`, `average`. @default "log" */
   accuracyAggregation: z.enum(["log", "sum", "average"]).default("log"),
@@ -87,11 +91,24 @@ export interface FulcrumOption {
   readonly totalCores: number;
   /** Reconfiguration work against the current assignment, ms. */
   readonly switchMs: number;
+  /**
+   * Rate this option carries that the variant's kept replicas cannot while its added replicas
+   * start ({@link fulcrumStartShortfallRps}), rps; 0 when it adds none.
+   */
+  readonly startShortfallRps: number;
+  /** Start-up window of the added replicas, `replicaStartMs + loadTimeMs`, ms; 0 when it adds none. */
+  readonly startMs: number;
+  /**
+   * The start-up loss in objective units: P₀·(startShortfallRps/(λ̂/G))·startMs/1000, the shed
+   * penalty per unit P₀ of the options without it, charged for the seconds the shortfall lasts.
+   * Part of `value`.
+   */
+  readonly startupLoss: number;
   /** The variant's accuracy in (0, 1]. */
   readonly accuracy: number;
   /** The accuracy part of `value`: α·(units/G)·term(accuracy). */
   readonly accuracyValue: number;
-  /** Objective contribution: α·(units/G)·acc − β·cores − γ·b − δ·switch s. */
+  /** Objective contribution: α·(units/G)·acc − β·cores − γ·b − δ·switch s − start-up loss. */
   readonly value: number;
   readonly extrapolated: boolean;
 }
@@ -116,13 +133,25 @@ export function fulcrumSwitchCostMs(
 }
 
 /**
- * Every candidate of stage `s` at forecast λ̂ (variants × batches × cores × units 1..G), dropping
- * those that need more than `limits.maxReplicas` replicas or `limits.maxCores` cores. Not filtered by
- * the latency budget (the caller's formulation decides). `λ̂ = 0` keeps one replica per active variant;
- * a batch > 1 then never fills (infinite bound).
- * @throws PerfModelError for a variant the perf model cannot answer.
+ * Rate a variant's option carries that its kept replicas cannot while the replicas it adds start,
+ * rps. Growing from r₀ to r > r₀ replicas at (b, c): the r₀ running replicas move to (b, c) in place
+ * within `inPlaceChangeMs` and serve at once, the r − r₀ new ones serve only after their cold start,
+ * so for that window the variant carries min(rate, r₀·h(b, c)) and loses the rest. 0 when the
+ * option adds no replica, and when the variant is not running (r₀ = 0): its share then moves over
+ * from the stage's running variants, whose replicas keep serving until it is ready (a rolling
+ * replacement, or an in-place retarget built beside the old session).
  */
-export function fulcrumOptions(input: PolicyInput, s: number, config: FulcrumConfig): FulcrumOption[] {
+export function fulcrumStartShortfallRps(current: VariantAllocation | undefined, rateRps: number, replicas: number, throughputRps: number): number {
+  const r0 = current?.replicas ?? 0;
+  if (r0 === 0 || replicas <= r0) return 0;
+  return Math.max(0, rateRps - r0 * throughputRps);
+}
+
+/**
+ * Every candidate of stage `s` at forecast λ̂ before the start-up loss (`startupLoss` 0), dropping
+ * those that need more than `limits.maxReplicas` replicas or `limits.maxCores` cores.
+ */
+function stageOptions(input: PolicyInput, s: number, config: FulcrumConfig): FulcrumOption[] {
   const stage = input.stages[s]!;
   const G = config.shareUnits;
   const n = input.stages.length;
@@ -142,12 +171,15 @@ export function fulcrumOptions(input: PolicyInput, s: number, config: FulcrumCon
           if (replicas > input.limits.maxReplicas || totalCores > input.limits.maxCores) continue;
           const fillRps = config.batchFillRate === "replica" ? rateRps / replicas : rateRps;
           const switchMs = fulcrumSwitchCostMs(config, v.loadTimeMs ?? 0, cur, cores, replicas);
+          const startShortfallRps = fulcrumStartShortfallRps(cur, rateRps, replicas, h);
           const accuracyValue = (acc * units) / G;
           out.push({
             stage: s, variantIndex: vi, variant: v.name, batch, cores, units, rateRps,
             latencyMs: look.latencyMs,
             boundMs: stageBoundMs(look.latencyMs, batch, fillRps),
-            throughputRps: h, replicas, totalCores, switchMs, accuracy: v.accuracy, accuracyValue,
+            throughputRps: h, replicas, totalCores, switchMs,
+            startShortfallRps, startMs: startShortfallRps > 0 ? config.replicaStartMs + (v.loadTimeMs ?? 0) : 0, startupLoss: 0,
+            accuracy: v.accuracy, accuracyValue,
             value: accuracyValue - config.costPerCore * totalCores - config.costPerBatch * batch - (config.switchCostPerSecond * switchMs) / 1000,
             extrapolated: look.outsideMeasuredRange,
           });
@@ -159,10 +191,38 @@ export function fulcrumOptions(input: PolicyInput, s: number, config: FulcrumCon
 }
 
 /**
- * Penalty per unit of λ̂/G shed: one more than the largest amount by which the rest of the objective
- * can differ between any two selections (each stage picks at most one option per variant, so
- * Σ_s Σ_v max |value| bounds it). Any selection admitting more traffic therefore beats any selection
- * admitting less: shedding is lexicographically last, used only when nothing carries more.
+ * Every candidate of every stage at forecast λ̂ (variants × batches × cores × units 1..G), dropping
+ * those that need more than `limits.maxReplicas` replicas or `limits.maxCores` cores, each `value`
+ * including its start-up loss: P₀·(startShortfallRps/(λ̂/G))·startMs/1000 with P₀ the shed
+ * penalty per unit ({@link fulcrumShedPenaltyPerUnit}) of the options without it. The shed term
+ * prices each unit of λ̂/G not admitted at P; the start-up loss is the same price for the units the
+ * kept replicas cannot carry, per second of the start-up window: requests lost to a cold start cost
+ * what shedding them costs. So growth in place (ms) is preferred whenever it carries λ̂, and an
+ * option that must add replicas prefers the one keeping the most capacity meanwhile. Shedding
+ * stays lexicographically last: the penalty P the caller uses is computed over these values. Not
+ * filtered by the latency budget (the caller's formulation decides). `λ̂ = 0` keeps one replica per
+ * active variant; a batch > 1 then never fills (infinite bound).
+ * @throws PerfModelError for a variant the perf model cannot answer.
+ */
+export function fulcrumOptions(input: PolicyInput, config: FulcrumConfig): FulcrumOption[][] {
+  const G = config.shareUnits;
+  const base = input.stages.map((_, s) => stageOptions(input, s, config));
+  const P0 = fulcrumShedPenaltyPerUnit(base);
+  return base.map((opts) =>
+    opts.map((o) => {
+      if (o.startShortfallRps === 0) return o;
+      const startupLoss = (P0 * ((o.startShortfallRps * G) / input.forecastRps) * o.startMs) / 1000;
+      return { ...o, startupLoss, value: o.value - startupLoss };
+    }),
+  );
+}
+
+/**
+ * Penalty P per unit of λ̂/G shed: one more than the largest amount by which the rest of the
+ * objective can differ between any two selections (each stage picks at most one option per variant,
+ * so |Σ value| of one selection is at most R = Σ_s Σ_v max |value|, and two differ by at most 2R).
+ * With the shed term −P·(G − A), any selection admitting more units therefore beats any selection
+ * admitting fewer: shedding is lexicographically last, used only when nothing carries more.
  */
 export function fulcrumShedPenaltyPerUnit(options: readonly (readonly FulcrumOption[])[]): number {
   let range = 0;
@@ -171,7 +231,7 @@ export function fulcrumShedPenaltyPerUnit(options: readonly (readonly FulcrumOpt
     for (const o of opts) perVariant.set(o.variantIndex, Math.max(perVariant.get(o.variantIndex) ?? 0, Math.abs(o.value)));
     for (const m of perVariant.values()) range += m;
   }
-  return range + 1;
+  return 2 * range + 1;
 }
 
 /**
@@ -217,7 +277,7 @@ export interface FulcrumModel {
  * times F[s]. Rows: Σ_o units·z = A per stage; Σ z ≤ 1 per (stage, variant); B[s] ≥ Σ_{o of v}
  * bound·z per (stage, variant) (one option per variant, so that sum is the chosen one's bound);
  * F[s] ≥ B[s] at sources and F[t] ≥ F[u] + B[t] per edge, F ≤ budget; Σ cores·z ≤ maxCores;
- * optionally Σ z ≤ maxVariantsPerStage. Objective: Σ value·z + P·A/G − P (the shed term).
+ * optionally Σ z ≤ maxVariantsPerStage. Objective: Σ value·z + P·A − P·G (the shed term −P·(G − A)).
  */
 export function buildFulcrumModel(
   pipeline: CompiledPipeline,
@@ -234,7 +294,7 @@ export function buildFulcrumModel(
   const columns = options.map((opts, s) =>
     opts.map((o, k) => vars.push({ name: `z_${s}_${k}`, type: "binary", lower: 0, upper: 1, objective: o.value }) - 1),
   );
-  const admitted = vars.push({ name: "A", type: "integer", lower: 1, upper: units, objective: P / units }) - 1;
+  const admitted = vars.push({ name: "A", type: "integer", lower: 1, upper: units, objective: P }) - 1;
   const bound = options.map((_, s) => vars.push({ name: `B_${s}`, type: "continuous", lower: 0, upper: budgetMs, objective: 0 }) - 1);
   const finish = options.map((_, s) => vars.push({ name: `F_${s}`, type: "continuous", lower: 0, upper: budgetMs, objective: 0 }) - 1);
   options.forEach((opts, s) => {
@@ -253,12 +313,12 @@ export function buildFulcrumModel(
     for (const u of preds) rows.push({ name: `edge_${u}_${s}`, vars: [finish[s]!, finish[u]!, bound[s]!], coefs: [1, -1, -1], lower: 0, upper: Infinity });
   });
   rows.push({ name: "cores", vars: columns.flat(), coefs: options.flatMap((opts) => opts.map((o) => o.totalCores)), lower: -Infinity, upper: maxCores });
-  return { model: { sense: "maximize", objectiveOffset: -P, variables: vars, constraints: rows }, columns, admittedColumn: admitted, shedPenaltyPerUnit: P };
+  return { model: { sense: "maximize", objectiveOffset: -P * units, variables: vars, constraints: rows }, columns, admittedColumn: admitted, shedPenaltyPerUnit: P };
 }
 
 /**
  * The objective and terms of a selection (per stage, the chosen options), as {@link decideFulcrum}
- * reports them: Σ value + shed term, where the shed term is −P·(G − A)/G.
+ * reports them: Σ value + shed term, where the shed term is −P·(G − A).
  */
 export function fulcrumObjective(
   selection: readonly (readonly FulcrumOption[])[],
@@ -273,7 +333,8 @@ export function fulcrumObjective(
     cores: -config.costPerCore * all.reduce((s, o) => s + o.totalCores, 0),
     batch: -config.costPerBatch * all.reduce((s, o) => s + o.batch, 0),
     switch: (-config.switchCostPerSecond * all.reduce((s, o) => s + o.switchMs, 0)) / 1000,
-    shed: admittedUnits >= G ? 0 : (-shedPenaltyPerUnit * (G - admittedUnits)) / G,
+    startup: -all.reduce((s, o) => s + o.startupLoss, 0),
+    shed: admittedUnits >= G ? 0 : -shedPenaltyPerUnit * (G - admittedUnits),
   };
   // Σ value is the objective proper (the terms above re-derive it for the explanation).
   const objective = all.reduce((s, o) => s + o.value, 0) + terms.shed;
@@ -334,7 +395,7 @@ async function solveFulcrum(
  * else is closed form: rate λ_o = λ̂·u/G, replicas r_o = max(1, ⌈λ_o / h_v(b,c)⌉), cores c·r_o,
  * bound L_o = l_v(b,c) + (b−1)/λ_fill with λ_fill = λ_o/r_o (`batchFillRate: replica`) or λ_o.
  * Binaries z_o; integer A ∈ [1, G] = admitted units. Maximise
- *   Σ_o z_o·[ α·(u/G)·acc(a_v) − β·c·r_o − γ·b − δ·switch_o/1000 ] − P·(G − A)/G
+ *   Σ_o z_o·[ α·(u/G)·acc(a_v) − β·c·r_o − γ·b − δ·switch_o/1000 − loss_o ] − P·(G − A)
  * subject to, per stage: Σ_o u·z_o = A (every stage carries the admitted traffic, shares sum to
  * A/G of λ̂, reported normalised to 1); at most one (b, c, u) per variant; B_s ≥ L_o for the chosen
  * options; per DAG path Σ_s B_s ≤ budget (finish-time rows per edge); Σ cores ≤ Cmax; optionally
@@ -349,6 +410,17 @@ async function solveFulcrum(
  * cheap (`inPlaceChangeMs`), a batch change is free, each new replica is a cold start
  * (`replicaStartMs + loadTimeMs`). So among equally good configurations the one reusing running
  * replicas wins, and a new replica must pay for itself.
+ *
+ * **Start-up loss** ({@link fulcrumOptions}, {@link fulcrumStartShortfallRps}): while added
+ * replicas start, only the kept ones serve (at their new cores: in-place changes take ms), so an
+ * option that grows a running variant from r₀ to r replicas loses max(0, λ_o − r₀·h) for
+ * `replicaStartMs + loadTimeMs`; it is charged at the shed penalty per unit P₀ of the options
+ * without it, P₀·(shortfall/(λ̂/G))·start s. Growing cores in place is chosen whenever it carries
+ * λ̂ (as Sponge argues); when it cannot, the stage still scales out (shedding remains
+ * lexicographically last), keeping as much capacity as it can through the start. The loss is
+ * one-off while the cores it saves recur, and one decision does not see past itself: a replica
+ * grown in place stays large until the load falls, since spreading its load over new, smaller
+ * replicas would lose load again while they start.
  *
  * **Overload.** The shed penalty P ({@link fulcrumShedPenaltyPerUnit}) exceeds any possible
  * difference in the rest of the objective, so the optimum first admits as much traffic as any
@@ -383,7 +455,7 @@ export async function decideFulcrum(input: PolicyInput, prev: PolicyState | unde
   let all: FulcrumOption[][];
   try {
     pipeline = compilePipeline(input);
-    all = input.stages.map((_, s) => fulcrumOptions(input, s, config));
+    all = fulcrumOptions(input, config);
   } catch (err) {
     return fail("invalid-input", (err as Error).message, preMethod);
   }
