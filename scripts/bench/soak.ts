@@ -73,7 +73,8 @@ function descendants(root: number): number[] {
 function nameOf(pid: number): string | undefined {
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    const entry = cmd.find((a) => /services\/[a-z]+\/src\/main\.ts$/.test(a));
+    // A service runs from its sources or, when the build is current, from its compiled entry.
+    const entry = cmd.find((a) => /services\/[a-z]+\/(src\/main\.ts|dist\/main\.js)$/.test(a));
     if (!entry) return cmd[0]?.endsWith("nats-server") ? "nats-server" : undefined;
     const service = /services\/([a-z]+)\//.exec(entry)![1]!;
     if (service !== "stage") return service;
