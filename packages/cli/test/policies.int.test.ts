@@ -59,6 +59,8 @@ describe.skipIf(!ACCEPTANCE)("every policy, live", () => {
   let bus: Bus;
   const observed = new Map<string, Observed>();
   const subs: Stoppable[] = [];
+  /** Set once every check passed; otherwise the run directories (every service's log) are kept. */
+  let passed = false;
 
   beforeAll(async () => {
     bus = await connectBus({ servers: testNatsUrl(), name: "policies-test" });
@@ -95,7 +97,8 @@ describe.skipIf(!ACCEPTANCE)("every policy, live", () => {
   afterAll(async () => {
     for (const s of subs) await s.stop();
     await bus.drain();
-    rmSync(dir, { recursive: true, force: true });
+    if (passed) rmSync(dir, { recursive: true, force: true });
+    else console.log(`policies test: run logs kept in ${dir}`);
   });
 
   const run = (policy: string): Promise<{ code: number | null; out: string }> => {
@@ -146,5 +149,6 @@ describe.skipIf(!ACCEPTANCE)("every policy, live", () => {
       expect(summary.summary.unaccounted).toBe(0);
     }
     console.log(report.join("\n"));
+    passed = true;
   });
 });
