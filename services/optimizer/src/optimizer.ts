@@ -42,11 +42,13 @@ export interface OptimizerDeps {
 /**
  * The outcome of one decision. `published`: a new version was written to KV and broadcast.
  * `pending`: decided, but NATS is away; it is retried until written (`version` is the one it will
- * most likely get). `kept`: nothing was published and the last assignment stays in force; `reason`
- * says why (`no-forecast:kept`, `stale-forecast:kept`, `policy-error:kept`, `invalid-decision:kept`).
+ * most likely get). `unchanged`: the policy decided what is already in force, so nothing was
+ * written (no new version: replicas are not told again what they already run). `kept`: the policy
+ * did not decide and the last assignment stays in force; `reason` says why (`no-forecast:kept`,
+ * `stale-forecast:kept`, `policy-error:kept`, `invalid-decision:kept`).
  */
 export interface DecisionOutcome {
-  readonly kind: "published" | "pending" | "kept";
+  readonly kind: "published" | "pending" | "unchanged" | "kept";
   /** Version in force after the decision (0: none yet). */
   readonly version: number;
   /** The Assignment's `reason` (`optimal`, `held`, `fallback:<reason>`) or why it was kept. */
@@ -55,7 +57,7 @@ export interface DecisionOutcome {
   readonly explanation?: Explanation;
   /** Wall time of the policy decision, ms. */
   readonly solveMs?: number;
-  /** (stage, variant) allocations that differ from the previous assignment. */
+  /** (stage, variant) allocations that differ from the assignment in force before (0 when `unchanged`). */
   readonly changes: number;
   /** λ̂ decided for, rps. */
   readonly forecastRps?: number;
@@ -88,9 +90,13 @@ const LOAD_SAMPLES_KEPT = 3600;
 
 /**
  * Starts the control loop of one pipeline: continues from the version stored in KV, consumes
- * forecasts, load samples and acks, and every `intervalMs` runs the configured policy and publishes
- * Assignment version+1 (subject and KV). With no fresh forecast it keeps the last assignment and
- * publishes nothing. Each decision is one `optimizer.decide` span; metrics on `/metrics`.
+ * forecasts, load samples and acks, and every `intervalMs` runs the configured policy; when its
+ * decision differs from the assignment in force (`diffAssignments`), or the KV entry is no longer
+ * the one this optimizer wrote, it publishes Assignment version+1 (KV, then the subject). An
+ * unchanged decision publishes nothing: every new version costs each replica a placement
+ * generation, an ack and a registry write. Replicas that have not acked the version in force get it
+ * re-broadcast. With no fresh forecast it keeps the last assignment. Each decision is one
+ * `optimizer.decide` span; metrics on `/metrics`.
  */
 export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDeps): Promise<OptimizerHandle> {
   const { bus, logger: log } = deps;
@@ -113,6 +119,11 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
   };
   let state: OptimizerState = "starting";
   let current: Assignment | undefined;
+  /**
+   * The KV entry holds an Assignment this optimizer did not write (seen on a compare-and-set
+   * conflict or a re-read): the next decision is published even when it equals `current`.
+   */
+  let foreign = false;
   /** Validates an Assignment read from KV; undefined (logged) when it is not one this optimizer could have made. */
   const adoptable = (pb: control.Assignment | undefined, what: string): Assignment | undefined => {
     if (!pb) return undefined;
@@ -131,11 +142,14 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     retryMs: config.kvRetryMs,
     onWritten(a, reason) {
       guard.pendingWrite.set(0);
+      foreign = false;
+      current = a;
       written(a);
       log.info({ version: a.version, reason }, "assignment decided while NATS was away is written and published");
     },
     onConflict(stored, ours) {
       guard.kvConflicts.inc();
+      foreign = true;
       log.warn({ ours, stored: stored?.version }, `assignments KV changed under the optimizer (v${stored?.version ?? "?"} written by someone else): numbering above it`);
       const a = adoptable(stored, "the Assignment found in KV");
       if (a) current = a;
@@ -243,6 +257,16 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
           return kept(span, "invalid-decision:kept");
         }
         const changes = diffAssignments(current?.stages, next.stages).length;
+        if (current && changes === 0 && !foreign && (store.pending !== undefined || (await store.verify()) !== "changed")) {
+          // The decision in force stands (and KV still holds it, or is unreachable and a write would
+          // wait anyway): no new version. The policy's state still advances (hysteresis counters).
+          policyState = decision.state;
+          metrics.decisions.inc({ policy: config.policy, status: ex.status });
+          metrics.admittedFraction.set(ex.admittedFraction ?? 1);
+          span.setAttributes({ "fulcrum.status": ex.status, "fulcrum.method": ex.method, "fulcrum.solve_ms": solveMs, "fulcrum.changes": 0, "fulcrum.version": current.version, "fulcrum.unchanged": true });
+          log.debug({ version: current.version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10 }, "decision unchanged: nothing published");
+          return { kind: "unchanged", version: current.version, reason, assignment: current, explanation: ex, solveMs, changes: 0, forecastRps: lambda };
+        }
         span.setAttributes({
           "fulcrum.status": ex.status, "fulcrum.method": ex.method, "fulcrum.solve_ms": solveMs, "fulcrum.changes": changes, "fulcrum.version": next.version,
           "fulcrum.cores": totalCores(next), "fulcrum.chosen": JSON.stringify(ex.chosen),
@@ -264,7 +288,10 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         if (ex.fallback) metrics.fallbacks.inc({ reason: ex.fallback.reason });
         recordAssignment(metrics, out);
         metrics.admittedFraction.set(ex.admittedFraction ?? 1);
-        if (result.status === "written") written(out);
+        if (result.status === "written") {
+          foreign = false;
+          written(out);
+        }
         span.setAttribute("fulcrum.version", out.version);
         const summary = { version: out.version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(out) };
         if (result.status === "written") log.info(summary, "assignment published");

@@ -49,6 +49,33 @@ describe("the optimizer's assignment store (KV compare-and-set, retried while NA
     }
   });
 
+  it("verify(): the entry it wrote is unchanged; a foreign write or a delete is a change (told as a conflict), numbered above", async () => {
+    const pipeline = `verify-${run}`;
+    const conflicts: Array<number | undefined> = [];
+    const store = await openAssignmentStore({ bus, pipeline, logger, retryMs: 100, onWritten: () => {}, onConflict: (stored) => void conflicts.push(stored?.version), onWriteFailed: () => {} });
+    try {
+      expect(await store.publish(draft(pipeline), "optimal")).toMatchObject({ status: "written", assignment: { version: 1 } });
+      expect(await store.verify()).toBe("unchanged");
+      expect(conflicts).toEqual([]);
+      const kv = await bus.kv(KV_BUCKETS.assignments);
+      await kv.put(kvKeys.assignment(pipeline), control.Assignment, { pipeline, version: 7, policy: "forged", createdUnixMs: Date.now(), reason: "forged", stages: [] });
+      expect(await store.verify()).toBe("changed");
+      expect(conflicts).toEqual([7]);
+      expect(store.version).toBe(7);
+      // Seen once: the store now knows that entry (the caller remembers it was not its own).
+      expect(await store.verify()).toBe("unchanged");
+      expect(await store.publish(draft(pipeline), "optimal")).toMatchObject({ status: "written", assignment: { version: 8 } });
+      await kv.delete(kvKeys.assignment(pipeline));
+      expect(await store.verify()).toBe("changed");
+      expect(conflicts).toEqual([7, undefined]);
+      // Written again over the delete, above every version known.
+      expect(await store.publish(draft(pipeline), "optimal")).toMatchObject({ status: "written", assignment: { version: 9 } });
+      expect((await kv.get(kvKeys.assignment(pipeline), control.Assignment))?.version).toBe(9);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("keeps a decision made while NATS is down pending and writes it (CAS) once NATS is back: no assignment is lost", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "fulcrum-store-nats-"));
     const port = await freePort();

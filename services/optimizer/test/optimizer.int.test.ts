@@ -1,6 +1,6 @@
 import { request } from "node:http";
-import { control, subjects } from "@fulcrum/proto";
-import { connectBus, createLogger, installInMemoryTracing, testNatsUrl, toDomainAssignment, type Bus } from "@fulcrum/runtime";
+import { control, KV_BUCKETS, kvKeys, subjects } from "@fulcrum/proto";
+import { connectBus, createLogger, installInMemoryTracing, testNatsUrl, toDomainAssignment, toPbAssignment, type Bus } from "@fulcrum/runtime";
 import type { Assignment } from "@fulcrum/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveOptimizerConfig, startOptimizer, type OptimizerHandle } from "../src/index.js";
@@ -21,10 +21,11 @@ const spec = {
   edges: [["detector", "classifier"]],
 };
 
-async function start(bus: Bus, pipeline: string): Promise<OptimizerHandle> {
+async function start(bus: Bus, pipeline: string, over: Record<string, unknown> = {}): Promise<OptimizerHandle> {
   const config = resolveOptimizerConfig({
     pipeline, spec, policy: "fulcrum", policyConfig: { shareUnits: 4 }, intervalMs: INTERVAL_MS, forecastMaxAgeMs: 60_000, metricsPort: 0,
     limits: { maxCores: 24, batches: [1, 2, 4], coresPerReplica: [1, 2, 4], maxReplicas: 6 },
+    ...over,
   });
   return startOptimizer(config, { bus, logger });
 }
@@ -41,6 +42,11 @@ function nextAssignment(bus: Bus, pipeline: string): Promise<{ assignment: Assig
       void sub.stop();
     });
   });
+}
+
+/** The finished `optimizer.decide` spans of `pipeline`, oldest first. */
+function spans(pipeline: string) {
+  return exporter.getFinishedSpans().filter((s) => s.name === "optimizer.decide" && s.attributes["fulcrum.pipeline"] === pipeline);
 }
 
 function scrape(port: number): Promise<string> {
@@ -119,7 +125,11 @@ describe("optimizer over a real nats-server", () => {
     const pipeline = `restart-${run}`;
     const first = await start(ours, pipeline);
     handles.push(first);
-    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 20));
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 10));
+    await peer.flush();
+    await expect.poll(() => first.version, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    // Only a changed decision gets a new version: a load ten times higher changes it.
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 100));
     await peer.flush();
     await expect.poll(() => first.version, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     await first.shutdown();
@@ -148,10 +158,97 @@ describe("optimizer over a real nats-server", () => {
 
     const got = nextAssignment(peer, pipeline);
     await peer.flush();
-    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 25));
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 1000));
     const { assignment } = await got;
     expect(assignment.version).toBe(before + 1);
     await sub.stop();
     await second.shutdown();
+  });
+
+  it("publishes only changes: an unchanged decision writes no version (while deciding every interval), a changed one is published within one interval, a foreign KV entry is replaced", async () => {
+    const pipeline = `changes-${run}`;
+    const opt = await start(ours, pipeline);
+    handles.push(opt);
+    const seen: Array<{ atMs: number; version: number }> = [];
+    const sub = peer.subscribe(subjects.assignment(pipeline), control.Assignment, (pb) => void seen.push({ atMs: Date.now(), version: pb.version }));
+    await peer.flush();
+    const startMs = (s: ReturnType<typeof spans>[number]): number => s.startTime[0] * 1000 + s.startTime[1] / 1e6;
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 30));
+    await expect.poll(() => opt.version, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => seen.map((x) => x.version), { timeout: 5000 }).toEqual([1]);
+    const v1 = opt.current!;
+
+    // The same load (a fresh forecast each time, so nothing goes stale) for three more intervals:
+    // the optimizer keeps deciding (one decide span per interval, each `unchanged`), publishes nothing.
+    const quietFrom = Date.now();
+    for (let k = 0; k < 3; k++) {
+      peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 30));
+      await new Promise((r) => setTimeout(r, INTERVAL_MS));
+    }
+    const quiet = spans(pipeline).filter((s) => startMs(s) >= quietFrom);
+    expect(quiet.length).toBeGreaterThanOrEqual(2);
+    for (const s of quiet) expect(s.attributes).toMatchObject({ "fulcrum.unchanged": true, "fulcrum.changes": 0, "fulcrum.version": 1 });
+    expect(opt.version).toBe(1);
+    expect(opt.current).toEqual(v1);
+    expect(seen.map((x) => x.version)).toEqual([1]);
+    const outcome = await opt.decideNow();
+    expect(outcome).toMatchObject({ kind: "unchanged", version: 1, changes: 0, assignment: v1 });
+
+    // A load ten times higher changes the decision: a new version within one interval of the forecast.
+    const sentAt = Date.now();
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 300));
+    await expect.poll(() => seen.map((x) => x.version), { timeout: 10_000 }).toEqual([1, 2]);
+    const decided = spans(pipeline).find((s) => s.attributes["fulcrum.version"] === 2 && s.attributes["fulcrum.unchanged"] === undefined)!;
+    expect(decided.attributes["fulcrum.changes"]).toBeGreaterThan(0);
+    // Decided at the first tick after the forecast (solve time excluded: the machine's load is not the loop's).
+    expect(startMs(decided) - sentAt).toBeLessThanOrEqual(INTERVAL_MS + 300);
+    const v2 = opt.current!;
+    expect(v2.stages).not.toEqual(v1.stages);
+
+    // Someone else writes the KV entry (the version authority): the unchanged decision is written
+    // again above it at the next tick, so a foreign entry does not stay in force.
+    const kv = await peer.kv(KV_BUCKETS.assignments);
+    await kv.put(kvKeys.assignment(pipeline), control.Assignment, { ...toPbAssignment(v2, "forged"), version: 40, policy: "forged" });
+    peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 300));
+    await expect.poll(() => seen.map((x) => x.version), { timeout: 10_000 }).toEqual([1, 2, 41]);
+    expect((await kv.get(kvKeys.assignment(pipeline), control.Assignment))).toMatchObject({ version: 41, policy: "fulcrum" });
+    expect(opt.current?.stages).toEqual(v2.stages);
+    await sub.stop();
+    await opt.shutdown();
+  });
+
+  it("while its decisions stay unchanged, re-broadcasts the version in force to a ready replica that has not acked it, and stops once it acks", async () => {
+    const pipeline = `rebroadcast-${run}`;
+    const opt = await start(ours, pipeline, { ackTimeoutMs: 1000, ackRetries: 5 });
+    handles.push(opt);
+    // A ready replica of the detector stage in the registry, heartbeating, that never acks on its own.
+    const registry = await peer.kv(KV_BUCKETS.registry);
+    const entry = (): control.RegistryEntry => ({
+      pipeline, stage: "detector", instance: "i1", address: "127.0.0.1:1", variant: "det-s", cores: 1, batch: 1,
+      assignmentVersion: 0, heartbeatUnixMs: Date.now(), startedUnixMs: Date.now() - 1000, state: "ready", variants: ["det-s", "det-m"],
+    });
+    await registry.put(kvKeys.registry(pipeline, "detector", "i1"), control.RegistryEntry, entry());
+    const beat = setInterval(() => void registry.put(kvKeys.registry(pipeline, "detector", "i1"), control.RegistryEntry, entry()), 500);
+    try {
+      const seen: number[] = [];
+      const sub = peer.subscribe(subjects.assignment(pipeline), control.Assignment, (pb) => void seen.push(pb.version));
+      await peer.flush();
+      peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 30));
+      // v1, then v1 again (no new version: the decision is unchanged) for the replica that did not ack.
+      await expect.poll(() => seen.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+      expect(new Set(seen)).toEqual(new Set([1]));
+      expect(opt.version).toBe(1);
+      await expect.poll(() => spans(pipeline).filter((s) => s.attributes["fulcrum.unchanged"] === true).length, { timeout: 5000 }).toBeGreaterThan(0);
+      peer.publish(subjects.ack(pipeline, "detector", "i1"), control.AssignmentAck, { pipeline, stage: "detector", instance: "i1", version: 1, applied: true, applyMs: 3, appliedUnixMs: Date.now(), error: "" });
+      await peer.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      const afterAck = seen.length;
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(seen.length).toBe(afterAck);
+      await sub.stop();
+    } finally {
+      clearInterval(beat);
+      await opt.shutdown();
+    }
   });
 });

@@ -45,6 +45,14 @@ export interface AssignmentStore {
   readonly pending: Assignment | undefined;
   /** Numbers `draft` above every version known, writes it (CAS) and broadcasts it. */
   publish(draft: AssignmentDraft, reason: string): Promise<PublishResult>;
+  /**
+   * Re-reads the KV entry: `unchanged` when it is still the entry this store last wrote or read;
+   * `changed` when someone else wrote or deleted it since (its version becomes the floor and
+   * `onConflict` is told, as after a failed compare-and-set); `unknown` when KV did not answer.
+   * An optimizer that publishes only changes calls it before keeping its decision unpublished, so a
+   * foreign entry does not stay in force.
+   */
+  verify(): Promise<"unchanged" | "changed" | "unknown">;
   /** Broadcasts the last written Assignment again (receivers that missed it re-read KV). */
   rebroadcast(): void;
   /** Stops retrying; a pending write is abandoned (logged). Idempotent. */
@@ -158,6 +166,20 @@ export async function openAssignmentStore(o: AssignmentStoreOptions): Promise<As
           schedule();
           return { status: "pending", assignment: pendingAssignment, reason, error: err };
         }
+      });
+    },
+    verify() {
+      return serial(async () => {
+        let e: KvEntry<control.Assignment> | undefined;
+        try {
+          e = await read();
+        } catch {
+          return "unknown";
+        }
+        if (e?.revision === revision) return "unchanged";
+        adopt(e);
+        o.onConflict(e?.value, version);
+        return "changed";
       });
     },
     rebroadcast() {
