@@ -153,7 +153,9 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
     }
     if (placement.pipeline !== config.pipeline || placement.stage !== config.stage || placement.instance !== config.instance) return;
     const outcome = await reconfigurer.place(placement, received);
-    if (outcome) ack(outcome);
+    // An ack answers an Assignment version: a start-up placement made before any Assignment
+    // (version 0) has none to answer.
+    if (outcome && outcome.version >= 1) ack(outcome);
     // The registry shows the new configuration at once, not at the next heartbeat.
     if (outcome?.applied && state === "ready") void heartbeat();
   };

@@ -405,8 +405,8 @@ async function up(opts: UpOptions): Promise<number> {
     if (sampler) clearInterval(sampler);
     out(`stopping (${stopReason || "done"})…`);
     const elasticSnap = loop?.snapshot();
-    // The load first (its requests in flight still get their fate), then the replicas (they finish
-    // their queues while the gateway still answers), then the services. With NATS away nothing
+    // The load first (its requests in flight still get their fate), then the optimizer, then the
+    // replicas (they finish their queues while the gateway still answers), then the services. With NATS away nothing
     // can deregister or flush: everything stops at once with a short grace, so the shutdown stays
     // bounded (SHUTDOWN_GRACE_NATS_AWAY_MS plus the load's grace).
     const natsAway = bus !== undefined && !bus.connected;
@@ -418,6 +418,9 @@ async function up(opts: UpOptions): Promise<number> {
     if (natsAway) {
       await Promise.all([actuator?.close(SHUTDOWN_GRACE_NATS_AWAY_MS), sup.stopAll(SHUTDOWN_GRACE_NATS_AWAY_MS)]);
     } else {
+      // The optimizer before the replicas: a decision published while they drain would name a
+      // configuration nobody is left to apply (and acks would be missing for it).
+      await sup.stopService("optimizer", SHUTDOWN_GRACE_MS);
       await actuator?.close();
       await sup.stopAll(SHUTDOWN_GRACE_MS);
     }
