@@ -170,7 +170,6 @@ export default async function scaling(args: string[]): Promise<object> {
         return fresh !== undefined;
       }, 180_000);
       scaleUps.push(served.firstAfter(fresh!, t0)! - t0);
-      coldStarts.push(...l.snapshot().coldStarts.slice(coldBefore).map((c) => c.ms));
 
       const drainFrom = Date.now();
       await publish(1, 1);
@@ -180,7 +179,11 @@ export default async function scaling(args: string[]): Promise<object> {
 
       inPlaceUps.push(await inPlace(2));
       await inPlace(1);
-      console.log(`rep ${rep + 1}/${repetitions}: scale-up to serving ${scaleUps.at(-1)} ms (cold start ${coldStarts.at(-1) ?? "?"} ms), in place ${inPlaceUps.at(-1)} ms`);
+      // The loop records a cold start on the pass that sees the replica ready, which can come after
+      // the gateway's first call to it: read it once the repetition is over.
+      const cold = l.snapshot().coldStarts.slice(coldBefore).map((c) => Math.round(c.ms));
+      coldStarts.push(...cold);
+      console.log(`rep ${rep + 1}/${repetitions}: scale-up to serving ${scaleUps.at(-1)} ms (cold start ${cold.length > 0 ? cold.join(", ") : "not recorded"} ms), in place ${inPlaceUps.at(-1)} ms`);
     }
     loading = false;
     await load;
