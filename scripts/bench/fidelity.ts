@@ -141,7 +141,7 @@ async function runLive(o: Options, rates: readonly number[]): Promise<string> {
 interface LiveSummary {
   status?: { totals?: { arrivals: number; inTime: number; late: number; rejected: number; failed: number } };
   elastic?: { timelineStartUnixMs?: number; timeline: Array<{ tS: number; coresHeld: number; byVariant: Record<string, unknown> }>; coldStarts: Array<{ ms: number }> };
-  loadgen?: { sent: number; inTime: number; late: number; rejected: number; failed: number; notSent: number; attainment: number; latencyP99Ms: number; variants: Record<string, number> };
+  loadgen?: { sent: number; inTime: number; late: number; rejectedWithReason: number; failed: number; notSent: number; attainment: number; latencyP99Ms: number; variants: Record<string, number> };
 }
 
 /** The live side's figures over the load's span. */
@@ -173,7 +173,7 @@ function liveFigures(dir: string, seconds: number) {
   }
   const lg = s.loadgen;
   return {
-    sent: lg.sent, inTime: lg.inTime, late: lg.late, rejected: lg.rejected, failed: lg.failed, notSent: lg.notSent,
+    sent: lg.sent, inTime: lg.inTime, late: lg.late, rejected: lg.rejectedWithReason, failed: lg.failed, notSent: lg.notSent,
     attainment: lg.attainment, meanCores, p99LatencyMs: lg.latencyP99Ms, variants: lg.variants,
     coldStarts: colds.length, coldStartMsAll: colds, loadStartOffsetS: offsetS, timelineSamples: span.length,
     gatewayTotals: s.status?.totals,
