@@ -11,6 +11,7 @@
  */
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { GRPCInferenceServiceService, inference } from "@fulcrum/proto";
+import { FLOW_CONTROL_WINDOW_BYTES, openServerFlowControlWindow } from "@fulcrum/runtime";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as { response?: string };
 if (typeof args.response !== "string") throw new Error(`_oip-echo: expected JSON {"response": "<base64 ModelInferResponse>"}, got ${process.argv[2]}`);
@@ -27,5 +28,7 @@ const implementation: UntypedServiceImplementation = {
 };
 server.addService(GRPCInferenceServiceService as unknown as ServiceDefinition, implementation);
 const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+// The same HTTP/2 windows as Fulcrum's servers, so the anchor differs from the stage only in what the stage does per request.
+openServerFlowControlWindow(server, FLOW_CONTROL_WINDOW_BYTES);
 process.stdout.write(`${JSON.stringify({ port })}\n`);
 process.once("SIGTERM", () => server.tryShutdown(() => process.exit(0)));

@@ -1,3 +1,4 @@
+export { FLOW_CONTROL_WINDOW_BYTES, openServerFlowControlWindow } from "./flow-control.js";
 export { HealthReporter, ServingStatus } from "./health.js";
 export type { GrpcServerHandle, GrpcServerOptions, GrpcServiceBinding } from "./server.js";
 export { startGrpcServer } from "./server.js";

@@ -1,5 +1,6 @@
 import { credentials, Metadata, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { GRPCInferenceServiceClient, inference } from "@fulcrum/proto";
+import { FLOW_CONTROL_WINDOW_BYTES } from "./flow-control.js";
 
 /** Result of one {@link OipClient.infer} call: a response, or the gRPC status it failed with. */
 export interface InferOutcome {
@@ -39,6 +40,8 @@ export class OipClient {
     this.raw = new GRPCInferenceServiceClient(address, options.credentials ?? credentials.createInsecure(), {
       "grpc.max_send_message_length": options.maxSendMessageBytes ?? 256 * 1024 * 1024,
       "grpc.max_receive_message_length": 256 * 1024 * 1024,
+      // Responses (and this client's share of the connection) get the same window as the servers.
+      "grpc-node.flow_control_window": FLOW_CONTROL_WINDOW_BYTES,
     });
   }
 
