@@ -24,11 +24,6 @@ export class RunAccumulator {
   private readonly rejects = new Samples();
   private readonly lags = new Samples();
 
-  /** Fates accumulated so far. */
-  get count(): number {
-    return this.lags.length;
-  }
-
   /** Accounts for one sent request whose fate is known. */
   add(r: AccountedRequest): void {
     this.fates[r.fate] += 1;
