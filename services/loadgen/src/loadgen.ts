@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { Metadata, status } from "@grpc/grpc-js";
 import { inference } from "@fulcrum/proto";
 import { createRng } from "@fulcrum/core";
-import { classify, formatSummary, summarize, type NotSentReason, type RunSummary, type SentRequestRecord } from "@fulcrum/core/accounting";
+import { classify, formatSummary, RunAccumulator, type NotSentReason, type RunSummary, type SentRequestRecord } from "@fulcrum/core/accounting";
 import { parseRateCsv, planArrivals, ratesOf, type RateProfile, type SloSpec } from "@fulcrum/core/workload";
 import { ERROR_CODE_METADATA_KEY, fp32Request, grpcChannelCredentials, OipClient, oipParam, oipParamValue, type Logger } from "@fulcrum/runtime";
 import type { LoadgenConfig } from "./config.js";
@@ -27,8 +27,6 @@ export interface LoadgenRun {
   readonly done: Promise<LoadgenReport>;
   /** Stops sending; requests in flight still get their fate. Idempotent. */
   stop(): void;
-  /** Records so far. */
-  readonly records: readonly SentRequestRecord[];
 }
 
 /** What the composition root (or a test) passes in. */
@@ -55,14 +53,16 @@ export function profileOf(config: LoadgenConfig): RateProfile {
  * be (`maxInFlight` reached, the sender more than `maxSendLagMs` behind the plan, the run stopped)
  * is counted not-sent with that reason, never sent later. Bounded by `maxDurationS`,
  * `maxRequests` and `maxInFlight`; every call has a client deadline (SLO + grace), so the run
- * always ends.
+ * always ends. Memory does not grow with the requests answered: each fate goes into a
+ * {@link RunAccumulator} (about 16 bytes a request for exact quantiles) and, when `recordsFile` is
+ * set, to that file; no record or promise is kept per request.
  */
 export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenRun {
   const rates = ratesOf(profileOf(config), config.maxDurationS);
   const slo: SloSpec = config.sloMinMs !== undefined && config.sloMaxMs !== undefined ? { minMs: config.sloMinMs, maxMs: config.sloMaxMs } : { fixedMs: config.sloMs };
   const plan = planArrivals(rates, slo, createRng(config.seed), config.maxRequests);
   const client = new OipClient(config.target, { credentials: grpcChannelCredentials(config) });
-  const records: SentRequestRecord[] = [];
+  const accumulator = new RunAccumulator();
   const records$ = config.recordsFile ? createWriteStream(config.recordsFile) : undefined;
   const base = config.inputDatatype === "UINT8" ? uint8Request(config.pipeline, config.inputName, config.inputShape, config.seed) : fp32Request(config.pipeline, config.inputName, config.inputShape);
   let stopped = false;
@@ -74,44 +74,43 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
     notSent[reason] = (notSent[reason] ?? 0) + n;
   };
   let wake: (() => void) | undefined;
+  // Set once sending has ended with requests in flight; the last answer calls it.
+  let drained: (() => void) | undefined;
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
 
-  const send = (p: (typeof plan)[number]): Promise<void> => {
+  const send = (p: (typeof plan)[number]): void => {
     const sentMs = performance.now() - t0;
     inFlight++;
-    return new Promise<void>((resolve) => {
-      const id = `lg-${config.seed}-${p.seq}`;
-      const req = inference.ModelInferRequest.fromPartial({ ...base, id, parameters: { slo_ms: oipParam.double(p.sloMs), request_id: oipParam.str(id) } });
-      client.raw.modelInfer(
-        req,
-        new Metadata(),
-        { deadline: Date.now() + p.sloMs + config.graceMs },
-        (err, res) => {
-          const latencyMs = performance.now() - t0 - sentMs;
-          const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code), stated: (err.metadata?.get(ERROR_CODE_METADATA_KEY).length ?? 0) > 0 } : { ok: true as const };
-          const variant = res ? oipParamValue(res.parameters.variant) : undefined;
-          const r: SentRequestRecord = {
-            seq: p.seq,
-            atMs: p.atMs,
-            sentMs,
-            sloMs: p.sloMs,
-            fate: classify(answer, latencyMs, p.sloMs),
-            latencyMs,
-            ...(!answer.ok ? { code: answer.code, details: err?.details ?? "" } : {}),
-            ...(variant !== undefined ? { variant: String(variant) } : {}),
-          };
-          records.push(r);
-          records$?.write(`${JSON.stringify(r)}\n`);
-          inFlight--;
-          resolve();
-        },
-      );
-    });
+    const id = `lg-${config.seed}-${p.seq}`;
+    const req = inference.ModelInferRequest.fromPartial({ ...base, id, parameters: { slo_ms: oipParam.double(p.sloMs), request_id: oipParam.str(id) } });
+    client.raw.modelInfer(
+      req,
+      new Metadata(),
+      { deadline: Date.now() + p.sloMs + config.graceMs },
+      (err, res) => {
+        const latencyMs = performance.now() - t0 - sentMs;
+        const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code), stated: (err.metadata?.get(ERROR_CODE_METADATA_KEY).length ?? 0) > 0 } : { ok: true as const };
+        const variant = res ? oipParamValue(res.parameters.variant) : undefined;
+        const r: SentRequestRecord = {
+          seq: p.seq,
+          atMs: p.atMs,
+          sentMs,
+          sloMs: p.sloMs,
+          fate: classify(answer, latencyMs, p.sloMs),
+          latencyMs,
+          ...(!answer.ok ? { code: answer.code, details: err?.details ?? "" } : {}),
+          ...(variant !== undefined ? { variant: String(variant) } : {}),
+        };
+        accumulator.add(r);
+        records$?.write(`${JSON.stringify(r)}\n`);
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      },
+    );
   };
 
   const done = (async (): Promise<LoadgenReport> => {
-    const pending: Array<Promise<void>> = [];
     let second = 0;
     for (let i = 0; i < plan.length; i++) {
       const p = plan[i]!;
@@ -135,7 +134,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
       else if (inFlight >= config.maxInFlight) skip("in-flight-bound");
       else {
         sent += 1;
-        pending.push(send(p));
+        send(p);
       }
     }
     // Wait out the rest of the trace's last second, then every answer.
@@ -143,18 +142,17 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
       const endMs = rates.length * 1000 - (performance.now() - t0);
       if (endMs > 1) await new Promise<void>((r) => { wake = r; setTimeout(r, endMs); });
     }
-    await Promise.all(pending);
+    if (inFlight > 0) await new Promise<void>((r) => (drained = r));
     const durationMs = performance.now() - t0;
     client.close();
     await new Promise<void>((r) => (records$ ? records$.end(r) : r()));
-    records.sort((a, b) => a.seq - b.seq);
     const report: LoadgenReport = {
       pipeline: config.pipeline,
       target: config.target,
       seed: config.seed,
       traceSeconds: rates.length,
       planned: plan.length,
-      summary: summarize(records, { planned: plan.length, sent, notSent }, durationMs),
+      summary: accumulator.summary({ planned: plan.length, sent, notSent }, durationMs),
       startedAt,
     };
     if (config.reportFile) writeFileSync(config.reportFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -164,7 +162,6 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
 
   return {
     done,
-    records,
     stop() {
       stopped = true;
       wake?.();

@@ -7,3 +7,4 @@ export type { RequestFate } from "./fate.js";
 export { answeredFate, fateOfTransportClose, transitToleranceMs } from "./fate.js";
 export type { ErrorAnswer, NotSentReason, RunCounts, RunSummary, SentRequestRecord } from "./ledger.js";
 export { classify, formatSummary, summarize } from "./ledger.js";
+export { RunAccumulator, type AccountedRequest } from "./accumulator.js";

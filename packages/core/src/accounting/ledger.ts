@@ -1,4 +1,4 @@
-import { sortedQuantile } from "../stats/index.js";
+import { RunAccumulator } from "./accumulator.js";
 import type { RequestFate } from "./fate.js";
 
 /** One sent request's record (a line of the JSONL report). */
@@ -111,59 +111,14 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
-/** Summarises a run from its records and what the sender counted. */
+/**
+ * Summarises a run from its records and what the sender counted (a {@link RunAccumulator} fed with
+ * every record: a long run should feed one as it goes instead of keeping its records).
+ */
 export function summarize(records: readonly SentRequestRecord[], counts: RunCounts, durationMs: number): RunSummary {
-  const rejectedByCode: Record<string, number> = {};
-  const failedByCode: Record<string, number> = {};
-  const variants: Record<string, number> = {};
-  const fates: Record<RequestFate, number> = { "in-time": 0, late: 0, rejected: 0, failed: 0 };
-  const latencies: number[] = [];
-  const rejects: number[] = [];
-  const lags: number[] = [];
-  for (const r of records) {
-    fates[r.fate] += 1;
-    lags.push(r.sentMs - r.atMs);
-    if (r.fate === "in-time" || r.fate === "late") {
-      latencies.push(r.latencyMs);
-      if (r.variant) variants[r.variant] = (variants[r.variant] ?? 0) + 1;
-      continue;
-    }
-    const c = r.code ?? "UNKNOWN";
-    const byCode = r.fate === "rejected" ? rejectedByCode : failedByCode;
-    byCode[c] = (byCode[c] ?? 0) + 1;
-    if (r.fate === "rejected") rejects.push(r.latencyMs);
-  }
-  const notSent = Object.values(counts.notSent).reduce((a, b) => a + b, 0);
-  const unaccountedPlanned = counts.planned - (counts.sent + notSent);
-  const unaccounted = counts.sent - (fates["in-time"] + fates.late + fates.rejected + fates.failed);
-  const q = (s: number[], p: number): number => (s.length === 0 ? 0 : sortedQuantile(s, p));
-  for (const s of [latencies, rejects, lags]) s.sort((a, b) => a - b);
-  return {
-    planned: counts.planned,
-    sent: counts.sent,
-    notSent,
-    notSentByReason: { ...counts.notSent },
-    inTime: fates["in-time"],
-    late: fates.late,
-    rejectedWithReason: fates.rejected,
-    rejectedByCode,
-    failed: fates.failed,
-    failedByCode,
-    unaccountedPlanned,
-    unaccounted,
-    ledgerExact: unaccountedPlanned === 0 && unaccounted === 0,
-    attainment: counts.sent === 0 ? 1 : fates["in-time"] / counts.sent,
-    latencyP50Ms: q(latencies, 0.5),
-    latencyP95Ms: q(latencies, 0.95),
-    latencyP99Ms: q(latencies, 0.99),
-    rejectP50Ms: q(rejects, 0.5),
-    rejectP99Ms: q(rejects, 0.99),
-    sendLagP99Ms: q(lags, 0.99),
-    sendLagMaxMs: lags.length === 0 ? 0 : lags[lags.length - 1]!,
-    variants,
-    achievedRps: durationMs > 0 ? (counts.sent * 1000) / durationMs : 0,
-    durationMs,
-  };
+  const acc = new RunAccumulator();
+  for (const r of records) acc.add(r);
+  return acc.summary(counts, durationMs);
 }
 
 const codes = (byCode: Readonly<Record<string, number>>): string => {
