@@ -6,21 +6,30 @@
  * this is its own per-request cost.
  *
  * Args: JSON `{response}` where `response` is the base64 protobuf of the ModelInferResponse to
- * send (the stage's own answer to the benchmark request). Prints `{"port":N}` once listening, then
+ * send (the stage's own answer to the benchmark request), or `{refuse: true}`: every ModelInfer is
+ * refused with RESOURCE_EXHAUSTED and Fulcrum's error-code metadata, as the gateway refuses past its
+ * admission limit (the overload benchmark's floor for a refusal's latency). Prints `{"port":N}` once listening, then
  * serves until SIGTERM.
  */
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Metadata, Server, ServerCredentials, status, type ServiceError, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { GRPCInferenceServiceService, inference } from "@fulcrum/proto";
-import { FLOW_CONTROL_WINDOW_BYTES, openServerFlowControlWindow } from "@fulcrum/runtime";
+import { ERROR_CODE_METADATA_KEY, FLOW_CONTROL_WINDOW_BYTES, openServerFlowControlWindow } from "@fulcrum/runtime";
 
-const args = JSON.parse(process.argv[2] ?? "{}") as { response?: string };
-if (typeof args.response !== "string") throw new Error(`_oip-echo: expected JSON {"response": "<base64 ModelInferResponse>"}, got ${process.argv[2]}`);
-const response = inference.ModelInferResponse.decode(Buffer.from(args.response, "base64"));
+const args = JSON.parse(process.argv[2] ?? "{}") as { response?: string; refuse?: boolean };
+if (typeof args.response !== "string" && args.refuse !== true) throw new Error(`_oip-echo: expected JSON {"response": "<base64 ModelInferResponse>"} or {"refuse": true}, got ${process.argv[2]}`);
+const response = typeof args.response === "string" ? inference.ModelInferResponse.decode(Buffer.from(args.response, "base64")) : undefined;
+// The refusal a Fulcrum gateway sends when over its admission limit: status and stable error code.
+const refusal = (): ServiceError => {
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_METADATA_KEY, "OVERLOADED");
+  return Object.assign(new Error("overloaded"), { code: status.RESOURCE_EXHAUSTED, details: "overloaded (retry later)", metadata });
+};
 
 const server = new Server();
 const implementation: UntypedServiceImplementation = {
   modelInfer(_call: ServerUnaryCall<inference.ModelInferRequest, inference.ModelInferResponse>, cb: sendUnaryData<inference.ModelInferResponse>) {
-    cb(null, response);
+    if (response) cb(null, response);
+    else cb(refusal(), null);
   },
   serverReady(_call: ServerUnaryCall<inference.ServerReadyRequest, inference.ServerReadyResponse>, cb: sendUnaryData<inference.ServerReadyResponse>) {
     cb(null, { ready: true });

@@ -315,9 +315,10 @@ export async function startStageProcess(env: Readonly<Record<string, string>>, c
   return { ...(await startServiceProcess({ entry: "services/stage/src/main.ts", env: env2, port, cpuList, nodeArgs, what: "stage" })), metricsPort };
 }
 
-/** Starts `_oip-echo.ts` answering every ModelInfer with `response` (encoded ModelInferResponse) on `cpuList`. */
-export async function startEchoProcess(response: Uint8Array, cpuList: string | undefined): Promise<ServerProcess> {
-  const [cmd, ...args] = pinned(cpuList, [...TS_NODE, "scripts/bench/_oip-echo.ts", JSON.stringify({ response: Buffer.from(response).toString("base64") })]);
+/** Starts `_oip-echo.ts` on `cpuList` answering every ModelInfer with `response` (encoded ModelInferResponse), or refusing it with RESOURCE_EXHAUSTED (`"refuse"`). */
+export async function startEchoProcess(response: Uint8Array | "refuse", cpuList: string | undefined): Promise<ServerProcess> {
+  const arg = response === "refuse" ? { refuse: true } : { response: Buffer.from(response).toString("base64") };
+  const [cmd, ...args] = pinned(cpuList, [...TS_NODE, "scripts/bench/_oip-echo.ts", JSON.stringify(arg)]);
   const child = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, OTEL_SDK_DISABLED: "true" } });
   const stop = stopper(child);
   try {

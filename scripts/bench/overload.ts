@@ -1,14 +1,22 @@
 /**
- * `npm run bench -- overload [--variant cnn-deep-tta] [--replicas 1] [--batch 8] [--slo 200]
- * [--probe-s 10] [--overload-s 30] [--multiple 10] [--start-rps 50] [--max-rps 4000]`: the gateway under 10× its
- * pipeline's capacity.
+ * `npm run bench -- overload [--family resnet] [--variant resnet101] [--resolution 64] [--replicas 1]
+ * [--batch 8] [--slo 300] [--probe-s 10] [--overload-s 30] [--multiple 10] [--start-rps 10]
+ * [--max-rps 4000]`: the gateway under 10× its pipeline's capacity.
  *
- * A local fashion pipeline runs as real processes: a private nats-server, `--replicas` stage
- * replicas of one variant (fixed: they do not follow assignments) and the gateway, all pinned to
- * the CPUs other than CPU 0; the load generator (the real `@fulcrum/loadgen`, open loop, Poisson)
- * runs pinned to CPU 0, so load and system do not take each other's CPU. Capacity is the highest
- * offered rate found by a geometric search (from `--start-rps`, ×1.5, then one bisection) that is served with ≥ 95 % in
- * time and nothing failed; then `--multiple` × that rate is offered for `--overload-s` seconds.
+ * A one-stage pipeline runs as real processes: a private nats-server, `--replicas` stage replicas
+ * of one variant (fixed: they do not follow assignments) and the gateway, all pinned to the CPUs
+ * other than CPU 0; the load generator (the real `@fulcrum/loadgen`, open loop, Poisson) runs
+ * pinned to CPU 0, so load and system do not take each other's CPU. Capacity is the highest
+ * offered rate found by a geometric search (from `--start-rps`, ×1.5, then one bisection) that is
+ * served with ≥ 95 % in time and nothing failed; then `--multiple` × that rate is offered for
+ * `--overload-s` seconds. Last, the same client loads a bare grpc-js server on the system's CPUs
+ * that refuses every call at once, at the same rate: the floor under a refusal's latency here.
+ *
+ * Why ResNet-101 at 64×64 by default: the load client has one CPU, and on it the loadgen sends at
+ * most ≈ 500 rps of 49 KiB requests (≈ 2,400 rps of the smallest ones from a bare client) before
+ * its own lag, not the gateway, decides what it measures. A stage whose capacity is ≈ 30–60 rps
+ * keeps 10× within that; the fashion CNN's ≈ 380 rps would need 3,800 (`--family fashion
+ * --variant cnn-deep-tta --slo 200 --start-rps 50` runs it, and shows the client's limit).
  *
  * Results: `goodputRatio` = in-time responses/s at the multiple ÷ in-time responses/s at capacity
  * (target ≥ 0.8); `rejectP99Ms` = p99 of the refusals' latency as the client measured it (target ≤
@@ -25,13 +33,18 @@ import { NODE_FLAGS } from "@fulcrum/actuator";
 import type { RunSummary } from "@fulcrum/core/accounting";
 import { control, subjects } from "@fulcrum/proto";
 import { connectBus, freePort, OipClient, startNatsServer, type Bus } from "@fulcrum/runtime";
-import { resolveModelDir } from "@fulcrum/zoo";
+import { startEchoProcess } from "./_processes.js";
+import { ensureGeneratedModel, RESNET_DEFAULT_RESOLUTION, resolveModelDir } from "@fulcrum/zoo";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const TASKSET = "/usr/bin/taskset";
 
 interface Options {
+  /** Model family of the stage (its models must be built: `fulcrum models build`). */
+  family: string;
   variant: string;
+  /** Input resolution (pixels per side) of image families; 0 for the family's default. */
+  resolution: number;
   replicas: number;
   batch: number;
   sloMs: number;
@@ -45,19 +58,20 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options {
-  const o: Options = { variant: "cnn-deep-tta", replicas: 1, batch: 8, sloMs: 200, probeS: 10, overloadS: 30, multiple: 10, startRps: 50, maxRps: 4000 };
-  const keys: Record<string, keyof Options> = { "--variant": "variant", "--replicas": "replicas", "--batch": "batch", "--slo": "sloMs", "--probe-s": "probeS", "--overload-s": "overloadS", "--multiple": "multiple", "--start-rps": "startRps", "--max-rps": "maxRps" };
+  const o: Options = { family: "resnet", variant: "resnet101", resolution: 64, replicas: 1, batch: 8, sloMs: 300, probeS: 10, overloadS: 30, multiple: 10, startRps: 10, maxRps: 4000 };
+  const keys: Record<string, keyof Options> = { "--family": "family", "--variant": "variant", "--resolution": "resolution", "--replicas": "replicas", "--batch": "batch", "--slo": "sloMs", "--probe-s": "probeS", "--overload-s": "overloadS", "--multiple": "multiple", "--start-rps": "startRps", "--max-rps": "maxRps" };
   for (let i = 0; i < args.length; i += 2) {
     const key = keys[args[i]!];
     const value = args[i + 1];
     if (!key || value === undefined) throw new Error(`overload: unknown or incomplete option "${args[i]}" (known: ${Object.keys(keys).join(", ")})`);
-    if (key === "variant") o.variant = value;
+    if (key === "variant" || key === "family") o[key] = value;
     else {
       const n = Number(value);
       if (!(n > 0)) throw new Error(`overload: ${args[i]} must be a positive number, got "${value}"`);
       o[key] = n;
     }
   }
+  if (o.family !== "fashion" && o.family !== "resnet") throw new Error(`overload: --family must be fashion or resnet, got "${o.family}"`);
   return o;
 }
 
@@ -71,8 +85,8 @@ function cpuSets(): { client: string | undefined; system: string | undefined } {
 /** Starts a service from the repository's sources, pinned to `cpus`, logging to `<dir>/<name>.log`. */
 function startPinned(name: string, entry: string, env: Record<string, string>, cpus: string | undefined, dir: string): ChildProcess {
   const fd = openSync(join(dir, `${name}.log`), "a");
-  const argv = [process.execPath, ...NODE_FLAGS, entry];
-  const child = spawn(cpus ? TASKSET : argv[0]!, cpus ? ["-c", cpus, ...argv] : argv.slice(1), {
+  const argv = [...(cpus ? [TASKSET, "-c", cpus] : []), process.execPath, ...NODE_FLAGS, entry];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: repo,
     env: { ...process.env, OTEL_TRACES_EXPORTER: "none", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", fd, fd],
@@ -110,11 +124,21 @@ interface Probe {
   reported: Reported;
   /** In-time responses per second of trace. */
   inTimeRps: number;
+  /** CPU time the gateway process spent per request it saw, ms (user + system, from its `process_cpu_seconds_total`). */
+  gatewayCpuMsPerRequest: number;
+  /** The gateway's event-loop delay p99 over the run (and the 2.5 s after it), ms. */
+  gatewayLagP99Ms: number;
+  /** The gateway's Prometheus exposition at the end of the run. */
+  gatewayCounters: string;
 }
 
-/** Gateway Prometheus values whose name (with labels) starts with `prefix`, summed. */
-async function scrape(port: number, prefix: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** The gateway's Prometheus exposition (one scrape: prom-client resets its event-loop delay histogram at each). */
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** Values in `text` whose name (with labels) starts with `prefix`, summed. */
+function metric(text: string, prefix: string): number {
   return text
     .split("\n")
     .filter((l) => l.startsWith(prefix))
@@ -127,6 +151,8 @@ export default async function overloadBench(args: string[]): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), "fulcrum-bench-overload-"));
   const loadStart = loadavg();
   const pipeline = `overload-${process.pid}`;
+  // The loadgen's default input is the fashion family's; image families take RGB at their resolution.
+  const inputShape = o.family === "fashion" ? undefined : [3, o.resolution || RESNET_DEFAULT_RESOLUTION, o.resolution || RESNET_DEFAULT_RESOLUTION];
   const nats = await startNatsServer();
   const children: ChildProcess[] = [];
   let bus: Bus | undefined;
@@ -141,6 +167,8 @@ export default async function overloadBench(args: string[]): Promise<object> {
       reported.rejected += m.rejected;
       reported.failed += m.failed;
     });
+    // Generated families are built on demand (idempotent, seconds); the fashion family is committed.
+    if (o.family !== "fashion") ensureGeneratedModel({ family: o.family, variant: o.variant, resolution: o.resolution || RESNET_DEFAULT_RESOLUTION, modelDir: resolveModelDir(process.env, repo) });
     const common = { NATS_URL: nats.url, FULCRUM_MODEL_DIR: resolveModelDir(process.env, repo) };
     for (let i = 0; i < o.replicas; i++) {
       children.push(
@@ -153,7 +181,8 @@ export default async function overloadBench(args: string[]): Promise<object> {
             FULCRUM_STAGE_STAGE: "classifier",
             FULCRUM_STAGE_INSTANCE: `classifier-${i}`,
             FULCRUM_STAGE_REPLICA_INDEX: String(i),
-            FULCRUM_STAGE_FAMILY: "fashion",
+            FULCRUM_STAGE_FAMILY: o.family,
+            ...(o.resolution > 0 ? { FULCRUM_STAGE_RESOLUTION: String(o.resolution) } : {}),
             FULCRUM_STAGE_VARIANT: o.variant,
             FULCRUM_STAGE_BATCH_SIZE: String(o.batch),
             FULCRUM_STAGE_CORES: "1",
@@ -193,14 +222,16 @@ export default async function overloadBench(args: string[]): Promise<object> {
     }
     probeClient.close();
 
-    const runLoad = async (rateRps: number, durationS: number, label: string): Promise<Probe> => {
+    const runLoad = async (rateRps: number, durationS: number, label: string, to = target): Promise<Probe> => {
       const before = { ...reported };
+      const cpuBefore = metric(await scrape(metricsPort), "process_cpu_seconds_total");
+      const viaGateway = to === target;
       const reportFile = join(dir, `loadgen-${label}.json`);
       const loadgen = startPinned(
         `loadgen-${label}`,
         "services/loadgen/src/main.ts",
         {
-          FULCRUM_LOADGEN_TARGET: target,
+          FULCRUM_LOADGEN_TARGET: to,
           FULCRUM_LOADGEN_PIPELINE: pipeline,
           FULCRUM_LOADGEN_RATE_RPS: String(rateRps),
           FULCRUM_LOADGEN_DURATION_S: String(durationS),
@@ -208,6 +239,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
           FULCRUM_LOADGEN_SEED: String(Math.round(rateRps)),
           FULCRUM_LOADGEN_MAX_REQUESTS: String(Math.ceil(rateRps * durationS * 1.5) + 100),
           FULCRUM_LOADGEN_REPORT_FILE: reportFile,
+          ...(inputShape ? { FULCRUM_LOADGEN_INPUT_SHAPE: JSON.stringify(inputShape) } : {}),
         },
         cpus.client,
         dir,
@@ -218,12 +250,15 @@ export default async function overloadBench(args: string[]): Promise<object> {
       // Every answer is in once the gateway has published two more windows.
       await new Promise((r) => setTimeout(r, 2500));
       const after = { ...reported };
+      const exposition = await scrape(metricsPort);
+      const cpuS = metric(exposition, "process_cpu_seconds_total") - cpuBefore;
       const diff: Reported = { arrivals: after.arrivals - before.arrivals, inTime: after.inTime - before.inTime, late: after.late - before.late, rejected: after.rejected - before.rejected, failed: after.failed - before.failed };
-      const p: Probe = { rateRps, summary, reported: diff, inTimeRps: summary.inTime / durationS };
+      const p: Probe = { rateRps, summary, reported: diff, inTimeRps: summary.inTime / durationS, gatewayCpuMsPerRequest: diff.arrivals > 0 ? (1000 * cpuS) / diff.arrivals : 0, gatewayLagP99Ms: 1000 * metric(exposition, "nodejs_eventloop_lag_p99_seconds"), gatewayCounters: exposition };
       console.log(
         `  ${label} ${rateRps.toFixed(0)} rps: in time ${(100 * summary.attainment).toFixed(1)}% (${p.inTimeRps.toFixed(1)}/s), rejected ${summary.rejectedWithReason}, failed ${summary.failed}, ` +
           `not sent ${summary.notSent}, p95 ${summary.latencyP95Ms.toFixed(1)} ms, reject p99 ${summary.rejectP99Ms.toFixed(1)} ms, send lag p99 ${summary.sendLagP99Ms.toFixed(1)} ms; ` +
-          `gateway saw ${diff.arrivals} (in time ${diff.inTime}, late ${diff.late}, rejected ${diff.rejected}, failed ${diff.failed}); ledger ${summary.ledgerExact ? "exact" : "NOT exact"}`,
+          (viaGateway ? "" : "(straight to the refusing server) ") +
+          `gateway saw ${diff.arrivals} (in time ${diff.inTime}, late ${diff.late}, rejected ${diff.rejected}, failed ${diff.failed}; CPU ${p.gatewayCpuMsPerRequest.toFixed(3)} ms each); ledger ${summary.ledgerExact ? "exact" : "NOT exact"}`,
       );
       return p;
     };
@@ -251,9 +286,17 @@ export default async function overloadBench(args: string[]): Promise<object> {
     console.log(`capacity: ${capacity.rateRps.toFixed(0)} rps offered, ${capacity.inTimeRps.toFixed(1)} in-time responses/s`);
 
     const overloadRps = o.multiple * capacity.rateRps;
-    const lagBefore = await scrape(metricsPort, "nodejs_eventloop_lag_p99_seconds");
     const over = await runLoad(overloadRps, o.overloadS, "overload");
-    const lagP99Ms = 1000 * (await scrape(metricsPort, "nodejs_eventloop_lag_p99_seconds"));
+    const lagP99Ms = over.gatewayLagP99Ms;
+    // The floor under the refusals' latency on this machine: a bare grpc-js server on the system's
+    // CPUs refusing every call at once (`_oip-echo.ts`), loaded by the same client at the same rate.
+    const refuser = await startEchoProcess("refuse", cpus.system);
+    let floor: Probe;
+    try {
+      floor = await runLoad(overloadRps, o.probeS, "floor", `127.0.0.1:${refuser.port}`);
+    } finally {
+      await refuser.stop();
+    }
     const s = over.summary;
     const reportedShare = over.reported.arrivals > 0 ? over.reported.inTime / (over.reported.inTime + over.reported.late + over.reported.rejected + over.reported.failed) : 1;
     const result = {
@@ -262,30 +305,32 @@ export default async function overloadBench(args: string[]): Promise<object> {
       reportedVsClientInTimePp: 100 * Math.abs(reportedShare - s.attainment),
       failed: s.failed,
     };
-    const transportErrors = await scrape(metricsPort, "fulcrum_gateway_transport_errors_total");
-    const shed = await scrape(metricsPort, "fulcrum_gateway_shed_total");
+    const transportErrors = metric(over.gatewayCounters, "fulcrum_gateway_transport_errors_total");
+    const shed = metric(over.gatewayCounters, "fulcrum_gateway_shed_total");
     const loadEnd = loadavg();
     console.log(
       `overload ${o.multiple}× (${overloadRps.toFixed(0)} rps offered, ${s.achievedRps.toFixed(0)} rps sent): goodputRatio ${result.goodputRatio.toFixed(3)} (target ≥ 0.8), ` +
-        `rejectP99Ms ${result.rejectP99Ms.toFixed(1)} (≤ 10), reportedVsClientInTimePp ${result.reportedVsClientInTimePp.toFixed(2)} (≤ 2: gateway ${(100 * reportedShare).toFixed(1)}% vs clients ${(100 * s.attainment).toFixed(1)}%), failed ${s.failed} (0); ` +
+        `rejectP99Ms ${result.rejectP99Ms.toFixed(1)} (≤ 10; a bare grpc-js server refusing at once: p50 ${floor.summary.rejectP50Ms.toFixed(1)}, p99 ${floor.summary.rejectP99Ms.toFixed(1)} ms), reportedVsClientInTimePp ${result.reportedVsClientInTimePp.toFixed(2)} (≤ 2: gateway ${(100 * reportedShare).toFixed(1)}% vs clients ${(100 * s.attainment).toFixed(1)}%), failed ${s.failed} (0); ` +
         `gateway event-loop delay p99 ${lagP99Ms.toFixed(1)} ms, transport errors ${transportErrors}, shed ${shed}; load average ${loadStart.map((x) => x.toFixed(1)).join(" ")} → ${loadEnd.map((x) => x.toFixed(1)).join(" ")}`,
     );
     ok = true;
     return {
       ...result,
+      rejectFloor: { rejectP50Ms: floor.summary.rejectP50Ms, rejectP99Ms: floor.summary.rejectP99Ms, summary: floor.summary },
       options: o,
       cpus: { client: cpus.client ?? "unpinned (no taskset)", system: cpus.system ?? "unpinned (no taskset)" },
-      capacity: { offeredRps: capacity.rateRps, inTimeRps: capacity.inTimeRps, summary: capacity.summary, gatewayReported: capacity.reported },
+      capacity: { offeredRps: capacity.rateRps, inTimeRps: capacity.inTimeRps, gatewayCpuMsPerRequest: capacity.gatewayCpuMsPerRequest, gatewayEventLoopDelayP99Ms: capacity.gatewayLagP99Ms, summary: capacity.summary, gatewayReported: capacity.reported },
       overload: {
         offeredRps: overloadRps,
         achievedMultiple: s.achievedRps / capacity.rateRps,
         inTimeRps: over.inTimeRps,
+        gatewayCpuMsPerRequest: over.gatewayCpuMsPerRequest,
         gatewayInTimeShare: reportedShare,
         clientInTimeShare: s.attainment,
         summary: s,
         gatewayReported: over.reported,
         gatewayEventLoopDelayP99Ms: lagP99Ms,
-        gatewayEventLoopDelayP99MsBefore: 1000 * lagBefore,
+        gatewayEventLoopDelayP99MsAtCapacity: capacity.gatewayLagP99Ms,
         gatewayTransportErrors: transportErrors,
         gatewayShed: shed,
       },
