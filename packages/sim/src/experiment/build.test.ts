@@ -31,6 +31,16 @@ describe("planRuns", () => {
     expect(ipa!.scenario.initial).toEqual({ decideAtRps: 8 });
   });
 
+  it("tells the fulcrum policy the simulated system's actuation times unless its config sets them", () => {
+    const [ipa, fulcrum] = planRuns(spec, smallData());
+    const a = fulcrum!.scenario.actuation;
+    expect(fulcrum!.scenario.policy.config).toMatchObject({ replicaStartMs: a.replicaStartMs + a.warmupMs, inPlaceChangeMs: a.inPlaceChangeMs });
+    expect(a.replicaStartMs).toBe(2000);
+    expect(ipa!.scenario.policy.config).not.toHaveProperty("replicaStartMs");
+    const own = parseExperiment(smallExperiment({ policies: [{ name: "f", policy: "fulcrum", config: { replicaStartMs: 123 } }] }), "t");
+    expect(planRuns(own, smallData())[0]!.scenario.policy.config).toMatchObject({ replicaStartMs: 123, inPlaceChangeMs: 50 });
+  });
+
   it("takes accuracies and load times from the profile sources", () => {
     const [run] = planRuns(spec, smallData());
     const [detector, classifier] = run!.scenario.stages;

@@ -140,6 +140,7 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
     throw new ExperimentConfigError(key, [{ key: "control.forecast.serve", message: (err as Error).message }], { cause: err });
   }
   const limits: PolicyLimits = { ...s.limits, ...pol.limits };
+  const actuation = { ...spec.actuation, ...pol.actuation };
   const stages = pol.baseAllocation ? ipaBaseAllocation(s.stages, s.planning, limits, pol.baseAllocation.thresholdRps, s.sloMs / s.stages.length) : s.stages;
   const initial: Scenario["initial"] = pol.initial
     ? spec.pipeline.stages.map((st): StageAssignment => ({
@@ -155,7 +156,7 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
     workload: { kind: "trace", countsPerSecond: s.counts, scale: s.scale, ...(s.budgetsMs ? { budgetsMs: s.budgetsMs } : {}) },
     planning: s.planning,
     service: s.service,
-    policy: { name: pol.policy, config: POLICIES[pol.policy].usesSolver ? { solveTimeLimitMs: SIM_SOLVE_TIME_LIMIT_MS, ...pol.config } : pol.config },
+    policy: { name: pol.policy, config: { ...(POLICIES[pol.policy].usesSolver ? { solveTimeLimitMs: SIM_SOLVE_TIME_LIMIT_MS } : {}), ...actuationCosts(pol.policy, actuation), ...pol.config } },
     limits,
     control: {
       intervalMs: control.intervalMs,
@@ -163,9 +164,19 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
       loadWindowMs: control.loadWindowMs ?? 10_000,
       forecast: { predictor, value: forecast.value, marginFraction: forecast.marginFraction, tickMs: forecast.tickS * 1000 },
     },
-    actuation: { ...spec.actuation, ...pol.actuation },
+    actuation,
     replica: { ...spec.replica, maxBatch: s.maxBatch },
     initial,
     seed: s.seed,
   };
+}
+
+/**
+ * What the `fulcrum` policy charges for actuation (a new replica's start-up before its model loads,
+ * a core change in place), taken from the simulated system's own actuation unless the experiment's
+ * policy config sets them: a policy told 1 s while the system takes 5 s would plan scale-outs whose
+ * start-up loss it does not see. The other policies do not price actuation.
+ */
+function actuationCosts(policy: string, a: { readonly replicaStartMs: number; readonly warmupMs: number; readonly inPlaceChangeMs: number }): Record<string, number> {
+  return policy === "fulcrum" ? { replicaStartMs: a.replicaStartMs + a.warmupMs, inPlaceChangeMs: a.inPlaceChangeMs } : {};
 }
