@@ -1,4 +1,5 @@
 import { answeredFate, type RequestFate } from "@fulcrum/core/accounting";
+import { Samples } from "@fulcrum/core/stats";
 import { SimInvariantError } from "./errors.js";
 import type { SimRequest } from "./request.js";
 
@@ -59,8 +60,7 @@ export class Ledger {
   /** Per arrival second: arrivals, then one array per fate. */
   readonly arrivalsPerSecond: number[];
   readonly perSecond: number[][];
-  private latencies = new Float64Array(1024);
-  private answeredCount = 0;
+  private readonly latencies = new Samples();
   private accuracySum = 0;
 
   /** @param seconds the run's length, s: per-second rows are sized for it (they grow past it if need be). */
@@ -71,7 +71,7 @@ export class Ledger {
 
   /** End-to-end latency of every answered request (in time or late), ms, in the order they were answered. */
   get latenciesMs(): Float64Array {
-    return this.latencies.subarray(0, this.answeredCount);
+    return this.latencies.view();
   }
 
   /** Counts an arrival. */
@@ -84,12 +84,7 @@ export class Ledger {
 
   /** The request was answered at `nowMs` (its accuracy is final). */
   answered(req: SimRequest, nowMs: number): void {
-    if (this.answeredCount === this.latencies.length) {
-      const grown = new Float64Array(this.latencies.length * 2);
-      grown.set(this.latencies);
-      this.latencies = grown;
-    }
-    this.latencies[this.answeredCount++] = nowMs - req.arrivalMs;
+    this.latencies.push(nowMs - req.arrivalMs);
     this.accuracySum += req.accuracy;
     this.count(req, answeredFate(nowMs, req.deadlineMs) === "in-time" ? IN_TIME : LATE);
   }

@@ -1,7 +1,6 @@
-import { sortedQuantile } from "../stats/index.js";
+import { Samples, sortedQuantile } from "../stats/index.js";
 import type { RequestFate } from "./fate.js";
 import type { RunCounts, RunSummary, SentRequestRecord } from "./ledger.js";
-import { Samples } from "./samples.js";
 
 /** What the accumulator reads of a request's record. */
 export type AccountedRequest = Pick<SentRequestRecord, "atMs" | "sentMs" | "fate" | "latencyMs" | "code" | "variant">;

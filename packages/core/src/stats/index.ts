@@ -1,1 +1,2 @@
 export { quantile, quantileOr, sortedQuantile } from "./quantile.js";
+export { Samples } from "./samples.js";

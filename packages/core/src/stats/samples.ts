@@ -30,6 +30,11 @@ export class Samples {
     this.buf[this.n++] = x;
   }
 
+  /** The samples in the order they came: a view of the buffer, valid until the next `push`. */
+  view(): Float64Array {
+    return this.buf.subarray(0, this.n);
+  }
+
   /** The samples in ascending order: a new array, the buffer is left as it is. */
   sorted(): number[] {
     // A typed array's sort is numeric; the copy keeps later appends and summaries independent.

@@ -13,6 +13,7 @@ describe("Samples", () => {
     s.push(-1e9);
     expect(s.sorted()[0]).toBe(-1e9);
     expect(s.sorted()).toHaveLength(1001);
+    expect([...s.view()]).toEqual([...xs, -1e9]);
   });
 
   it("sorts numerically, not as strings", () => {
