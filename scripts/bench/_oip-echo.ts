@@ -11,19 +11,16 @@
  * admission limit (the overload benchmark's floor for a refusal's latency). Prints `{"port":N}` once listening, then
  * serves until SIGTERM.
  */
-import { Metadata, Server, ServerCredentials, status, type ServiceError, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServiceError, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { GRPCInferenceServiceService, inference } from "@fulcrum/proto";
-import { ERROR_CODE_METADATA_KEY, FLOW_CONTROL_WINDOW_BYTES, openServerFlowControlWindow } from "@fulcrum/runtime";
+import { FulcrumError } from "@fulcrum/core";
+import { FLOW_CONTROL_WINDOW_BYTES, openServerFlowControlWindow, toServiceError } from "@fulcrum/runtime";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as { response?: string; refuse?: boolean };
 if (typeof args.response !== "string" && args.refuse !== true) throw new Error(`_oip-echo: expected JSON {"response": "<base64 ModelInferResponse>"} or {"refuse": true}, got ${process.argv[2]}`);
 const response = typeof args.response === "string" ? inference.ModelInferResponse.decode(Buffer.from(args.response, "base64")) : undefined;
-// The refusal a Fulcrum gateway sends when over its admission limit: status and stable error code.
-const refusal = (): ServiceError => {
-  const metadata = new Metadata();
-  metadata.set(ERROR_CODE_METADATA_KEY, "OVERLOADED");
-  return Object.assign(new Error("overloaded"), { code: status.RESOURCE_EXHAUSTED, details: "overloaded (retry later)", metadata });
-};
+// The refusal a Fulcrum gateway sends past its admission limit, through the same error edge.
+const refusal = (): ServiceError => toServiceError(new FulcrumError("GATEWAY_OVERLOADED", "resource-exhausted", "overloaded (retry later)"));
 
 const server = new Server();
 const implementation: UntypedServiceImplementation = {

@@ -1,5 +1,6 @@
 import { connect, type ClientHttp2Session } from "node:http2";
 import { afterEach, describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "@fulcrum/core";
 import { FLOW_CONTROL_WINDOW_BYTES, startGrpcServer, type GrpcServerHandle } from "../src/index.js";
 import { checkWindowBytes } from "../src/grpc/flow-control.js";
 
@@ -47,7 +48,8 @@ describe("gRPC server flow-control window", () => {
   });
 
   it("refuses a window outside HTTP/2's range, naming it", () => {
-    expect(() => checkWindowBytes(1000)).toThrow(/flow-control window must be an integer from 65535 to 2147483647 bytes, got 1000/);
+    expect(() => checkWindowBytes(1000)).toThrow(InvalidArgumentError);
+    expect(() => checkWindowBytes(1000)).toThrow(/flowControlWindowBytes.*must be an integer from 65535 to 2147483647 bytes, got 1000/);
     expect(() => checkWindowBytes(2 ** 31)).toThrow(/got 2147483648/);
     expect(checkWindowBytes(65_535)).toBe(65_535);
   });

@@ -1,4 +1,5 @@
 import type { Server } from "@grpc/grpc-js";
+import { FulcrumError, InvalidArgumentError } from "@fulcrum/core";
 import type { Http2Server, Http2Session } from "node:http2";
 
 /**
@@ -22,7 +23,7 @@ const MAX_WINDOW_BYTES = 2 ** 31 - 1;
 /** Checks a window size, bytes (between 64 KiB, HTTP/2's default, and 2³¹ − 1). */
 export function checkWindowBytes(bytes: number): number {
   if (!Number.isInteger(bytes) || bytes < 65_535 || bytes > MAX_WINDOW_BYTES) {
-    throw new RangeError(`flow-control window must be an integer from 65535 to ${MAX_WINDOW_BYTES} bytes, got ${bytes}`);
+    throw new InvalidArgumentError("flowControlWindowBytes", `must be an integer from 65535 to ${MAX_WINDOW_BYTES} bytes, got ${bytes}`);
   }
   return bytes;
 }
@@ -38,7 +39,7 @@ export function checkWindowBytes(bytes: number): number {
 export function openServerFlowControlWindow(server: Server, bytes: number): void {
   const servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
   if (!(servers instanceof Map) || servers.size === 0) {
-    throw new Error("grpc-js Server has no bound http2 servers (call after bindAsync; has grpc-js changed its internals?)");
+    throw new FulcrumError("GRPC_FLOW_CONTROL_UNAVAILABLE", "internal", "grpc-js Server has no bound http2 servers to open flow-control windows on (call after bindAsync; has grpc-js changed its internals?)");
   }
   for (const h2 of servers.keys()) h2.on("session", (session: Http2Session) => openSessionWindow(session, bytes));
 }
