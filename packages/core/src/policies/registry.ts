@@ -20,6 +20,11 @@ export interface PolicyDefinition {
   /** Whether `decide` calls the Solver port. */
   readonly usesSolver: boolean;
   /**
+   * Whether the config prices actuation (`replicaStartMs`, `inPlaceChangeMs`): whoever runs the
+   * policy against a known system (the simulator) fills them with that system's times.
+   */
+  readonly pricesActuation: boolean;
+  /**
    * One decision. `config` is parsed with `configSchema` (defaults filled). Never throws for
    * infeasible or malformed INPUT (that is a fallback with a reason).
    * @throws PolicyConfigError if `config` fails the schema.
@@ -30,11 +35,11 @@ export interface PolicyDefinition {
 function define<S extends z.ZodType>(
   name: PolicyName,
   configSchema: S,
-  usesSolver: boolean,
+  traits: Pick<PolicyDefinition, "usesSolver" | "pricesActuation">,
   run: (input: PolicyInput, prev: PolicyState | undefined, config: z.output<S>, nowMs: number, deps: PolicyDeps) => Promise<PolicyDecision>,
 ): PolicyDefinition {
   return {
-    name, configSchema, usesSolver,
+    name, configSchema, ...traits,
     decide(input, prev, config, nowMs, deps) {
       const parsed = configSchema.safeParse(config ?? {});
       if (!parsed.success) {
@@ -48,14 +53,14 @@ function define<S extends z.ZodType>(
 
 /** Every policy by name: the optimizer service's entry point. */
 export const POLICIES: Readonly<Record<PolicyName, PolicyDefinition>> = {
-  fulcrum: define("fulcrum", fulcrumConfigSchema, true, decideFulcrum),
-  ipa: define("ipa", ipaConfigSchema, true, (i, p, c, n, d) => decideIpa(i, p, c, n, d)),
-  fa2: define("fa2", fa2ConfigSchema, true, decideFa2),
-  rim: define("rim", rimConfigSchema, true, decideRim),
-  infadapter: define("infadapter", infAdapterConfigSchema, true, decideInfAdapter),
-  "ms-plus": define("ms-plus", msPlusConfigSchema, true, decideMsPlus),
-  sponge: define("sponge", spongeConfigSchema, false, (i, p, c, n) => decideSponge(i, p, c, n)),
-  static: define("static", staticConfigSchema, false, (i, p, c, n) => decideStatic(i, p, c, n)),
-  vpa: define("vpa", vpaConfigSchema, false, (i, p, c, n) => decideVpa(i, p, c, n)),
-  hpa: define("hpa", hpaConfigSchema, false, (i, p, c, n) => decideHpa(i, p, c, n)),
+  fulcrum: define("fulcrum", fulcrumConfigSchema, { usesSolver: true, pricesActuation: true }, decideFulcrum),
+  ipa: define("ipa", ipaConfigSchema, { usesSolver: true, pricesActuation: false }, (i, p, c, n, d) => decideIpa(i, p, c, n, d)),
+  fa2: define("fa2", fa2ConfigSchema, { usesSolver: true, pricesActuation: false }, decideFa2),
+  rim: define("rim", rimConfigSchema, { usesSolver: true, pricesActuation: false }, decideRim),
+  infadapter: define("infadapter", infAdapterConfigSchema, { usesSolver: true, pricesActuation: false }, decideInfAdapter),
+  "ms-plus": define("ms-plus", msPlusConfigSchema, { usesSolver: true, pricesActuation: false }, decideMsPlus),
+  sponge: define("sponge", spongeConfigSchema, { usesSolver: false, pricesActuation: false }, (i, p, c, n) => decideSponge(i, p, c, n)),
+  static: define("static", staticConfigSchema, { usesSolver: false, pricesActuation: false }, (i, p, c, n) => decideStatic(i, p, c, n)),
+  vpa: define("vpa", vpaConfigSchema, { usesSolver: false, pricesActuation: false }, (i, p, c, n) => decideVpa(i, p, c, n)),
+  hpa: define("hpa", hpaConfigSchema, { usesSolver: false, pricesActuation: false }, (i, p, c, n) => decideHpa(i, p, c, n)),
 };

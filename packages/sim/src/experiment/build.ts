@@ -156,7 +156,7 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
     workload: { kind: "trace", countsPerSecond: s.counts, scale: s.scale, ...(s.budgetsMs ? { budgetsMs: s.budgetsMs } : {}) },
     planning: s.planning,
     service: s.service,
-    policy: { name: pol.policy, config: { ...(POLICIES[pol.policy].usesSolver ? { solveTimeLimitMs: SIM_SOLVE_TIME_LIMIT_MS } : {}), ...actuationCosts(pol.policy, actuation), ...pol.config } },
+    policy: { name: pol.policy, config: { ...(POLICIES[pol.policy].usesSolver ? { solveTimeLimitMs: SIM_SOLVE_TIME_LIMIT_MS } : {}), ...(POLICIES[pol.policy].pricesActuation ? actuationCosts(actuation) : {}), ...pol.config } },
     limits,
     control: {
       intervalMs: control.intervalMs,
@@ -172,11 +172,11 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
 }
 
 /**
- * What the `fulcrum` policy charges for actuation (a new replica's start-up before its model loads,
- * a core change in place), taken from the simulated system's own actuation unless the experiment's
- * policy config sets them: a policy told 1 s while the system takes 5 s would plan scale-outs whose
- * start-up loss it does not see. The other policies do not price actuation.
+ * What a policy that prices actuation (`pricesActuation`) is told a new replica's start-up before
+ * its model loads and a core change in place cost: the simulated system's own times, unless the
+ * experiment's policy config sets them. A policy told 1 s while the system takes 5 s would plan
+ * scale-outs whose start-up loss it does not see.
  */
-function actuationCosts(policy: string, a: { readonly replicaStartMs: number; readonly warmupMs: number; readonly inPlaceChangeMs: number }): Record<string, number> {
-  return policy === "fulcrum" ? { replicaStartMs: a.replicaStartMs + a.warmupMs, inPlaceChangeMs: a.inPlaceChangeMs } : {};
+function actuationCosts(a: { readonly replicaStartMs: number; readonly warmupMs: number; readonly inPlaceChangeMs: number }): { replicaStartMs: number; inPlaceChangeMs: number } {
+  return { replicaStartMs: a.replicaStartMs + a.warmupMs, inPlaceChangeMs: a.inPlaceChangeMs };
 }
