@@ -128,8 +128,9 @@ interface Probe {
   gatewayCpuMsPerRequest: number;
   /** The gateway's event-loop delay p99 over the run (and the 2.5 s after it), ms. */
   gatewayLagP99Ms: number;
-  /** The gateway's Prometheus exposition at the end of the run. */
-  gatewayCounters: string;
+  /** The gateway's lifetime counts of transport errors and of requests shed at admission, at the end of the run. */
+  gatewayTransportErrors: number;
+  gatewayShed: number;
 }
 
 /** The gateway's Prometheus exposition (one scrape: prom-client resets its event-loop delay histogram at each). */
@@ -253,12 +254,17 @@ export default async function overloadBench(args: string[]): Promise<object> {
       const exposition = await scrape(metricsPort);
       const cpuS = metric(exposition, "process_cpu_seconds_total") - cpuBefore;
       const diff: Reported = { arrivals: after.arrivals - before.arrivals, inTime: after.inTime - before.inTime, late: after.late - before.late, rejected: after.rejected - before.rejected, failed: after.failed - before.failed };
-      const p: Probe = { rateRps, summary, reported: diff, inTimeRps: summary.inTime / durationS, gatewayCpuMsPerRequest: diff.arrivals > 0 ? (1000 * cpuS) / diff.arrivals : 0, gatewayLagP99Ms: 1000 * metric(exposition, "nodejs_eventloop_lag_p99_seconds"), gatewayCounters: exposition };
+      const p: Probe = { rateRps, summary, reported: diff, inTimeRps: summary.inTime / durationS, gatewayCpuMsPerRequest: diff.arrivals > 0 ? (1000 * cpuS) / diff.arrivals : 0, gatewayLagP99Ms: 1000 * metric(exposition, "nodejs_eventloop_lag_p99_seconds"),
+        gatewayTransportErrors: metric(exposition, "fulcrum_gateway_transport_errors_total"),
+        gatewayShed: metric(exposition, "fulcrum_gateway_shed_total"),
+      };
       console.log(
         `  ${label} ${rateRps.toFixed(0)} rps: in time ${(100 * summary.attainment).toFixed(1)}% (${p.inTimeRps.toFixed(1)}/s), rejected ${summary.rejectedWithReason}, failed ${summary.failed}, ` +
           `not sent ${summary.notSent}, p95 ${summary.latencyP95Ms.toFixed(1)} ms, reject p99 ${summary.rejectP99Ms.toFixed(1)} ms, send lag p99 ${summary.sendLagP99Ms.toFixed(1)} ms; ` +
-          (viaGateway ? "" : "(straight to the refusing server) ") +
-          `gateway saw ${diff.arrivals} (in time ${diff.inTime}, late ${diff.late}, rejected ${diff.rejected}, failed ${diff.failed}; CPU ${p.gatewayCpuMsPerRequest.toFixed(3)} ms each); ledger ${summary.ledgerExact ? "exact" : "NOT exact"}`,
+          (viaGateway
+            ? `gateway saw ${diff.arrivals} (in time ${diff.inTime}, late ${diff.late}, rejected ${diff.rejected}, failed ${diff.failed}; CPU ${p.gatewayCpuMsPerRequest.toFixed(3)} ms each); `
+            : "straight to the refusing server; ") +
+          `ledger ${summary.ledgerExact ? "exact" : "NOT exact"}`,
       );
       return p;
     };
@@ -305,8 +311,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
       reportedVsClientInTimePp: 100 * Math.abs(reportedShare - s.attainment),
       failed: s.failed,
     };
-    const transportErrors = metric(over.gatewayCounters, "fulcrum_gateway_transport_errors_total");
-    const shed = metric(over.gatewayCounters, "fulcrum_gateway_shed_total");
+    const [transportErrors, shed] = [over.gatewayTransportErrors, over.gatewayShed];
     const loadEnd = loadavg();
     console.log(
       `overload ${o.multiple}× (${overloadRps.toFixed(0)} rps offered, ${s.achievedRps.toFixed(0)} rps sent): goodputRatio ${result.goodputRatio.toFixed(3)} (target ≥ 0.8), ` +
