@@ -223,6 +223,10 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     const calls = Array.from({ length: 60 }, () => client.infer(floatRequest("classifier", "input", RESNET_TAIL, { params: { slo_ms: param.int(60_000) } })));
     await expect.poll(() => stage.server.queueLength, { interval: 1 }).toBeGreaterThan(10);
     const stopping = stage.shutdown();
+    // Shutdown tells the registry first and keeps taking calls until that write returns: a call
+    // sent before then is queued, not refused (with 64 KiB HTTP/2 windows it used to arrive late
+    // enough by accident). New calls are refused from the moment intake stops.
+    await expect.poll(() => stage.server.intakeStopped, { interval: 1 }).toBe(true);
     const refused = await client.infer(floatRequest("classifier", "input", RESNET_TAIL));
     expect(refused.code).toBe(status.UNAVAILABLE);
     const settled = await Promise.race([Promise.all(calls), new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000))]);

@@ -126,6 +126,11 @@ export class StageServer {
     return this.current;
   }
 
+  /** Whether new requests are refused (after {@link stopIntake} or {@link close}). */
+  get intakeStopped(): boolean {
+    return this.closing;
+  }
+
   /** Requests waiting in the queue. */
   get queueLength(): number {
     return this.batcher.size;
