@@ -20,6 +20,7 @@ import type { control } from "@fulcrum/proto";
 import { createHighsSolver, type HighsSolver } from "@fulcrum/solver";
 import { toPolicyShape, type OptimizerConfig } from "./config.js";
 import { RolloutWatch } from "./control/rollout-watch.js";
+import { StartupEstimate, withLearnedStartup } from "./control/startup-estimate.js";
 import { createGuardMetrics } from "./telemetry/guard-metrics.js";
 import { createOptimizerMetrics, recordAssignment, type OptimizerMetrics } from "./telemetry/metrics.js";
 import { openAssignmentStore, type AssignmentStore } from "./transport/assignment-store.js";
@@ -110,6 +111,17 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
   const acks = new AckTracker(config.ackHistory);
   const rollout = new RolloutWatch({ ackTimeoutMs: config.ackTimeoutMs, ackRetries: config.ackRetries, replicaStaleMs: config.replicaStaleMs });
   const shape = toPolicyShape(config.spec);
+  const loadTimes = new Map(shape.stages.flatMap((st) => st.variants.map((v) => [v.name, v.loadTimeMs ?? 0] as const)));
+  const startup = new StartupEstimate({ watchStartedMs: clock(), loadTimeMs: (v) => loadTimes.get(v) ?? 0 });
+  // A policy that prices actuation is told the start-ups seen in the registry, not the schema's guess.
+  const policyConfig = (): Readonly<Record<string, unknown>> => withLearnedStartup(config.policyConfig, policy.pricesActuation, startup.medianMs);
+  /** The start-up the policy is told now (when it prices actuation), on the gauge. */
+  const showReplicaStart = (): void => {
+    if (!policy.pricesActuation) return;
+    const ms = (policy.configSchema.parse(policyConfig()) as { replicaStartMs?: number }).replicaStartMs;
+    if (ms !== undefined) metrics.replicaStartSeconds.set(ms / 1000);
+  };
+  showReplicaStart();
   // What an Assignment of this optimizer can hold; a stored (or foreign) one beyond it is not adopted.
   const limits: AssignmentLimits = {
     maxCoresPerReplica: Math.max(...config.limits.coresPerReplica),
@@ -191,6 +203,11 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
     },
     onReplica(r) {
       rollout.seen(r);
+      const startMs = startup.observe(r);
+      if (startMs !== undefined) {
+        log.info({ stage: r.stage, instance: r.instance, variant: r.variant, startMs, medianMs: startup.medianMs, samples: startup.count }, "replica start-up measured");
+        showReplicaStart();
+      }
       guard.liveReplicas.set(rollout.live);
     },
     onReplicaGone(stage, instance) {
@@ -237,7 +254,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
         const t0 = performance.now();
         let decision;
         try {
-          decision = await policy.decide(input, policyState, config.policyConfig, now, { solver: solver ?? noSolver });
+          decision = await policy.decide(input, policyState, policyConfig(), now, { solver: solver ?? noSolver });
         } catch (err) {
           log.error({ err }, "policy failed: keeping the last assignment");
           span.recordException(err as Error);

@@ -251,4 +251,29 @@ describe("optimizer over a real nats-server", () => {
       await opt.shutdown();
     }
   });
+  it("prices a new replica at the start-up it saw in the registry (first ready heartbeat − process start − model load), unless configured", async () => {
+    const gauge = async (port: number): Promise<number> => Number(/^fulcrum_optimizer_replica_start_seconds(?:\{[^}]*\})? (\S+)$/m.exec(await scrape(port))?.[1]);
+    const registry = await peer.kv(KV_BUCKETS.registry);
+    const startedAfter = async (pipeline: string, instance: string, variant: string, startMs: number): Promise<void> => {
+      const startedUnixMs = Date.now();
+      await registry.put(kvKeys.registry(pipeline, "classifier", instance), control.RegistryEntry, {
+        pipeline, stage: "classifier", instance, address: "127.0.0.1:1", variant, cores: 1, batch: 1,
+        assignmentVersion: 0, heartbeatUnixMs: startedUnixMs + startMs, startedUnixMs, state: "ready", variants: [variant],
+      });
+    };
+    const learned = `startup-${run}`;
+    const opt = await start(ours, learned);
+    handles.push(opt);
+    expect(await gauge(opt.metricsPort)).toBe(1); // the schema's default until a start-up is seen
+    await startedAfter(learned, "c0", "cls-18", 3500); // cls-18 loads in 500 ms: 3000 before it
+    await startedAfter(learned, "c1", "cls-50", 4800); // cls-50 loads in 800 ms: 4000
+    await expect.poll(() => gauge(opt.metricsPort), { timeout: 5000 }).toBe(3.5);
+
+    const pinned = `startup-pinned-${run}`;
+    const fixed = await start(ours, pinned, { policyConfig: { shareUnits: 4, replicaStartMs: 250 } });
+    handles.push(fixed);
+    await startedAfter(pinned, "c0", "cls-18", 3500);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await gauge(fixed.metricsPort)).toBe(0.25);
+  });
 });

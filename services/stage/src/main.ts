@@ -18,7 +18,7 @@ try {
   logger.error({ err }, "NATS unreachable at start-up: serving the configured variant without live reconfiguration");
 }
 // A drain request (`fulcrum.drain.<p>.<s>.<i>`) ends the process exactly as SIGTERM does.
-const stage = await startStage(config, { logger, bus, env: process.env, onDrainRequested: (reason) => void lifecycle.shutdown(reason).then(() => process.exit(0)) });
+const stage = await startStage(config, { logger, bus, env: process.env, processStartedMs: performance.timeOrigin, onDrainRequested: (reason) => void lifecycle.shutdown(reason).then(() => process.exit(0)) });
 lifecycle.onShutdown("stage", () => stage.shutdown());
 lifecycle.onShutdown("nats", () => bus?.drain());
 lifecycle.onShutdown("telemetry", () => preloadedTelemetry()?.shutdown());

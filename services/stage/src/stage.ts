@@ -46,6 +46,12 @@ export interface StageDeps {
    * @default calls {@link StageHandle.shutdown} only
    */
   readonly onDrainRequested?: (reason: string) => void;
+  /**
+   * When this replica's process started, unix ms: its registry entry's `startedMs`, from which the
+   * optimizer learns what a new replica costs before it serves (imports and connecting included).
+   * @default the clock when `startStage` is called
+   */
+  readonly processStartedMs?: number;
 }
 
 /** A running stage replica. */
@@ -86,7 +92,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   });
 
   let state: StageState = "starting";
-  const startedMs = clock();
+  const startedMs = deps.processStartedMs ?? clock();
   const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize });
   const server = new StageServer({
     pool,

@@ -282,11 +282,15 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
     });
     const metrics: control.StageMetrics[] = [];
     const sub = bus.subscribe(subjects.stageMetrics(cfg.pipeline, cfg.stage, cfg.instance), control.StageMetrics, (m) => void metrics.push(m));
-    const stage = await startStage(cfg, { logger, bus });
+    // The process start, as main.ts passes it: the registry carries it so the optimizer can learn start-ups.
+    const processStartedMs = Date.now() - 2500;
+    const stage = await startStage(cfg, { logger, bus, processStartedMs });
     const client = new OipClient(stage.grpcAddress);
     try {
       expect(stage.server.active).toMatchObject({ variant: "mlp", batchSize: 2 });
       expect(stage.reconfigurer.version).toBe(7);
+      const entry = await (await bus.kv(KV_BUCKETS.registry)).get(kvKeys.registry(cfg.pipeline, cfg.stage, cfg.instance), control.RegistryEntry);
+      expect(entry).toMatchObject({ state: "ready", startedUnixMs: Math.round(processStartedMs) });
       for (let i = 0; i < 5; i++) expect((await client.infer(floatRequest("classifier", "input", FASHION_TAIL))).ok).toBe(true);
       await expect.poll(() => metrics.reduce((a, m) => a + m.completions, 0), { timeout: 5000 }).toBe(5);
       expect(metrics.at(-1)).toMatchObject({ variant: "mlp", batchSize: 2, assignmentVersion: 7 });

@@ -22,6 +22,8 @@ export interface OptimizerMetrics {
   readonly forecastRps: Gauge;
   /** Fraction of λ̂ the last decision carries (< 1: shedding under overload). */
   readonly admittedFraction: Gauge;
+  /** Start-up a new replica is priced at (learned from the registry, else configured), s. */
+  readonly replicaStartSeconds: Gauge;
 }
 
 /** Creates the registry (default process metrics included), labelled with the pipeline. */
@@ -45,6 +47,7 @@ export function createOptimizerMetrics(pipeline: string): OptimizerMetrics {
     assignedReplicas: new Gauge({ name: "fulcrum_optimizer_assigned_replicas", help: "Replicas the current Assignment decides, by stage and variant.", labelNames: ["stage", "variant"], registers }),
     forecastRps: new Gauge({ name: "fulcrum_optimizer_forecast_rps", help: "Arrival rate the last decision was made for.", registers }),
     admittedFraction: new Gauge({ name: "fulcrum_optimizer_admitted_fraction", help: "Fraction of the forecast the last decision carries.", registers }),
+    replicaStartSeconds: new Gauge({ name: "fulcrum_optimizer_replica_start_seconds", help: "Start-up a new replica is priced at, before its model load: the median of the start-ups seen in the registry, else the configured replicaStartMs.", registers }),
   };
 }
 
