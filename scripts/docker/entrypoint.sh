@@ -21,4 +21,8 @@ cd /app
 if [ "$service" = reconciler ]; then
   exec node --import @fulcrum/runtime/register /app/packages/cli/dist/bin.js reconcile
 fi
-exec node --import @fulcrum/runtime/register "/app/services/$service/dist/main.js"
+# Per-service Node flags: the same as SERVICE_NODE_FLAGS in packages/actuator/src/service-process.ts
+# (the load generator's young generation is capped so its memory stays flat; why is written there).
+flags=""
+if [ "$service" = loadgen ]; then flags="--max-semi-space-size=2"; fi
+exec node $flags --import @fulcrum/runtime/register "/app/services/$service/dist/main.js"

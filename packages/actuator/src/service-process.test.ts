@@ -1,0 +1,22 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SERVICE_NODE_FLAGS, spawnService } from "./service-process.js";
+
+describe("spawnService", () => {
+  it("starts the process with the spec's Node flags before the entry", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fulcrum-spawn-"));
+    writeFileSync(join(dir, "probe.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
+    const child = spawnService({ name: "probe", entry: "probe.mjs", plain: true, env: {}, nodeFlags: SERVICE_NODE_FLAGS.loadgen }, dir, dir);
+    expect(await child.exited).toBe(0);
+    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--max-semi-space-size=2"]);
+  });
+
+  it("the Docker entry point gives each service the same flags", () => {
+    const script = readFileSync(new URL("../../../scripts/docker/entrypoint.sh", import.meta.url), "utf8");
+    for (const [service, flags] of Object.entries(SERVICE_NODE_FLAGS)) {
+      expect(script).toContain(`if [ "$service" = ${service} ]; then flags="${flags.join(" ")}"; fi`);
+    }
+  });
+});
