@@ -124,6 +124,35 @@ describe("simulate: actuation", () => {
   });
 });
 
+describe("simulate: the reconciler's start limit", () => {
+  // From 1 replica to 5 (1 core each) at t = 2 s; a start takes 100 ms.
+  const run = (maxConcurrentStarts?: number) =>
+    simulate(
+      scenarioOf({ m: FIT }, {
+        limits: { maxCores: 8, batches: [1], coresPerReplica: [1], maxReplicas: 8 },
+        workload: { kind: "explicit", requests: [{ timeMs: 2950, budgetMs: 100 }], durationS: 3 },
+        policy: { name: "static", config: { stages: { s0: { variant: "m", batch: 1, coresPerReplica: 1, replicas: 5 } } } },
+        control: { intervalMs: 5000, firstDecisionMs: 2000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ binS: 1, horizonS: 1 }), value: "point", marginFraction: 0, tickMs: 1000 } },
+        actuation: { mode: "in-place", replicaStartMs: 100, warmupMs: 0, inPlaceChangeMs: 50, ...(maxConcurrentStarts ? { maxConcurrentStarts } : {}) },
+        initial: [{ stage: "s0", variants: [{ variant: "m", weight: 1, batch: 1, coresPerReplica: 1, replicas: 1 }] }],
+      }),
+      { solver: NO_SOLVER },
+    );
+
+  it("starts two at a time by default (the live reconciler's limit): the next two when the first are ready", async () => {
+    const r = await run();
+    expect(r.coldStarts).toBe(4);
+    // 1 core to 2.0 s; 1 + 2 starting to 2.1 s; 3 ready + 2 starting to 2.2 s; then 5.
+    expect(r.meanCores).toBeCloseTo((1 * 2000 + 3 * 100 + 5 * 900) / 3000, 12);
+  });
+
+  it("starts all four at once when the scenario allows it (a cluster)", async () => {
+    const r = await run(4);
+    expect(r.coldStarts).toBe(4);
+    expect(r.meanCores).toBeCloseTo((1 * 2000 + 5 * 1000) / 3000, 12);
+  });
+});
+
 describe("simulate: bad decisions", () => {
   it("names a batch the replicas are not built for", async () => {
     const sc = scenarioOf({ m: FIT }, {

@@ -4,7 +4,7 @@ import { quantile, sortedQuantile } from "@fulcrum/core/stats";
 import type { LoadSample } from "@fulcrum/core/control";
 import { requestDeadline } from "@fulcrum/core/deadline";
 import type { PolicyStage, Solver } from "@fulcrum/core/policies";
-import { DEFAULT_RECONCILE_CONFIG, desiredSlots, INITIAL_RECONCILE_STATE, planReconcile, type ObservedReplica, type ReconcileState, type SlotTarget } from "@fulcrum/core/reconcile";
+import { DEFAULT_RECONCILE_CONFIG, desiredSlots, INITIAL_RECONCILE_STATE, planReconcile, type ObservedReplica, type ReconcileConfig, type ReconcileState, type SlotTarget } from "@fulcrum/core/reconcile";
 import { planStage, type ReplicaView } from "./actuation.js";
 import { explicitArrivals, traceArrivals, type ArrivalSource } from "./arrivals.js";
 import { ControlLoop, type DecisionRecord } from "./control-loop.js";
@@ -37,11 +37,6 @@ export interface SimDeps {
 const DRAIN_LATER = 0;
 const RECONCILE = 1;
 
-/**
- * The elastic reconciler's settings in the simulator: the live actuator loop's defaults (2
- * concurrent starts, 8 actions a pass, variants switch in place) and its pass period.
- */
-const RECONCILE_CONFIG = DEFAULT_RECONCILE_CONFIG;
 /** Period of reconciliation passes while the replicas have not converged, ms (the actuator's `passIntervalMs` default). */
 const RECONCILE_PASS_MS = 1000;
 const PHASES = { [STARTING]: "starting", [READY]: "ready", [DRAINING]: "draining" } as const;
@@ -86,6 +81,8 @@ class Engine implements ReplicaHooks, EventTarget {
   /** In-place actuation: the reconciler's desired replicas, carried state, and whether a pass is scheduled or needed. */
   private desired: Record<string, SlotTarget[]> = {};
   private reconcileState: ReconcileState = INITIAL_RECONCILE_STATE;
+  /** The live reconciler's planning settings (variants switch in place), with the scenario's limits on starts and actions. */
+  private readonly reconcileConfig: ReconcileConfig;
   private passScheduled = false;
   private converged = true;
   private readonly trackBudgets: boolean;
@@ -107,6 +104,12 @@ class Engine implements ReplicaHooks, EventTarget {
     private readonly deps: SimDeps,
   ) {
     if (scenario.stages.length === 0) throw new ExperimentConfigError(scenario.label, [{ key: "stages", message: "a pipeline needs at least one stage" }]);
+    const act = scenario.actuation;
+    this.reconcileConfig = {
+      ...DEFAULT_RECONCILE_CONFIG,
+      maxConcurrentStarts: act.maxConcurrentStarts ?? DEFAULT_RECONCILE_CONFIG.maxConcurrentStarts,
+      maxActionsPerPass: act.maxActionsPerPass ?? DEFAULT_RECONCILE_CONFIG.maxActionsPerPass,
+    };
     this.ledger = new Ledger(scenario.workload.kind === "trace" ? scenario.workload.countsPerSecond.length : scenario.workload.durationS);
     this.stages = scenario.stages.map((st) => ({
       names: st.variants.map((v) => v.name),
@@ -329,7 +332,7 @@ class Engine implements ReplicaHooks, EventTarget {
         observed.push({ instance: r.instance, stage: stage.name, phase: PHASES[r.state], target: { variant: st.names[v]!, cores, batchSize: r.batch }, coresHeld: r.charged, servable: st.names });
       }
     });
-    const { plan, state } = planReconcile({ desired: this.desired, observed, coreBudget: this.scenario.limits.maxCores }, this.reconcileState, RECONCILE_CONFIG, nowMs);
+    const { plan, state } = planReconcile({ desired: this.desired, observed, coreBudget: this.scenario.limits.maxCores }, this.reconcileState, this.reconcileConfig, nowMs);
     this.reconcileState = state;
     for (const a of plan.actions) {
       if (a.kind === "forget") continue;

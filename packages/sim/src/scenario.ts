@@ -41,6 +41,14 @@ export interface ScenarioActuation {
   readonly warmupMs: number;
   /** Changing a running replica's cores in place, ms. */
   readonly inPlaceChangeMs: number;
+  /**
+   * Fulcrum's reconciler (mode `in-place`): replicas starting at once, over the whole pipeline.
+   * The live default, 2, is a machine's (cold starts compete for its cores); a cluster starts pods
+   * on many nodes at once. @default 2
+   */
+  readonly maxConcurrentStarts?: number;
+  /** Fulcrum's reconciler: actions per pass (one pass a second). @default 8 */
+  readonly maxActionsPerPass?: number;
 }
 
 /**

@@ -9,6 +9,7 @@ interface ReconcileFlags {
   namespace?: string;
   coreBudget?: string;
   bootstrap?: string;
+  maxConcurrentStarts?: string;
   metricsPort?: string;
   natsUrl?: string;
   natsUser?: string;
@@ -24,6 +25,7 @@ function envWithFlags(env: NodeJS.ProcessEnv, flags: ReconcileFlags): Record<str
     namespace: "NAMESPACE",
     coreBudget: "CORE_BUDGET",
     bootstrap: "BOOTSTRAP",
+    maxConcurrentStarts: "MAX_CONCURRENT_STARTS",
     metricsPort: "METRICS_PORT",
     natsUrl: "NATS_URL",
     natsUser: "NATS_USER",
@@ -54,6 +56,7 @@ export function reconcileCommand(): Command {
     .option("--namespace <ns>", "namespace of the stage Deployments (FULCRUM_RECONCILER_NAMESPACE, default fulcrum)")
     .option("--core-budget <n>", "cores the stage replicas may hold in all (FULCRUM_RECONCILER_CORE_BUDGET)")
     .option("--bootstrap <json>", 'replicas before the first Assignment, e.g. \'{"classifier":[{"variant":"mlp"}]}\' (FULCRUM_RECONCILER_BOOTSTRAP)')
+    .option("--max-concurrent-starts <n>", "replicas starting at once over the pipeline (FULCRUM_RECONCILER_MAX_CONCURRENT_STARTS, default 64; FULCRUM_RECONCILER_MAX_ACTIONS_PER_PASS, default 128)")
     .option("--metrics-port <port>", "port of /metrics, /healthz, /readyz (FULCRUM_RECONCILER_METRICS_PORT, default 9469)")
     .option("--nats-url <url>", "NATS server(s) (NATS_URL, default nats://127.0.0.1:4222)")
     // No password flag: a command line is visible to every user of the machine (ps).
@@ -97,6 +100,7 @@ async function reconcile(config: ReconcilerConfig): Promise<number> {
     instancePrefix: `${config.runId}-`,
     passIntervalMs: config.passIntervalMs,
     startTimeoutMs: config.startTimeoutMs,
+    config: { maxConcurrentStarts: config.maxConcurrentStarts, maxActionsPerPass: config.maxActionsPerPass },
     metrics,
     logger,
   });

@@ -10,9 +10,11 @@ describe("fulcrum reconcile configuration", () => {
       FULCRUM_RECONCILER_RUN_ID: "abc1",
       NATS_URL: "nats://nats:4222",
     });
-    expect(c).toMatchObject({ pipeline: "fashion", namespace: "fulcrum", coreBudget: 16, runId: "abc1", natsUrl: "nats://nats:4222", metricsPort: 9469, startTimeoutMs: 180_000 });
+    expect(c).toMatchObject({ pipeline: "fashion", namespace: "fulcrum", coreBudget: 16, runId: "abc1", natsUrl: "nats://nats:4222", metricsPort: 9469, startTimeoutMs: 180_000, maxConcurrentStarts: 64, maxActionsPerPass: 128 });
     expect(c.bootstrap).toEqual({ classifier: [{ variant: "mlp", cores: 1, batchSize: 8 }] });
     expect(loadReconcilerConfig({ FULCRUM_RECONCILER_PIPELINE: "p", FULCRUM_RECONCILER_CORE_BUDGET: "2", FULCRUM_RECONCILER_BOOTSTRAP: '{"s":[{"variant":"v"}]}' }).runId).toMatch(/^[a-z0-9]+$/);
+    const limited = loadReconcilerConfig({ FULCRUM_RECONCILER_PIPELINE: "p", FULCRUM_RECONCILER_CORE_BUDGET: "2", FULCRUM_RECONCILER_BOOTSTRAP: '{"s":[{"variant":"v"}]}', FULCRUM_RECONCILER_MAX_CONCURRENT_STARTS: "4", FULCRUM_RECONCILER_MAX_ACTIONS_PER_PASS: "9" });
+    expect(limited).toMatchObject({ maxConcurrentStarts: 4, maxActionsPerPass: 9 });
   });
 
   it("reads the NATS user, password and TLS files like the services (NATS_*, the prefixed form winning)", () => {
@@ -35,10 +37,10 @@ describe("fulcrum reconcile configuration", () => {
   it("fails fast naming every bad, missing or unknown key", () => {
     let message = "";
     try {
-      loadReconcilerConfig({ FULCRUM_RECONCILER_CORE_BUDGET: "0", FULCRUM_RECONCILER_BOOTSTRAP: '{"classifier":[]}', FULCRUM_RECONCILER_RUN_ID: "Not-OK", FULCRUM_RECONCILER_REPLICAS: "2" });
+      loadReconcilerConfig({ FULCRUM_RECONCILER_CORE_BUDGET: "0", FULCRUM_RECONCILER_BOOTSTRAP: '{"classifier":[]}', FULCRUM_RECONCILER_RUN_ID: "Not-OK", FULCRUM_RECONCILER_REPLICAS: "2", FULCRUM_RECONCILER_MAX_CONCURRENT_STARTS: "0" });
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const key of ["pipeline", "coreBudget", "bootstrap", "runId", "FULCRUM_RECONCILER_REPLICAS"]) expect(message).toContain(key);
+    for (const key of ["pipeline", "coreBudget", "bootstrap", "runId", "maxConcurrentStarts", "FULCRUM_RECONCILER_REPLICAS"]) expect(message).toContain(key);
   });
 });

@@ -35,6 +35,13 @@ export const reconcilerConfigSchema = z.object({
   /** Period of reconciliation passes, ms. @default 1000 */
   passIntervalMs: z.coerce.number().int().min(100).default(1000),
   /**
+   * Replicas starting at once over the pipeline. A cluster starts pods on many nodes together (the
+   * local launcher allows 2: there, cold starts compete for the same cores). @default 64
+   */
+  maxConcurrentStarts: z.coerce.number().int().min(1).default(64),
+  /** Actions (start, drain, retarget) per pass. @default 128 */
+  maxActionsPerPass: z.coerce.number().int().min(1).default(128),
+  /**
    * NATS server, user and TLS: `NATS_URL`, `NATS_USER` + `NATS_PASSWORD` (the `launcher` user of
    * `infra/nats-auth.conf`: it writes placements, retires registry entries and sends drains),
    * `NATS_TLS_CA_FILE`, `NATS_TLS_CERT_FILE` + `NATS_TLS_KEY_FILE`.

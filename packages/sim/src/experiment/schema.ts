@@ -144,6 +144,15 @@ const controlSchema = z.strictObject({
   forecast: forecastOverrideSchema.optional(),
 });
 
+/**
+ * Limits of Fulcrum's reconciler (mode `in-place`): replicas starting at once and actions per pass.
+ * @default the live reconciler's, 2 and 8
+ */
+const reconcilerLimitsShape = {
+  maxConcurrentStarts: z.number().int().min(1).optional(),
+  maxActionsPerPass: z.number().int().min(1).optional(),
+};
+
 const actuationSchema = z.strictObject({
   mode: z.enum(ACTUATION_MODES).optional(),
   /** A new replica's start before its model loads (process/pod start), ms. */
@@ -152,6 +161,7 @@ const actuationSchema = z.strictObject({
   warmupMs: z.number().min(0).optional(),
   /** In-place core change, ms. */
   inPlaceChangeMs: z.number().min(0).optional(),
+  ...reconcilerLimitsShape,
 });
 
 const allocationSchema = z.strictObject({
@@ -226,6 +236,7 @@ export const experimentSchema = z.strictObject({
     replicaStartMs: z.number().min(0),
     warmupMs: z.number().min(0).default(0),
     inPlaceChangeMs: z.number().min(0),
+    ...reconcilerLimitsShape,
   }),
   /** The stage replicas' batcher settings (the stage service's). */
   replica: z.strictObject({
