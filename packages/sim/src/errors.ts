@@ -39,8 +39,8 @@ export class ExperimentNotFoundError extends FulcrumError {
 }
 
 /**
- * A run cannot go ahead as asked because something it needs does not exist yet (e.g. `--live`
- * needs elastic replicas). `missing` says what.
+ * A run cannot go ahead as asked (e.g. `--live`: the papers' experiments need more cores than the
+ * machine has). `missing` says why.
  */
 export class RunModeUnavailableError extends FulcrumError {
   override readonly name = "RunModeUnavailableError";
@@ -48,7 +48,7 @@ export class RunModeUnavailableError extends FulcrumError {
     readonly mode: string,
     readonly missing: string,
   ) {
-    super("RUN_MODE_UNAVAILABLE", "failed-precondition", `${mode} runs are not available yet: ${missing}`);
+    super("RUN_MODE_UNAVAILABLE", "failed-precondition", `${mode} runs are not available: ${missing}`);
   }
 }
 

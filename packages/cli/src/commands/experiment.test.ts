@@ -40,7 +40,7 @@ describe("fulcrum experiment", () => {
   }, 300_000);
 
   it("--live fails and says what is missing; bad options are named", async () => {
-    await expect(run(["run", "e1", "--live", "--no-progress"])).rejects.toThrow(/elastic replicas/);
+    await expect(run(["run", "e1", "--live", "--no-progress"])).rejects.toThrow(/papers' experiments need their scale/);
     await expect(run(["run", "e1", "--seed", "-1"])).rejects.toThrow(/--seed must be an integer >= 0, got "-1"/);
     await expect(run(["run", "e1", "--sim", "--live"])).rejects.toThrow(/either --sim or --live/);
   });

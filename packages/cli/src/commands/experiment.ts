@@ -78,8 +78,8 @@ export function summaryLines(s: ExperimentSummary): string[] {
 /**
  * `fulcrum experiment`: `list` the experiments in `experiments/`, and `run <id>` one in the
  * simulator (the papers' experiments side by side with their published numbers), writing
- * `summary.json` and `timeseries.json`. `--live` exists for the live runs that need elastic
- * replicas; it fails, saying so, until they exist.
+ * `summary.json` and `timeseries.json`. `--live` fails, saying why: the papers' scale does not fit
+ * a small machine; `npm run bench -- fidelity` compares live and simulated runs instead.
  */
 export function experimentCommand(io: ExperimentCommandIo = { out: (line) => console.log(line) }): Command {
   const showProgress = io.progress ?? Boolean(process.stderr.isTTY);
@@ -99,7 +99,7 @@ export function experimentCommand(io: ExperimentCommandIo = { out: (line) => con
     .description("run an experiment (by id, unique id prefix such as e2, or YAML path) and write summary.json and timeseries.json")
     .argument("<id>", "experiment id, id prefix (e1…e4) or .yaml file")
     .option("--sim", "run in the simulator (the default)")
-    .option("--live", "run live on this machine (needs elastic replicas: not available yet)")
+    .option("--live", "run live (refused: the papers' scale does not fit this machine; see npm run bench -- fidelity)")
     .option("--seed <n>", "seed of arrivals and service times (default: the experiment's)", seedOption)
     .option("--out <dir>", "output folder (default: .fulcrum/experiments/<id>/<profiles>-seed<n>)")
     .option("--profiles <set>", "profile set: paper (published profiles) or measured (profiles/*.json from this machine)")

@@ -40,6 +40,6 @@ describe("the committed experiments", () => {
 
 describe("runExperimentFromDisk", () => {
   it("refuses --live, saying what is missing", async () => {
-    await expect(runExperimentFromDisk("e1", { mode: "live", out: "/nonexistent" })).rejects.toThrow(/live runs are not available yet: .*elastic replicas/);
+    await expect(runExperimentFromDisk("e1", { mode: "live", out: "/nonexistent" })).rejects.toThrow(/live runs are not available: .*npm run bench -- fidelity/);
   });
 });

@@ -26,13 +26,14 @@ export interface DiskRunOptions {
 /**
  * Loads an experiment and its data, runs it in the simulator with HiGHS as the solver, and writes
  * `summary.json` and `timeseries.json` to `out`. `live` mode fails with
- * {@link RunModeUnavailableError}: it needs elastic replicas (a reconciler that adds and removes
- * stage replicas live), which do not exist yet.
+ * {@link RunModeUnavailableError}: the papers' experiments need their scale (20 cores for E1,
+ * thousands for E4), so the live system is checked against the simulator by the fidelity benchmark
+ * instead, on a pipeline and load this machine can carry.
  */
 export async function runExperimentFromDisk(id: string, options: DiskRunOptions): Promise<ExperimentOutput & { readonly files: readonly string[] }> {
   const spec = loadExperiment(id);
   if (options.mode === "live") {
-    throw new RunModeUnavailableError("live", "live experiment runs need elastic replicas (a reconciler that starts and drains stage replicas as the assignment asks, issue 11); run with --sim");
+    throw new RunModeUnavailableError("live", "the papers' experiments need their scale (E1: 20 cores, E2: up to 8, E4: thousands); live and simulated runs are compared on what this machine carries by `npm run bench -- fidelity`; run with --sim");
   }
   const data = loadExperimentData(spec);
   const paper = loadPaperResults(spec.paper);
