@@ -34,8 +34,30 @@ describe("planReconcile", () => {
 
   it("switches a replica's variant in place, or starts and drains where that is not allowed", () => {
     expect(kinds(plan({ s: [t("b")] }, [r("x", t("a"))]).actions)).toEqual(["retarget:x"]);
+    // Make before break: x keeps serving a while b's replica starts, and drains once it is ready.
     const p = plan({ s: [t("b")] }, [r("x", t("a"))], 8, { inPlaceVariantChange: false });
-    expect(kinds(p.actions)).toEqual(["drain:x", "start:s-0"]);
+    expect(kinds(p.actions)).toEqual(["start:s-0"]);
+    expect(p.deferred.join()).toMatch(/x: surplus, keeps serving until the new replicas of stage s are ready/);
+    expect(plan({ s: [t("b")] }, [r("x", t("a")), r("s-0", t("b"), "starting")], 8, { inPlaceVariantChange: false }).actions).toEqual([]);
+    expect(kinds(plan({ s: [t("b")] }, [r("x", t("a")), r("s-0", t("b"))], 8, { inPlaceVariantChange: false }).actions)).toEqual(["drain:x"]);
+  });
+
+  it("keeps a stage's surplus replicas while its new ones start, but drains them when a start needs their cores", () => {
+    // Two 1-core replicas of a become one 4-core replica of b (a scale-up onto a new size): both a's
+    // keep serving while b starts.
+    const roomy = plan({ s: [t("b", 4)] }, [r("x", t("a", 1)), r("y", t("a", 1))], 8, { inPlaceVariantChange: false });
+    expect(kinds(roomy.actions)).toEqual(["start:s-0"]);
+    // With 5 cores the 4-core start does not fit beside them: the drains go first, as before.
+    const tight = plan({ s: [t("b", 4)] }, [r("x", t("a", 1)), r("y", t("a", 1))], 5, { inPlaceVariantChange: false });
+    expect(kinds(tight.actions)).toEqual(["drain:x", "drain:y"]);
+    // Nor does a replica give up cores while new replicas of its stage start: x keeps 4 cores until
+    // the two new 1-core replicas are ready, then shrinks.
+    const grow = plan({ s: [t("a", 1), t("a", 1), t("a", 1)] }, [r("x", t("a", 4))]);
+    expect(kinds(grow.actions)).toEqual(["start:s-0", "start:s-1"]);
+    expect(grow.deferred.join()).toMatch(/x: keeps its cores until the new replicas of stage s are ready/);
+    expect(kinds(plan({ s: [t("a", 1), t("a", 1), t("a", 1)] }, [r("x", t("a", 4)), r("y", t("a", 1)), r("z", t("a", 1))]).actions)).toEqual(["retarget:x"]);
+    // A stage without starts drains its surplus at once (a plain scale-down).
+    expect(kinds(plan({ s: [t("a", 1)] }, [r("x", t("a", 1)), r("y", t("a", 1))]).actions)).toEqual(["drain:y"]);
   });
 
   it("never drains the last ready replica of a variant with traffic before its replacement is ready", () => {
@@ -108,7 +130,7 @@ const scenarioArb = fc
   .map((s) => ({ ...s, observed: s.observed.map((o, i): ObservedReplica => ({ ...o, instance: `o${i}` })) }));
 
 describe("planReconcile properties", () => {
-  it("converges from any observed state, never exceeds the core budget, never drains the last ready replica of a wanted variant", () => {
+  it("converges from any observed state, never exceeds the core budget, never drains the last ready replica of a wanted variant, makes before it breaks", () => {
     fc.assert(
       fc.property(scenarioArb, ({ desired, observed, slack, inPlaceVariantChange }) => {
         const need = Object.values(desired).flat().reduce((s, x) => s + x.cores, 0);
@@ -121,6 +143,15 @@ describe("planReconcile properties", () => {
           const out = planReconcile({ desired, observed: world.replicas, coreBudget }, state, config, pass);
           state = out.state;
           if (out.plan.converged && world.replicas.every((x) => x.phase === "ready")) break;
+          // Make before break: no drain or shrink in a stage that starts a replica in the same pass,
+          // unless something waits for the core budget.
+          const starting = new Set(out.plan.actions.filter((a) => a.kind === "start").map((a) => a.stage));
+          if (!out.plan.deferred.some((d) => d.includes("waits for the core budget"))) {
+            for (const a of out.plan.actions) {
+              const breaks = a.kind === "drain" || (a.kind === "retarget" && a.to.cores < a.from.cores);
+              expect(breaks && starting.has(a.stage)).toBe(false);
+            }
+          }
           const readyBefore = new Set(world.replicas.filter((x) => x.phase === "ready").map((x) => `${x.stage}/${x.target.variant}`));
           world = step(world, out.plan.actions);
           expect(heldCores(world)).toBeLessThanOrEqual(coreBudget);

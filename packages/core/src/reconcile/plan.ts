@@ -75,6 +75,8 @@ function pair(live: readonly ObservedReplica[], desired: readonly SlotTarget[], 
  *   and a start or a cores increase that does not fit is deferred until drains complete;
  * - the last ready replica of a variant that still has traffic is never drained or switched away
  *   (its replacement must be ready first);
+ * - while a stage has replicas starting, its surplus replicas are not drained and its replicas do
+ *   not shrink, unless a start or core increase of that stage waits for the core budget;
  * - at most `maxConcurrentStarts` replicas are starting, at most `maxActionsPerPass` actions are
  *   emitted, and a (stage, variant) whose start failed waits out its exponential backoff;
  * - dead replicas are forgotten and their slots restarted.
@@ -106,8 +108,11 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
   };
 
   const stages = [...new Set([...Object.keys(input.desired), ...present.map((r) => r.stage)])].sort();
-  const drains: ReconcileAction[] = [];
+  /** Surplus drains per stage: held back while the stage's new replicas start (make before break). */
+  const surplusDrains = new Map<string, ReconcileAction[]>();
   const cheaper: ReconcileAction[] = [];
+  /** Retargets to fewer cores: like surplus drains, held back while the stage's new replicas start. */
+  const shrinks: ReconcileAction[] = [];
   const dearer: Array<{ action: ReconcileAction; delta: number }> = [];
   const starts: Array<{ stage: string; slot: SlotTarget }> = [];
   for (const stage of stages) {
@@ -130,6 +135,7 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
       };
       const delta = slot.cores - held(replica);
       if (delta > 0) dearer.push({ action, delta });
+      else if (delta < 0) shrinks.push(action);
       else cheaper.push(action);
     }
     for (const slot of p.start) starts.push({ stage, slot });
@@ -139,19 +145,27 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
         continue;
       }
       leave(r);
-      drains.push({ kind: "drain", instance: r.instance, stage, target: r.target, reason: `surplus: stage ${stage} wants ${(input.desired[stage] ?? []).length} replica(s)` });
+      const list = surplusDrains.get(stage) ?? [];
+      list.push({ kind: "drain", instance: r.instance, stage, target: r.target, reason: `surplus: stage ${stage} wants ${(input.desired[stage] ?? []).length} replica(s)` });
+      surplusDrains.set(stage, list);
     }
   }
 
-  actions.push(...drains, ...cheaper);
+  /** Stages where a start or a core increase waits for the core budget: their drains must go ahead to free it. */
+  const budgetBound = new Set<string>();
+  const changes: ReconcileAction[] = [...cheaper];
   for (const { action, delta } of dearer) {
     if (cores + delta > input.coreBudget) {
       deferred.push(`${action.instance}: +${delta} core(s) waits for the core budget (${cores}/${input.coreBudget} held)`);
+      budgetBound.add(action.stage);
       continue;
     }
     cores += delta;
-    actions.push(action);
+    changes.push(action);
   }
+  const startActions: ReconcileAction[] = [];
+  /** Stages with a replica starting after this pass (already, or started now). */
+  const growing = new Set(present.filter((r) => r.phase === "starting").map((r) => r.stage));
   for (const { stage, slot } of starts) {
     const key = backoffKey(stage, slot.variant);
     const b = state.backoff[key];
@@ -165,12 +179,30 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
     }
     if (cores + slot.cores > input.coreBudget) {
       deferred.push(`${key}: a new ${slot.cores}-core replica waits for the core budget (${cores}/${input.coreBudget} held)`);
+      budgetBound.add(stage);
       continue;
     }
     cores += slot.cores;
     starting += 1;
-    actions.push({ kind: "start", instance: `${stage}-${prefix}${nextSeq++}`, stage, target: slot, reason: `stage ${stage} wants another ${slot.variant} replica` });
+    growing.add(stage);
+    startActions.push({ kind: "start", instance: `${stage}-${prefix}${nextSeq++}`, stage, target: slot, reason: `stage ${stage} wants another ${slot.variant} replica` });
   }
+  // Make before break, as a rolling update does: while a stage's new replicas start, its surplus
+  // replicas keep serving and its replicas keep their cores (a move onto other variants or sizes
+  // would otherwise lose that capacity for a whole cold start), unless the new replicas need the
+  // cores they hold.
+  const holdBack = (stage: string): boolean => growing.has(stage) && !budgetBound.has(stage);
+  const drains: ReconcileAction[] = [];
+  for (const [stage, list] of surplusDrains) {
+    if (holdBack(stage)) {
+      for (const d of list) deferred.push(`${d.instance}: surplus, keeps serving until the new replicas of stage ${stage} are ready`);
+    } else drains.push(...list);
+  }
+  for (const a of shrinks) {
+    if (holdBack(a.stage)) deferred.push(`${a.instance}: keeps its cores until the new replicas of stage ${a.stage} are ready`);
+    else changes.push(a);
+  }
+  actions.push(...drains, ...changes, ...startActions);
 
   const emitted = actions.slice(0, config.maxActionsPerPass);
   for (const a of actions.slice(config.maxActionsPerPass)) deferred.push(`${a.instance}: ${a.kind} waits for the next pass (rate limit ${config.maxActionsPerPass})`);
