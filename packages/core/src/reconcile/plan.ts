@@ -110,7 +110,8 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
   const stages = [...new Set([...Object.keys(input.desired), ...present.map((r) => r.stage)])].sort();
   /** Surplus drains per stage: held back while the stage's new replicas start (make before break). */
   const surplusDrains = new Map<string, ReconcileAction[]>();
-  const cheaper: ReconcileAction[] = [];
+  /** Retargets at the same cores (a batch or variant change): nothing to wait for. */
+  const sameCores: ReconcileAction[] = [];
   /** Retargets to fewer cores: like surplus drains, held back while the stage's new replicas start. */
   const shrinks: ReconcileAction[] = [];
   const dearer: Array<{ action: ReconcileAction; delta: number }> = [];
@@ -136,7 +137,7 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
       const delta = slot.cores - held(replica);
       if (delta > 0) dearer.push({ action, delta });
       else if (delta < 0) shrinks.push(action);
-      else cheaper.push(action);
+      else sameCores.push(action);
     }
     for (const slot of p.start) starts.push({ stage, slot });
     for (const r of [...p.surplus].sort(byInstance)) {
@@ -153,7 +154,7 @@ export function planReconcile(input: ReconcileInput, state: ReconcileState, conf
 
   /** Stages where a start or a core increase waits for the core budget: their drains must go ahead to free it. */
   const budgetBound = new Set<string>();
-  const changes: ReconcileAction[] = [...cheaper];
+  const changes: ReconcileAction[] = [...sameCores];
   for (const { action, delta } of dearer) {
     if (cores + delta > input.coreBudget) {
       deferred.push(`${action.instance}: +${delta} core(s) waits for the core budget (${cores}/${input.coreBudget} held)`);
