@@ -39,4 +39,16 @@ describe("LatencyEstimator", () => {
     e.observe(2, Number.NaN);
     expect(e.predict(2)).toBe(15);
   });
+  it("forget() returns predictions to the prior until the next observation", () => {
+    const e = new LatencyEstimator(5);
+    e.observe(1, 400);
+    e.observe(8, 900);
+    expect(e.predict(1)).toBe(400);
+    e.forget();
+    expect(e.predict(1)).toBe(5);
+    expect(e.predict(4)).toBe(20);
+    expect(e.observedSizes()).toEqual([]);
+    e.observe(1, 12);
+    expect(e.predict(1)).toBe(12);
+  });
 });

@@ -26,6 +26,15 @@ export class LatencyEstimator {
     this.cache.clear();
   }
 
+  /**
+   * Drops every observation: predictions return to the prior until the next `observe`. For a caller
+   * whose estimate can no longer be checked (a stage refusing everything on it measures nothing).
+   */
+  forget(): void {
+    this.ewma.clear();
+    this.cache.clear();
+  }
+
   /** Predicted latency of a batch of `batchSize`, ms (finite, ≥ 0). */
   predict(batchSize: number): number {
     let ms = this.cache.get(batchSize);

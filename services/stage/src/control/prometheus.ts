@@ -24,6 +24,7 @@ export function stagePrometheus(server: StageServer, labels: { pipeline: string;
   total("fulcrum_stage_completions_total", "Requests answered with a result.", () => server.totals.completions);
   total("fulcrum_stage_late_total", "Results delivered after their deadline.", () => server.totals.late);
   total("fulcrum_stage_early_drops_total", "Requests answered DEADLINE_EXCEEDED before reaching the model.", () => server.totals.earlyDrops);
+  total("fulcrum_stage_estimate_resets_total", "Times the replica forgot its latency estimate after refusing requests on it while idle (so the next request runs and is measured).", () => server.totals.estimateResets);
   total("fulcrum_stage_rejected_total", "Requests refused with RESOURCE_EXHAUSTED (queue full).", () => server.totals.rejected);
   total("fulcrum_stage_failures_total", "Requests failed inside the model (INTERNAL).", () => server.totals.failures);
   total("fulcrum_stage_unavailable_total", "Requests answered UNAVAILABLE (no model yet or shutting down).", () => server.totals.unavailable);

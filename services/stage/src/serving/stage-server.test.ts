@@ -5,7 +5,7 @@ import { InferencePool, type SessionInfo, type TensorData } from "@fulcrum/infer
 import { mlpForward, writeMlpModel, type MlpModel } from "@fulcrum/inference/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StageRequest, StageResponse } from "../transport/codec.js";
-import { StageServer, type StageServerOptions } from "./stage-server.js";
+import { IDLE_DROPS_BEFORE_PROBE, StageServer, type StageServerOptions } from "./stage-server.js";
 
 const clock = (): number => performance.timeOrigin + performance.now();
 let dir: string;
@@ -107,6 +107,22 @@ describe("StageServer answers", () => {
     const { req } = request(3);
     await expect(submit(s, { ...req, sloMs: 0.001 })).rejects.toMatchObject({ code: "DEADLINE_UNMEETABLE", kind: "deadline-exceeded" });
     expect(s.totals).toMatchObject({ earlyDrops: 1, batches: 0 });
+    await s.close(1000);
+  });
+
+  it("does not refuse for ever on a pessimistic estimate: an idle replica forgets it after a few refusals, runs the next request and learns", async () => {
+    const s = new StageServer({ pool, clock, defaultSloMs: 60_000, maxQueueDelayMs: 0, maxQueueSize: 64, safetyMarginMs: 0 });
+    // A warm-up on a busy machine measured 500 ms; the model really takes well under 50 ms.
+    s.activate(session, "m", 8, [{ batchSize: 1, ms: 500 }]);
+    for (let i = 0; i < IDLE_DROPS_BEFORE_PROBE; i++) {
+      await expect(submit(s, { ...request(20 + i).req, sloMs: 50 })).rejects.toMatchObject({ code: "DEADLINE_UNMEETABLE" });
+    }
+    expect(s.totals).toMatchObject({ earlyDrops: IDLE_DROPS_BEFORE_PROBE, batches: 0, estimateResets: 1 });
+    const { req, x } = request(30);
+    expectOutput(await submit(s, { ...req, sloMs: 50 }), x, 1);
+    // Measured now: the following requests are served too.
+    for (let i = 0; i < 5; i++) await submit(s, { ...request(40 + i).req, sloMs: 50 });
+    expect(s.totals).toMatchObject({ earlyDrops: IDLE_DROPS_BEFORE_PROBE, completions: 6, estimateResets: 1 });
     await s.close(1000);
   });
 

@@ -77,6 +77,12 @@ interface InFlightBatch {
 }
 
 /**
+ * Early drops in a row, with no batch in flight, after which the stage forgets its latency estimate
+ * so that the next request runs and is measured (an estimate nothing checks must not refuse for ever).
+ */
+export const IDLE_DROPS_BEFORE_PROBE = 3;
+
+/**
  * One stage replica's request path: EDF batching in front of the inference pool, one batch running
  * at a time (a replica with c cores is one session with c threads) with the next full one queued
  * behind it, and live reconfiguration between batches. Work-conserving: an idle session never waits
@@ -98,6 +104,8 @@ export class StageServer {
   /** Predicted end of the last batch handed to the session, while any is in flight. */
   private readonly busy = { untilMs: 0 };
   private inFlight = 0;
+  /** Early drops in a row with no batch in flight; see {@link IDLE_DROPS_BEFORE_PROBE}. */
+  private idleDrops = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;
   private closing = false;
@@ -107,7 +115,7 @@ export class StageServer {
   /** Recent configuration changes, oldest first (bounded), for audits, tests and benchmarks. */
   readonly activations: Activation[] = [];
   /** Lifetime totals (for Prometheus). */
-  readonly totals = { arrivals: 0, completions: 0, late: 0, earlyDrops: 0, rejected: 0, failures: 0, unavailable: 0, batches: 0, inferenceMs: 0 };
+  readonly totals = { arrivals: 0, completions: 0, late: 0, earlyDrops: 0, rejected: 0, failures: 0, unavailable: 0, batches: 0, inferenceMs: 0, estimateResets: 0 };
 
   constructor(private readonly options: StageServerOptions) {
     this.stats = new StageWindowStats(options.clock());
@@ -221,6 +229,15 @@ export class StageServer {
     this.stats.earlyDrop();
     const startMs = this.inFlight > 0 ? Math.max(now, this.busy.untilMs) : now;
     p.reply(new DeadlineUnmeetableError(p.req.requestId, p.deadlineMs, startMs + this.estimate.predict(1)));
+    // An idle stage that refuses everything on its latency estimate measures nothing, so a
+    // pessimistic estimate (a warm-up slowed by a busy machine) would refuse every request for
+    // ever. After a few idle refusals it forgets the estimate: the next request runs and is measured.
+    if (this.inFlight > 0) return;
+    if (++this.idleDrops >= IDLE_DROPS_BEFORE_PROBE) {
+      this.idleDrops = 0;
+      this.totals.estimateResets++;
+      this.estimate.forget();
+    }
   }
 
   /**
@@ -293,6 +310,7 @@ export class StageServer {
     const variant = this.variantOfSession.get(result.sessionKey) ?? config.variant;
     // Time behind the previous batch is not this batch's latency.
     this.estimators.get(result.sessionKey)?.observe(size, result.totalMs - result.waitMs);
+    this.idleDrops = 0;
     this.totals.inferenceMs += result.runMs;
     config.firstBatchDoneMs ??= done;
     // Outputs are split into per-request views of the batch result (no copy).
