@@ -5,7 +5,7 @@ import { InferencePool, type SessionInfo, type TensorData } from "@fulcrum/infer
 import { mlpForward, writeMlpModel, type MlpModel } from "@fulcrum/inference/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StageRequest, StageResponse } from "../transport/codec.js";
-import { IDLE_DROPS_BEFORE_PROBE, StageServer, type StageServerOptions } from "./stage-server.js";
+import { IDLE_DROPS_BEFORE_PROBE, STALE_ESTIMATE_MS, StageServer, type StageServerOptions } from "./stage-server.js";
 
 const clock = (): number => performance.timeOrigin + performance.now();
 let dir: string;
@@ -111,18 +111,25 @@ describe("StageServer answers", () => {
   });
 
   it("does not refuse for ever on a pessimistic estimate: an idle replica forgets it after a few refusals, runs the next request and learns", async () => {
-    const s = new StageServer({ pool, clock, defaultSloMs: 60_000, maxQueueDelayMs: 0, maxQueueSize: 64, safetyMarginMs: 0 });
+    let skewMs = 0;
+    const s = new StageServer({ pool, clock: () => clock() + skewMs, defaultSloMs: 60_000, maxQueueDelayMs: 0, maxQueueSize: 64, safetyMarginMs: 0 });
     // A warm-up on a busy machine measured 500 ms; the model really takes well under 50 ms.
     s.activate(session, "m", 8, [{ batchSize: 1, ms: 500 }]);
-    for (let i = 0; i < IDLE_DROPS_BEFORE_PROBE; i++) {
-      await expect(submit(s, { ...request(20 + i).req, sloMs: 50 })).rejects.toMatchObject({ code: "DEADLINE_UNMEETABLE" });
-    }
-    expect(s.totals).toMatchObject({ earlyDrops: IDLE_DROPS_BEFORE_PROBE, batches: 0, estimateResets: 1 });
+    const refused = async (seed: number): Promise<void> => {
+      await expect(submit(s, { ...request(seed).req, sloMs: 50 })).rejects.toMatchObject({ code: "DEADLINE_UNMEETABLE" });
+    };
+    // Refusals right after the estimate was seeded do not reset it: it is fresh.
+    for (let i = 0; i < IDLE_DROPS_BEFORE_PROBE + 2; i++) await refused(20 + i);
+    expect(s.totals).toMatchObject({ batches: 0, estimateResets: 0 });
+    // Once nothing has checked it for STALE_ESTIMATE_MS, the next idle refusal resets it.
+    skewMs = STALE_ESTIMATE_MS;
+    await refused(27);
+    expect(s.totals).toMatchObject({ earlyDrops: IDLE_DROPS_BEFORE_PROBE + 3, batches: 0, estimateResets: 1 });
     const { req, x } = request(30);
     expectOutput(await submit(s, { ...req, sloMs: 50 }), x, 1);
     // Measured now: the following requests are served too.
     for (let i = 0; i < 5; i++) await submit(s, { ...request(40 + i).req, sloMs: 50 });
-    expect(s.totals).toMatchObject({ earlyDrops: IDLE_DROPS_BEFORE_PROBE, completions: 6, estimateResets: 1 });
+    expect(s.totals).toMatchObject({ earlyDrops: IDLE_DROPS_BEFORE_PROBE + 3, completions: 6, estimateResets: 1 });
     await s.close(1000);
   });
 

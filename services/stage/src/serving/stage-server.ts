@@ -77,10 +77,16 @@ interface InFlightBatch {
 }
 
 /**
- * Early drops in a row, with no batch in flight, after which the stage forgets its latency estimate
- * so that the next request runs and is measured (an estimate nothing checks must not refuse for ever).
+ * Early drops in a row, with no batch in flight and none measured for {@link STALE_ESTIMATE_MS},
+ * after which the stage forgets its latency estimate so that the next request runs and is measured
+ * (an estimate nothing checks must not refuse for ever).
  */
 export const IDLE_DROPS_BEFORE_PROBE = 3;
+/**
+ * Age of the last measured batch beyond which the estimate counts as unchecked, ms. Under load
+ * batches finish all the time, so hopeless requests there never reset a checked estimate.
+ */
+export const STALE_ESTIMATE_MS = 1000;
 
 /**
  * One stage replica's request path: EDF batching in front of the inference pool, one batch running
@@ -106,6 +112,8 @@ export class StageServer {
   private inFlight = 0;
   /** Early drops in a row with no batch in flight; see {@link IDLE_DROPS_BEFORE_PROBE}. */
   private idleDrops = 0;
+  /** When the estimate in force was last checked against a batch (or seeded by probes), clock ms. */
+  private measuredAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;
   private closing = false;
@@ -153,6 +161,8 @@ export class StageServer {
     if (est === undefined) this.estimators.set(session.key, (est = new LatencyEstimator()));
     for (const p of probes) est.observe(p.batchSize, p.ms);
     this.estimate = est;
+    this.idleDrops = 0;
+    this.measuredAtMs = this.options.clock();
     this.variantOfSession.set(session.key, variant);
     this.options.pool.activate(session.key);
     this.batcher.reconfigure({ maxBatchSize: batchSize });
@@ -231,9 +241,10 @@ export class StageServer {
     p.reply(new DeadlineUnmeetableError(p.req.requestId, p.deadlineMs, startMs + this.estimate.predict(1)));
     // An idle stage that refuses everything on its latency estimate measures nothing, so a
     // pessimistic estimate (a warm-up slowed by a busy machine) would refuse every request for
-    // ever. After a few idle refusals it forgets the estimate: the next request runs and is measured.
+    // ever. After a few idle refusals with no batch measured for a while, it forgets the estimate:
+    // the next request runs and is measured.
     if (this.inFlight > 0) return;
-    if (++this.idleDrops >= IDLE_DROPS_BEFORE_PROBE) {
+    if (++this.idleDrops >= IDLE_DROPS_BEFORE_PROBE && now - this.measuredAtMs >= STALE_ESTIMATE_MS) {
       this.idleDrops = 0;
       this.totals.estimateResets++;
       this.estimate.forget();
@@ -311,6 +322,7 @@ export class StageServer {
     // Time behind the previous batch is not this batch's latency.
     this.estimators.get(result.sessionKey)?.observe(size, result.totalMs - result.waitMs);
     this.idleDrops = 0;
+    this.measuredAtMs = this.options.clock();
     this.totals.inferenceMs += result.runMs;
     config.firstBatchDoneMs ??= done;
     // Outputs are split into per-request views of the batch result (no copy).
