@@ -38,6 +38,7 @@ describe("reconcile loop + KubernetesActuator (real NATS, fake Kubernetes API)",
           assignmentVersion: 0,
           heartbeatUnixMs: Date.now(),
           startedUnixMs: Date.now(),
+          readyUnixMs: Date.now(),
           state: "ready",
           variants: [pod.metadata.labels["fulcrum.dev/variant"]],
         });

@@ -73,7 +73,7 @@ function table(p: string, stage: string, instance: string): Row[] {
     {
       what: "RegistryEntry heartbeating from the year 33658",
       target: `kv:${KV_BUCKETS.registry}:${kvKeys.registry(p, stage, "forged")}`,
-      bytes: control.RegistryEntry.encode({ pipeline: p, stage, instance: "forged", address: "127.0.0.1:9", variant: "mlp", cores: 1, batch: 1, assignmentVersion: 1, heartbeatUnixMs: 1e15, startedUnixMs: now, state: "ready", variants: ["mlp"] }).finish(),
+      bytes: control.RegistryEntry.encode({ pipeline: p, stage, instance: "forged", address: "127.0.0.1:9", variant: "mlp", cores: 1, batch: 1, assignmentVersion: 1, heartbeatUnixMs: 1e15, startedUnixMs: now, readyUnixMs: now, state: "ready", variants: ["mlp"] }).finish(),
     },
   );
   return rows;

@@ -16,6 +16,7 @@ const entry = (instance: string, heartbeatUnixMs: number): control.RegistryEntry
   assignmentVersion: 1,
   heartbeatUnixMs,
   startedUnixMs: 1,
+  readyUnixMs: 0,
   state: "ready",
   variants: ["v"],
 });

@@ -225,7 +225,7 @@ describe("optimizer over a real nats-server", () => {
     const registry = await peer.kv(KV_BUCKETS.registry);
     const entry = (): control.RegistryEntry => ({
       pipeline, stage: "detector", instance: "i1", address: "127.0.0.1:1", variant: "det-s", cores: 1, batch: 1,
-      assignmentVersion: 0, heartbeatUnixMs: Date.now(), startedUnixMs: Date.now() - 1000, state: "ready", variants: ["det-s", "det-m"],
+      assignmentVersion: 0, heartbeatUnixMs: Date.now(), startedUnixMs: Date.now() - 1000, readyUnixMs: 0, state: "ready", variants: ["det-s", "det-m"],
     });
     await registry.put(kvKeys.registry(pipeline, "detector", "i1"), control.RegistryEntry, entry());
     const beat = setInterval(() => void registry.put(kvKeys.registry(pipeline, "detector", "i1"), control.RegistryEntry, entry()), 500);
@@ -251,22 +251,26 @@ describe("optimizer over a real nats-server", () => {
       await opt.shutdown();
     }
   });
-  it("prices a new replica at the start-up it saw in the registry (first ready heartbeat − process start − model load), unless configured", async () => {
+  it("prices a new replica at the start-up it saw in the registry (ready − process start − model load), unless configured", async () => {
     const gauge = async (port: number): Promise<number> => Number(/^fulcrum_optimizer_replica_start_seconds(?:\{[^}]*\})? (\S+)$/m.exec(await scrape(port))?.[1]);
     const registry = await peer.kv(KV_BUCKETS.registry);
-    const startedAfter = async (pipeline: string, instance: string, variant: string, startMs: number): Promise<void> => {
-      const startedUnixMs = Date.now();
+    /** A replica that took `startMs` to turn ready: `reported` puts its ready time, else only its heartbeat at that moment. */
+    const startedAfter = async (pipeline: string, instance: string, variant: string, startMs: number, o: { reported: boolean; startedUnixMs?: number } = { reported: false }): Promise<void> => {
+      const startedUnixMs = o.startedUnixMs ?? Date.now();
       await registry.put(kvKeys.registry(pipeline, "classifier", instance), control.RegistryEntry, {
-        pipeline, stage: "classifier", instance, address: "127.0.0.1:1", variant, cores: 1, batch: 1,
-        assignmentVersion: 0, heartbeatUnixMs: startedUnixMs + startMs, startedUnixMs, state: "ready", variants: [variant],
+        pipeline, stage: "classifier", instance, address: "127.0.0.1:1", variant, cores: 1, batch: 1, assignmentVersion: 0,
+        heartbeatUnixMs: o.reported ? Date.now() : startedUnixMs + startMs, startedUnixMs, readyUnixMs: o.reported ? startedUnixMs + startMs : 0,
+        state: "ready", variants: [variant],
       });
     };
     const learned = `startup-${run}`;
     const opt = await start(ours, learned);
     handles.push(opt);
     expect(await gauge(opt.metricsPort)).toBe(1); // the schema's default until a start-up is seen
-    await startedAfter(learned, "c0", "cls-18", 3500); // cls-18 loads in 500 ms: 3000 before it
-    await startedAfter(learned, "c1", "cls-50", 4800); // cls-50 loads in 800 ms: 4000
+    // One that started a minute before the optimizer and reports its ready time (cls-18 loads in 500 ms: 3000 before it)…
+    await startedAfter(learned, "c0", "cls-18", 3500, { reported: true, startedUnixMs: Date.now() - 60_000 });
+    // …and one that does not report it, started after the optimizer (cls-50 loads in 800 ms: 4000).
+    await startedAfter(learned, "c1", "cls-50", 4800);
     await expect.poll(() => gauge(opt.metricsPort), { timeout: 5000 }).toBe(3.5);
 
     const pinned = `startup-pinned-${run}`;

@@ -93,6 +93,8 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
 
   let state: StageState = "starting";
   const startedMs = deps.processStartedMs ?? clock();
+  /** When it turned ready (0 before): with `startedMs`, the start-up the optimizer learns from. */
+  let readyMs = 0;
   const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize });
   const server = new StageServer({
     pool,
@@ -257,13 +259,14 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
       registryKv.put(
         kvKeys.registry(config.pipeline, config.stage, config.instance),
         control.RegistryEntry,
-        registryEntryMessage(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, variants: servable }, clock()),
+        registryEntryMessage(id, { address: advertised, serving: serving(), state, startedUnixMs: startedMs, readyUnixMs: readyMs, variants: servable }, clock()),
       ),
     );
   };
   timers.push(setInterval(() => void heartbeat(), config.heartbeatMs));
 
   state = "ready";
+  readyMs = clock();
   grpc.health.set("", ServingStatus.SERVING);
   await heartbeat();
   log.info({ address: grpc.address, metricsPort: metricsServer.port, variant: server.active?.variant }, "stage ready");

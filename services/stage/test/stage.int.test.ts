@@ -291,6 +291,8 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
       expect(stage.reconfigurer.version).toBe(7);
       const entry = await (await bus.kv(KV_BUCKETS.registry)).get(kvKeys.registry(cfg.pipeline, cfg.stage, cfg.instance), control.RegistryEntry);
       expect(entry).toMatchObject({ state: "ready", startedUnixMs: Math.round(processStartedMs) });
+      expect(entry!.readyUnixMs).toBeGreaterThan(entry!.startedUnixMs);
+      expect(entry!.readyUnixMs).toBeLessThanOrEqual(entry!.heartbeatUnixMs);
       for (let i = 0; i < 5; i++) expect((await client.infer(floatRequest("classifier", "input", FASHION_TAIL))).ok).toBe(true);
       await expect.poll(() => metrics.reduce((a, m) => a + m.completions, 0), { timeout: 5000 }).toBe(5);
       expect(metrics.at(-1)).toMatchObject({ variant: "mlp", batchSize: 2, assignmentVersion: 7 });

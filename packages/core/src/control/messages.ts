@@ -104,7 +104,10 @@ export interface RegistryRecord {
   readonly batch: number;
   readonly assignmentVersion: number;
   readonly heartbeatMs: number;
+  /** Process start, unix ms. */
   readonly startedMs: number;
+  /** When it first turned ready, unix ms (≥ `startedMs`); absent when the replica does not report it. */
+  readonly readyMs?: number;
   readonly state: ReplicaState;
   /** Variants it can serve (models it has). */
   readonly variants: readonly string[];

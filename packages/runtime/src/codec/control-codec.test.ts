@@ -28,7 +28,7 @@ const pbGateway: control.GatewayMetrics = {
 };
 const pbEntry: control.RegistryEntry = {
   pipeline: "p", stage: "s", instance: "s-0", address: "127.0.0.1:5000", variant: "v", cores: 1, batch: 4, assignmentVersion: 2,
-  heartbeatUnixMs: 5000, startedUnixMs: 4000, state: "ready", variants: ["v", "w"],
+  heartbeatUnixMs: 5000, startedUnixMs: 4000, readyUnixMs: 4500, state: "ready", variants: ["v", "w"],
 };
 
 describe("control-plane codec", () => {
@@ -60,6 +60,7 @@ describe("control-plane codec", () => {
     ["stage window start 0", () => toDomainStageSample({ ...pbStage, windowStartUnixMs: 0 }), "window_start_unix_ms: must be a finite number ≥ 1, got 0"],
     ["registry state", () => toDomainRegistryRecord({ ...pbEntry, state: "zombie" }), 'state: must be one of starting, ready, draining, stopped, got "zombie"'],
     ["registry address", () => toDomainRegistryRecord({ ...pbEntry, address: "nowhere" }), 'address: must be host:port, got "nowhere"'],
+    ["registry ready before start", () => toDomainRegistryRecord({ ...pbEntry, readyUnixMs: 3999 }), "ready_unix_ms: 3999 is before started_unix_ms 4000"],
     ["placement cores 0", () => toDomainPlacement({ pipeline: "p", stage: "s", instance: "i", variant: "v", cores: 0, batch: 1, assignmentVersion: 1, generation: 1 }), "cores: must be ≥ 1, got 0"],
   ])("refuses %s, naming the field", (_name, decode, message) => {
     expect(decode).toThrow(message);

@@ -233,6 +233,8 @@ export function toDomainRegistryRecord(e: control.RegistryEntry, bounds?: Pick<M
   checkNotFuture("heartbeat_unix_ms", e.heartbeatUnixMs, bounds);
   if (!REPLICA_STATES.includes(e.state as ReplicaState)) throw new InvalidArgumentError("state", `must be one of ${REPLICA_STATES.join(", ")}, got ${JSON.stringify(e.state)}`);
   if (!/^[^\s:]+:\d{1,5}$/.test(e.address)) throw new InvalidArgumentError("address", `must be host:port, got ${JSON.stringify(e.address)}`);
+  const readyMs = finite("ready_unix_ms", e.readyUnixMs);
+  if (readyMs > 0 && readyMs < e.startedUnixMs) throw new InvalidArgumentError("ready_unix_ms", `${readyMs} is before started_unix_ms ${e.startedUnixMs}`);
   return {
     pipeline: token("pipeline", e.pipeline),
     stage: token("stage", e.stage),
@@ -244,6 +246,7 @@ export function toDomainRegistryRecord(e: control.RegistryEntry, bounds?: Pick<M
     assignmentVersion: finite("assignment_version", e.assignmentVersion),
     heartbeatMs: finite("heartbeat_unix_ms", e.heartbeatUnixMs, 1),
     startedMs: finite("started_unix_ms", e.startedUnixMs),
+    ...(readyMs > 0 ? { readyMs } : {}),
     state: e.state as ReplicaState,
     variants: [...e.variants],
   };
@@ -262,6 +265,7 @@ export function toPbRegistryEntry(r: RegistryRecord): control.RegistryEntry {
     assignmentVersion: r.assignmentVersion,
     heartbeatUnixMs: Math.round(r.heartbeatMs),
     startedUnixMs: Math.round(r.startedMs),
+    readyUnixMs: r.readyMs !== undefined ? Math.round(r.readyMs) : 0,
     state: r.state,
     variants: [...r.variants],
   };

@@ -27,7 +27,15 @@ describe("StartupEstimate", () => {
     expect(e.observe(rec({ startedMs: 10_000, heartbeatMs: 13_100 }))).toBe(3000);
   });
 
-  it("ignores replicas started before the watch, and entries not ready", () => {
+  it("uses the replica's own ready time when it reports one: any replica, whenever the optimizer first sees it", () => {
+    const e = make();
+    // Started before the optimizer, seen a minute after it turned ready, now draining: still its start-up.
+    expect(e.observe(rec({ startedMs: 200, readyMs: 3700, heartbeatMs: 60_000, state: "draining" }))).toBe(3400);
+    expect(e.observe(rec({ startedMs: 200, readyMs: 3700, heartbeatMs: 62_000 }))).toBeUndefined();
+    expect(e.medianMs).toBe(3400);
+  });
+
+  it("without a reported ready time, ignores replicas started before the watch, and entries not ready", () => {
     const e = make();
     expect(e.observe(rec({ startedMs: 500, heartbeatMs: 60_000 }))).toBeUndefined();
     expect(e.observe(rec({ instance: "s-1", startedMs: 2000, heartbeatMs: 4000, state: "draining" }))).toBeUndefined();

@@ -5,7 +5,7 @@ const SEEN_KEPT = 4096;
 
 /** Options of {@link StartupEstimate}. */
 export interface StartupEstimateOptions {
-  /** When the optimizer began watching the registry, unix ms: replicas started before it are not start-ups it saw. */
+  /** When the optimizer began watching the registry, unix ms: a replica without `readyMs` that started before it is not counted. */
   readonly watchStartedMs: number;
   /** Start-ups kept; the estimate is their median. @default 15 */
   readonly window?: number;
@@ -14,15 +14,16 @@ export interface StartupEstimateOptions {
 }
 
 /**
- * What a new replica costs before it serves, learned from the registry: for each replica that
- * started after the optimizer began watching, its first `ready` heartbeat minus its process start
- * (`startedMs`), less the variant's model load time (which the policy prices separately). The
- * median of the last `window` such start-ups is the `replicaStartMs` a policy that prices
- * actuation is told, instead of a guess: process start, imports, NATS, model load and warm-up on
- * the machine it runs on (3–4 s under `fulcrum up` here, several more for a pod).
+ * What a new replica costs before it serves, learned from the registry: for each replica, the time
+ * from its process start (`startedMs`) to turning ready (`readyMs`), less the variant's model load
+ * time (which the policy prices separately). The median of the last `window` such start-ups is the
+ * `replicaStartMs` a policy that prices actuation is told, instead of a guess: process start,
+ * imports, NATS, model load and warm-up on the machine it runs on (3–4 s under `fulcrum up` here,
+ * several more for a pod).
  *
- * A replica's first heartbeat is written when it turns ready, so the first record seen of a new
- * instance is that moment. No I/O and no clock: times come from the records.
+ * A replica that does not report `readyMs` (an older or third-party stage) counts only if it
+ * started after the optimizer began watching: its first heartbeat is written when it turns ready,
+ * so the first record seen of it is that moment. No I/O and no clock: times come from the records.
  */
 export class StartupEstimate {
   private readonly seen = new Set<string>();
@@ -44,8 +45,13 @@ export class StartupEstimate {
     // deregistration: a replica whose entry expired while NATS was away heartbeats again later, and
     // that must not count as a start-up as long as its process start.
     if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.values().next().value!);
-    if (r.state !== "ready" || r.startedMs < this.o.watchStartedMs || r.heartbeatMs < r.startedMs) return undefined;
-    const ms = Math.max(0, r.heartbeatMs - r.startedMs - this.o.loadTimeMs(r.variant));
+    let readyMs = r.readyMs;
+    if (readyMs === undefined) {
+      if (r.state !== "ready" || r.startedMs < this.o.watchStartedMs) return undefined;
+      readyMs = r.heartbeatMs;
+    }
+    if (readyMs < r.startedMs) return undefined;
+    const ms = Math.max(0, readyMs - r.startedMs - this.o.loadTimeMs(r.variant));
     this.samples.push(ms);
     if (this.samples.length > this.window) this.samples.shift();
     return ms;

@@ -295,9 +295,12 @@ export function stageMetricsMessage(id: InstanceId, w: StageWindow, serving: Ser
 /** The replica's registration → RegistryEntry. */
 export function registryEntryMessage(
   id: InstanceId,
-  r: { address: string; serving: ServingSnapshot; state: ReplicaState; startedUnixMs: number; variants: readonly string[] },
+  r: { address: string; serving: ServingSnapshot; state: ReplicaState; startedUnixMs: number; readyUnixMs: number; variants: readonly string[] },
   nowUnixMs: number,
 ): control.RegistryEntry {
   const { variant, cores, batchSize, assignmentVersion } = r.serving;
-  return toPbRegistryEntry({ ...id, address: r.address, variant, cores, batch: batchSize, assignmentVersion, heartbeatMs: nowUnixMs, startedMs: r.startedUnixMs, state: r.state, variants: r.variants });
+  return toPbRegistryEntry({
+    ...id, address: r.address, variant, cores, batch: batchSize, assignmentVersion, heartbeatMs: nowUnixMs, startedMs: r.startedUnixMs,
+    ...(r.readyUnixMs > 0 ? { readyMs: r.readyUnixMs } : {}), state: r.state, variants: r.variants,
+  });
 }

@@ -27,6 +27,7 @@ export const registryEntry: Clause = {
     c.expect(e.variants.includes(e.variant), `variant "${e.variant}" is not among variants [${e.variants.join(", ")}]`);
     c.expect(e.cores >= 1 && e.batch >= 1, `cores ${e.cores} and batch ${e.batch} must be ≥ 1`);
     c.expect(e.startedUnixMs > 0 && e.startedUnixMs <= e.heartbeatUnixMs, `started_unix_ms ${e.startedUnixMs} must be > 0 and ≤ heartbeat_unix_ms ${e.heartbeatUnixMs}`);
+    c.expect(e.readyUnixMs === 0 || (e.readyUnixMs >= e.startedUnixMs && e.readyUnixMs <= e.heartbeatUnixMs), `ready_unix_ms ${e.readyUnixMs} must be 0 (not reported) or between started_unix_ms ${e.startedUnixMs} and heartbeat_unix_ms ${e.heartbeatUnixMs}`);
     const age = ctx.now() - e.heartbeatUnixMs;
     c.expect(Math.abs(age) < CONTRACT.deadAfterMs, `heartbeat is ${Math.round(age)} ms old by the kit's clock (dead after ${CONTRACT.deadAfterMs} ms; clocks must agree)`);
     if (addr) {
