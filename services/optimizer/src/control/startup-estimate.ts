@@ -1,4 +1,5 @@
 import type { RegistryRecord } from "@fulcrum/core/control";
+import { quantile } from "@fulcrum/core/stats";
 
 /** Process starts remembered, so a later heartbeat of the same process is not taken for a start-up. */
 const SEEN_KEPT = 4096;
@@ -64,10 +65,7 @@ export class StartupEstimate {
 
   /** Median of the kept start-ups, ms; undefined before the first. */
   get medianMs(): number | undefined {
-    if (this.samples.length === 0) return undefined;
-    const s = [...this.samples].sort((a, b) => a - b);
-    const mid = s.length >> 1;
-    return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+    return this.samples.length === 0 ? undefined : quantile(this.samples, 0.5);
   }
 }
 
