@@ -21,7 +21,8 @@ export interface PolicyDefinition {
   readonly usesSolver: boolean;
   /**
    * Whether the config prices actuation (`replicaStartMs`, `inPlaceChangeMs`): whoever runs the
-   * policy against a known system (the simulator) fills them with that system's times.
+   * policy fills them with the real system's times unless the config sets them (the simulator from
+   * its scenario, the optimizer from the start-ups it sees in the registry).
    */
   readonly pricesActuation: boolean;
   /**

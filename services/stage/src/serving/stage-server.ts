@@ -322,7 +322,7 @@ export class StageServer {
     // Time behind the previous batch is not this batch's latency.
     this.estimators.get(result.sessionKey)?.observe(size, result.totalMs - result.waitMs);
     this.idleDrops = 0;
-    this.measuredAtMs = this.options.clock();
+    this.measuredAtMs = done;
     this.totals.inferenceMs += result.runMs;
     config.firstBatchDoneMs ??= done;
     // Outputs are split into per-request views of the batch result (no copy).
