@@ -10,7 +10,7 @@ describe("ControlLoop", () => {
   it("forecasts on the predictor's own cadence and decides from the latest forecast", async () => {
     const sc = scenarioOf({ m: FIT }, {
       policy: { name: "static", config: {} },
-      control: { intervalMs: 25_000, firstDecisionMs: 25_000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ serve: "last-value" }), value: "point", marginFraction: 0.1, tickMs: 10_000 } },
+      control: { intervalMs: 25_000, firstDecisionMs: 25_000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ serve: "last-value" }), value: "point", marginFraction: 0.1, tickMs: 10_000, observedFloorMs: 0 } },
     });
     const loop = new ControlLoop(sc, NO_SOLVER, undefined);
     loop.setInitial(sc.initial as never);
@@ -25,10 +25,34 @@ describe("ControlLoop", () => {
     expect(none.status).toBe("kept:no-forecast");
   });
 
+  it("floors λ̂ at the peak per-second arrivals of the floor window before the decision (closed seconds only), and records it", async () => {
+    const at = (observedFloorMs: number) =>
+      scenarioOf({ m: FIT }, {
+        policy: { name: "static", config: {} },
+        control: { intervalMs: 25_000, firstDecisionMs: 25_000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({ serve: "last-value" }), value: "point", marginFraction: 0.1, tickMs: 10_000, observedFloorMs } },
+      });
+    // The forecast (tick at 20 s, bin 0–9 s) is 5 × 1.1; a burst to 30 rps at 21–22 s, 40 rps in the open second 25.
+    const load = Array.from({ length: 26 }, (_, s) => sample(s, s === 25 ? 40 : s >= 21 && s <= 22 ? 30 : s < 10 ? 5 : 2));
+    const decide = async (floorMs: number) => {
+      const loop = new ControlLoop(at(floorMs), NO_SOLVER, undefined);
+      loop.setInitial(at(floorMs).initial as never);
+      return loop.decide(25_000, load);
+    };
+    // Window 5 s: seconds 20–24 end within (20 s, 25 s]; second 25 is not closed at 25 s.
+    const floored = await decide(5000);
+    expect(floored.forecastRps).toBe(30);
+    expect(floored.flooredAtRps).toBe(30);
+    // Window 2 s: seconds 23–24 only (2 rps): the forecast stands.
+    const short = await decide(2000);
+    expect(short.forecastRps).toBeCloseTo(5.5, 12);
+    expect(short.flooredAtRps).toBeUndefined();
+    expect((await decide(0)).forecastRps).toBeCloseTo(5.5, 12);
+  });
+
   it("gives the policy the tightest budgets of its window (the optimizer's rule): the smallest per-second p10 and median", () => {
     const sc = scenarioOf({ m: FIT }, {
       policy: { name: "static", config: {} },
-      control: { intervalMs: 1000, firstDecisionMs: 1000, loadWindowMs: 3000, forecast: { predictor: compilePredictorConfig({ serve: "last-value" }), value: "point", marginFraction: 0, tickMs: 1000 } },
+      control: { intervalMs: 1000, firstDecisionMs: 1000, loadWindowMs: 3000, forecast: { predictor: compilePredictorConfig({ serve: "last-value" }), value: "point", marginFraction: 0, tickMs: 1000, observedFloorMs: 0 } },
     });
     const load = [sample(0, 1, 100, 100), sample(1, 1, 300, 800), sample(2, 1, 500, 600), sample(3, 0)];
     const loop = new ControlLoop(sc, NO_SOLVER, undefined);

@@ -1,5 +1,5 @@
 import type { StageAssignment } from "@fulcrum/core";
-import { budgetsFromLoad, buildPolicyInput, type LoadSample } from "@fulcrum/core/control";
+import { budgetsFromLoad, buildPolicyInput, decisionRate, type LoadSample } from "@fulcrum/core/control";
 import { initialPredictorState, predictorStep, type Forecast, type PredictorState } from "@fulcrum/core/forecast";
 import { POLICIES, type Explanation, type PolicyInput, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import type { Scenario } from "./scenario.js";
@@ -17,6 +17,8 @@ export interface DecisionRecord {
   readonly forecastRps?: number;
   /** The forecast used: when the predictor made it and which forecaster served it (absent at the warm start). */
   readonly forecast?: { readonly atMs: number; readonly model: string };
+  /** Set when the observed load, not the forecast, set λ̂ (`decisionRate`): that peak, rps. */
+  readonly flooredAtRps?: number;
   /** `optimal` | `held` | `fallback` (the policy's), or `kept:<why>` when nothing was applied. */
   readonly status: string;
   readonly fallbackReason?: string;
@@ -32,7 +34,7 @@ export interface DecisionRecord {
  * the predictor's pure step (`@fulcrum/core/forecast`) fed one sample a second and ticked on its
  * own cadence, and the policy from `@fulcrum/core/policies` called with the assignment in force and
  * its own state. Deterministic: time is the virtual clock; the wall clock only times decisions.
- * The policy input is built as the optimizer builds it (`buildPolicyInput`, `budgetsFromLoad`).
+ * The policy input is built as the optimizer builds it (`decisionRate`, `buildPolicyInput`, `budgetsFromLoad`).
  */
 export class ControlLoop {
   private predictor: PredictorState = initialPredictorState();
@@ -98,8 +100,12 @@ export class ControlLoop {
     }
     if (!this.latest) return { atMs: nowMs, status: "kept:no-forecast", wallMs: (this.wallClock?.() ?? 0) - t0 };
     const base = fc.value === "upper" ? this.latest.upperRps : this.latest.pointRps;
-    const d = await this.runPolicy(base * (1 + fc.marginFraction), nowMs, load, t0);
-    return { ...d, forecast: { atMs: this.latest.atMs, model: this.latest.model } };
+    // Only closed seconds: the optimizer sees only the monitor's finished windows.
+    const closed = Math.min(load.length, Math.floor(nowMs / 1000));
+    const recent = load.slice(Math.max(0, closed - Math.ceil(fc.observedFloorMs / 1000) - 1), closed);
+    const rate = decisionRate(base * (1 + fc.marginFraction), recent, nowMs, fc.observedFloorMs);
+    const d = await this.runPolicy(rate.rps, nowMs, load, t0);
+    return { ...d, forecast: { atMs: this.latest.atMs, model: this.latest.model }, ...(rate.floored ? { flooredAtRps: rate.observedPeakRps } : {}) };
   }
 
   /** The optimizer's own input building (`@fulcrum/core/control`): budgets from the samples of the last `loadWindowMs`. */

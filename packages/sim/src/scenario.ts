@@ -30,6 +30,11 @@ export interface ScenarioForecast {
   readonly marginFraction: number;
   /** The predictor's own cadence: a forecast every `tickMs` (the predictor service's `intervalMs`); decisions use the latest. */
   readonly tickMs: number;
+  /**
+   * λ̂ is never below the highest per-second arrivals of this many ms before the decision
+   * (`decisionRate`); 0 = the forecast alone. The optimizer's default is its decision interval.
+   */
+  readonly observedFloorMs: number;
 }
 
 /** Delays of applying an assignment (see {@link ActuationMode}). */

@@ -19,6 +19,10 @@ describe("optimizer config", () => {
     expect(cfg.pipeline).toBe("video");
     expect(cfg.intervalMs).toBe(2500);
     expect(cfg.forecastMaxAgeMs).toBe(7500);
+    // λ̂'s floor window defaults to the decision interval; 0 turns it off; negatives are refused.
+    expect(cfg.observedFloorWindowMs).toBe(2500);
+    expect(loadOptimizerConfig({ FULCRUM_OPTIMIZER_CONFIG: join(examples, "optimizer.yaml"), FULCRUM_OPTIMIZER_OBSERVED_FLOOR_WINDOW_MS: "0" }).observedFloorWindowMs).toBe(0);
+    expect(() => loadOptimizerConfig({ FULCRUM_OPTIMIZER_CONFIG: join(examples, "optimizer.yaml"), FULCRUM_OPTIMIZER_OBSERVED_FLOOR_WINDOW_MS: "-1" })).toThrow(/observedFloorWindowMs/);
     expect(cfg.sloMs).toBe(1000);
     expect(cfg.spec.stages.map((s) => s.name)).toEqual(["detector", "classifier"]);
     expect(Object.isFrozen(cfg)).toBe(true);

@@ -96,6 +96,12 @@ export const optimizerConfigSchema = z.object({
   forecastValue: z.enum(["upper", "peak"]).default("upper"),
   /** A forecast older than this is stale and the last assignment is kept, ms. @default 3 × intervalMs */
   forecastMaxAgeMs: z.coerce.number().int().positive().optional(),
+  /**
+   * λ̂ is never below the highest arrival rate of the load samples that end within this many ms
+   * before a decision (the forecast, made on the predictor's cadence, can lag a burst the monitor
+   * already reported); 0 = the forecast alone, as the papers' controllers plan. @default intervalMs
+   */
+  observedFloorWindowMs: z.coerce.number().int().min(0).optional(),
   /** Load samples (per-request budget quantiles) considered, ms back from now. @default 10000 */
   loadWindowMs: z.coerce.number().int().positive().default(10_000),
   /** Policy limits. */
@@ -157,13 +163,15 @@ export const optimizerConfigSchema = z.object({
 export type OptimizerConfigInput = z.output<typeof optimizerConfigSchema>;
 
 /** A validated, frozen optimizer configuration with its pipeline spec resolved. */
-export type OptimizerConfig = Readonly<Omit<OptimizerConfigInput, "spec" | "sloMs" | "forecastMaxAgeMs"> & {
+export type OptimizerConfig = Readonly<Omit<OptimizerConfigInput, "spec" | "sloMs" | "forecastMaxAgeMs" | "observedFloorWindowMs"> & {
   /** The pipeline spec (from `specFile` or inline). */
   readonly spec: PipelineSpec;
   /** Effective SLO, ms. */
   readonly sloMs: number;
   /** Effective forecast staleness limit, ms. */
   readonly forecastMaxAgeMs: number;
+  /** Effective floor window of λ̂, ms (0: off). */
+  readonly observedFloorWindowMs: number;
 }>;
 
 function readSpec(specFile: string | undefined, inline: unknown): { raw: unknown } | { error: string } {
@@ -273,12 +281,13 @@ function finish(cfg: OptimizerConfigInput): OptimizerConfig {
   const completed = applyProfile(pipelineSpecSchema.parse("raw" in got ? got.raw : undefined), specBaseDir(cfg.specFile));
   if ("issues" in completed) throw new ConfigError("optimizer", completed.issues.map((i) => ({ key: i.path.join("."), source: "spec", message: i.message })));
   const spec = completed.spec;
-  const { spec: _s, sloMs, forecastMaxAgeMs, ...rest } = cfg;
+  const { spec: _s, sloMs, forecastMaxAgeMs, observedFloorWindowMs, ...rest } = cfg;
   return Object.freeze({
     ...rest,
     spec,
     sloMs: sloMs ?? spec.sloMs!,
     forecastMaxAgeMs: forecastMaxAgeMs ?? 3 * cfg.intervalMs,
+    observedFloorWindowMs: observedFloorWindowMs ?? cfg.intervalMs,
   });
 }
 

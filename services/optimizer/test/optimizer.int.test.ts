@@ -280,4 +280,29 @@ describe("optimizer over a real nats-server", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await gauge(fixed.metricsPort)).toBe(0.25);
   });
+
+  it("decides for the observed peak when the monitor reports more load than the forecast, within the floor window only", async () => {
+    const decidedFor = async (pipeline: string, over: Record<string, unknown>) => {
+      const opt = await start(ours, pipeline, over);
+      handles.push(opt);
+      await peer.flush();
+      // The monitor saw 120 rps in the last second; the predictor's forecast still says 30 (33 upper).
+      const second = Math.floor(Date.now() / 1000) * 1000 - 1000;
+      peer.publish(subjects.load(pipeline), control.LoadSample, { pipeline, timestampUnixMs: second, arrivalsRps: 120, windowMs: 1000, budgetP10Ms: 0, budgetP50Ms: 0 });
+      peer.publish(subjects.forecast(pipeline), control.Forecast, forecast(pipeline, 30));
+      await expect.poll(() => spans(pipeline).length, { timeout: 5000 }).toBeGreaterThan(0);
+      const scraped = await scrape(opt.metricsPort);
+      await opt.shutdown();
+      return { span: spans(pipeline)[0]!, gauge: Number(/^fulcrum_optimizer_observed_peak_rps(?:\{[^}]*\})? (\S+)$/m.exec(scraped)?.[1]) };
+    };
+    // A 5 s window holds the sample of the second before the decision.
+    const floored = await decidedFor(`floor-${run}`, { observedFloorWindowMs: 5000 });
+    expect(floored.span.attributes["fulcrum.forecast_rps"]).toBe(120);
+    expect(floored.span.attributes["fulcrum.floored"]).toBe(true);
+    expect(floored.span.attributes["fulcrum.observed_peak_rps"]).toBe(120);
+    expect(floored.gauge).toBe(120);
+    const off = await decidedFor(`floor-off-${run}`, { observedFloorWindowMs: 0 });
+    expect(off.span.attributes["fulcrum.forecast_rps"]).toBeCloseTo(33, 9);
+    expect(off.span.attributes["fulcrum.floored"]).toBe(false);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AckTracker } from "./ack-tracker.js";
 import { diffAssignments } from "./assignment-diff.js";
-import { budgetsFromLoad, forecastRps, usableForecast } from "./policy-input.js";
+import { budgetsFromLoad, decisionRate, forecastRps, usableForecast } from "./policy-input.js";
 
 const f = { pipeline: "p", createdAtMs: 1000, horizonS: 10, peakRps: 40, upperRps: 55, model: "lstm" };
 
@@ -19,6 +19,18 @@ describe("control-loop helpers", () => {
     const s = (t: number, p10?: number, p50?: number) => ({ pipeline: "p", timestampMs: t, arrivalsRps: 1, windowMs: 1000, ...(p10 ? { budgetP10Ms: p10 } : {}), ...(p50 ? { budgetP50Ms: p50 } : {}) });
     expect(budgetsFromLoad([s(0, 10, 20), s(5000, 300, 600), s(6000, 200, 700)], 10_000, 5000)).toEqual({ quantilesMs: [{ q: 0.1, valueMs: 200 }, { q: 0.5, valueMs: 600 }] });
     expect(budgetsFromLoad([s(9000)], 10_000, 5000)).toBeUndefined();
+  });
+
+  it("floors λ̂ at the highest arrival rate of the samples ending within the window, and only there", () => {
+    const s = (t: number, rps: number, windowMs = 1000) => ({ pipeline: "p", timestampMs: t, arrivalsRps: rps, windowMs });
+    // Window (7000, 10000]: the sample ending at 7000 is out, the ones ending at 8000 and 10000 in.
+    const load = [s(5000, 500), s(6000, 90, 1000), s(7000, 80), s(9000, 60)];
+    expect(decisionRate(50, load, 10_000, 3000)).toEqual({ rps: 80, observedPeakRps: 80, floored: true });
+    expect(decisionRate(100, load, 10_000, 3000)).toEqual({ rps: 100, observedPeakRps: 80, floored: false });
+    // A sample spanning the window's start counts (it ends inside it).
+    expect(decisionRate(50, [s(6000, 70, 2000)], 10_000, 3000).rps).toBe(70);
+    expect(decisionRate(50, load, 10_000, 0)).toEqual({ rps: 50, observedPeakRps: 0, floored: false });
+    expect(decisionRate(50, [], 10_000, 3000)).toEqual({ rps: 50, observedPeakRps: 0, floored: false });
   });
 
   it("diffs assignments per (stage, variant)", () => {

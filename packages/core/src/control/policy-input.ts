@@ -21,6 +21,34 @@ export function usableForecast(f: LoadForecast | undefined, nowMs: number, maxAg
   return { forecast: f };
 }
 
+/** λ̂ of one decision: the forecast, floored at the load observed just before it. */
+export interface DecisionRate {
+  /** The rate decided for, rps: max(forecast, observed peak). */
+  readonly rps: number;
+  /** The highest arrival rate among the recent load samples, rps; 0 when none. */
+  readonly observedPeakRps: number;
+  /** True when the observed peak, not the forecast, set `rps`. */
+  readonly floored: boolean;
+}
+
+/**
+ * The rate to decide for: the forecast, but never below the highest arrival rate of the load
+ * samples that end within the last `floorWindowMs` before `nowMs` (0 turns the floor off).
+ *
+ * Why: the predictor forecasts on its own cadence (every 10 s by default) from binned peaks, so a
+ * burst that began since its last forecast is already in the monitor's samples but not in the
+ * forecast. Planning below the load being served right now cannot be right whatever comes next.
+ * The papers' controllers plan from the forecast alone; Fulcrum's optimizer defaults the window to
+ * its decision interval. Samples must be closed windows (the monitor publishes only those).
+ */
+export function decisionRate(forecastRps: number, samples: readonly LoadSample[], nowMs: number, floorWindowMs: number): DecisionRate {
+  let peak = 0;
+  if (floorWindowMs > 0) {
+    for (const s of samples) if (s.timestampMs + s.windowMs > nowMs - floorWindowMs && s.arrivalsRps > peak) peak = s.arrivalsRps;
+  }
+  return { rps: Math.max(forecastRps, peak), observedPeakRps: peak, floored: peak > forecastRps };
+}
+
 /**
  * Budget quantiles from the load samples of the last `windowMs`: the smallest p10 and the smallest
  * p50 seen (a conservative reading of "the tightest pending budgets"); undefined when no sample

@@ -162,7 +162,10 @@ function scenarioFor(spec: ExperimentSpec, pol: PolicySpec, s: Shared): Scenario
       intervalMs: control.intervalMs,
       firstDecisionMs: control.firstDecisionMs ?? control.intervalMs,
       loadWindowMs: control.loadWindowMs ?? 10_000,
-      forecast: { predictor, value: forecast.value, marginFraction: forecast.marginFraction, tickMs: forecast.tickS * 1000 },
+      forecast: {
+        predictor, value: forecast.value, marginFraction: forecast.marginFraction, tickMs: forecast.tickS * 1000,
+        observedFloorMs: forecast.observedFloorS !== undefined ? forecast.observedFloorS * 1000 : control.intervalMs,
+      },
     },
     actuation,
     replica: { ...spec.replica, maxBatch: s.maxBatch },

@@ -85,7 +85,7 @@ export async function runExperiment(spec: ExperimentSpec, data: ExperimentData, 
         decisions: r.result.decisionLog.map((d) => ({
           atS: d.atMs / 1000,
           forecastRps: d.forecastRps ?? null,
-          forecaster: d.forecast?.model ?? null,
+          forecaster: d.flooredAtRps !== undefined ? "observed-floor" : (d.forecast?.model ?? null),
           status: d.fallbackReason ? `fallback:${d.fallbackReason}` : d.status,
           cores: d.stages ? d.stages.reduce((s, st) => s + st.variants.reduce((t, v) => t + v.coresPerReplica * v.replicas, 0), 0) : null,
           wallMs: d.wallMs,

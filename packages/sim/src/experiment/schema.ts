@@ -120,6 +120,12 @@ const forecastFields = {
   tickS: z.number().int().min(1),
   /** Share of intervals whose peak may exceed the upper bound (the conformal margin's α). @default 0.1 (the predictor service's) */
   underPredictionRate: z.number().gt(0).lt(1),
+  /**
+   * λ̂ is never below the highest per-second arrivals of the last `observedFloorS` seconds
+   * (`decisionRate` in `@fulcrum/core/control`); 0 = the forecast alone, as the papers' controllers
+   * plan. @default the decision interval, as the optimizer's `observedFloorWindowMs`
+   */
+  observedFloorS: z.number().int().min(0),
 };
 /** A policy's forecast settings: only the keys given replace the experiment's. */
 const forecastOverrideSchema = z.strictObject(forecastFields).partial();
@@ -132,6 +138,7 @@ const forecastSchema = z.strictObject({
   horizonS: forecastFields.horizonS.default(20),
   tickS: forecastFields.tickS.default(10),
   underPredictionRate: forecastFields.underPredictionRate.default(0.1),
+  observedFloorS: forecastFields.observedFloorS.optional(),
 });
 
 const controlSchema = z.strictObject({

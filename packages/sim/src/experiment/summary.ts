@@ -102,7 +102,7 @@ export interface RunTimeseries {
   readonly decisions: readonly {
     readonly atS: number;
     readonly forecastRps: number | null;
-    /** Forecaster that served λ̂ (`lstm`, `moving-max`, …; `reactive` while history is short), null without one. */
+    /** Forecaster that served λ̂ (`lstm`, `moving-max`, …; `reactive` while history is short; `observed-floor` when the load just observed set λ̂), null without one. */
     readonly forecaster: string | null;
     readonly status: string;
     readonly cores: number | null;

@@ -23,7 +23,7 @@ export function scenarioOf(fits: Readonly<Record<string, SpongeCoefficients>>, o
     service: perfServiceTime({ median: perf }),
     policy: { name: "static", config: {} },
     limits: { maxCores: 8, batches: [1, 2], coresPerReplica: [1], maxReplicas: 4 },
-    control: { intervalMs: 1000, firstDecisionMs: 1000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({}), value: "point", marginFraction: 0, tickMs: 1000 } },
+    control: { intervalMs: 1000, firstDecisionMs: 1000, loadWindowMs: 10_000, forecast: { predictor: compilePredictorConfig({}), value: "point", marginFraction: 0, tickMs: 1000, observedFloorMs: 0 } },
     actuation: { mode: "in-place", replicaStartMs: 0, warmupMs: 0, inPlaceChangeMs: 0 },
     replica: { maxQueueDelayMs: 5, maxQueueSize: 1024, safetyMarginMs: 0, maxBatch: 2 },
     initial: names.map((v, i) => ({ stage: `s${i}`, variants: [{ variant: v, weight: 1, batch: 2, coresPerReplica: 1, replicas: 1 }] })),

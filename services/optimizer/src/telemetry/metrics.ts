@@ -20,6 +20,7 @@ export interface OptimizerMetrics {
   readonly assignedReplicas: Gauge<"stage" | "variant">;
   /** λ̂ of the last decision, rps. */
   readonly forecastRps: Gauge;
+  readonly observedPeakRps: Gauge;
   /** Fraction of λ̂ the last decision carries (< 1: shedding under overload). */
   readonly admittedFraction: Gauge;
   /** Start-up a new replica is priced at (learned from the registry, else configured), s. */
@@ -45,7 +46,8 @@ export function createOptimizerMetrics(pipeline: string): OptimizerMetrics {
     ackApplySeconds: new Histogram({ name: "fulcrum_optimizer_ack_apply_seconds", help: "Apply time reported by acks.", registers, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
     coresAllocated: new Gauge({ name: "fulcrum_optimizer_cores_allocated", help: "Cores allocated by the current Assignment.", registers }),
     assignedReplicas: new Gauge({ name: "fulcrum_optimizer_assigned_replicas", help: "Replicas the current Assignment decides, by stage and variant.", labelNames: ["stage", "variant"], registers }),
-    forecastRps: new Gauge({ name: "fulcrum_optimizer_forecast_rps", help: "Arrival rate the last decision was made for.", registers }),
+    forecastRps: new Gauge({ name: "fulcrum_optimizer_forecast_rps", help: "Arrival rate the last decision was made for: the forecast, floored at the observed peak.", registers }),
+    observedPeakRps: new Gauge({ name: "fulcrum_optimizer_observed_peak_rps", help: "Highest arrival rate the monitor reported within the floor window before the last decision.", registers }),
     admittedFraction: new Gauge({ name: "fulcrum_optimizer_admitted_fraction", help: "Fraction of the forecast the last decision carries.", registers }),
     replicaStartSeconds: new Gauge({ name: "fulcrum_optimizer_replica_start_seconds", help: "Start-up a new replica is priced at, before its model load: the median of the start-ups seen in the registry, else the configured replicaStartMs.", registers }),
   };
