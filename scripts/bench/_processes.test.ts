@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO, TS_NODE } from "./_processes.ts";
+import { measureRttFloor, REPO, TS_NODE } from "./_processes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fulcrum-bench-processes-"));
 const started: ChildProcess[] = [];
@@ -87,5 +87,22 @@ describe("benchmark process helpers", () => {
     const deadline = Date.now() + 45_000;
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(alive(pid)).toBe(false);
+  }, 90_000);
+
+  it("measures the raw TCP and HTTP/2 round trips of the given sizes and stops its server", async () => {
+    const r = await measureRttFloor({ rateRps: 200, count: 30, requestBytes: 50_000, responseBytes: 4000 }, undefined);
+    expect(r.samples).toBe(30);
+    for (const v of [r.tcpP50Ms, r.tcpP99Ms, r.http2P50Ms, r.http2P99Ms]) expect(v).toBeGreaterThan(0);
+    expect(r.tcpP99Ms).toBeGreaterThanOrEqual(r.tcpP50Ms);
+    expect(r.http2P99Ms).toBeGreaterThanOrEqual(r.http2P50Ms);
+    const { execFileSync } = await import("node:child_process");
+    const left = (() => {
+      try {
+        return execFileSync("pgrep", ["-f", "_rtt-floor.ts server"], { encoding: "utf8" }).trim();
+      } catch {
+        return ""; // pgrep exits 1 when nothing matches
+      }
+    })();
+    expect(left).toBe("");
   }, 90_000);
 });

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { freePort, OipClient, startNatsServer, type NatsServerHandle } from "@fulcrum/runtime";
 import type { BareSessionOptions, BareSessionResult } from "./_bare-session.ts";
+import type { RttOptions, RttResult } from "./_rtt-floor.ts";
 
 const run = promisify(execFile);
 /** Repository root. */
@@ -344,4 +345,31 @@ export async function measure(server: ServerProcess, load: Omit<LoadOptions, "ad
   const o = { ...load, address: `127.0.0.1:${server.port}`, cpuPid: server.pid };
   const r = await (client ? client.run(o) : runLoad(o));
   return { ...r, serverCpuMsPerRequest: r.completed > 0 ? (r.serverCpuSeconds * 1000) / r.completed : Number.NaN };
+}
+
+/**
+ * The latency floor under gRPC at a light rate (`_rtt-floor.ts`): raw TCP and raw HTTP/2 round
+ * trips of the benchmark's own message sizes, the server on `serverCpuList`, the client on
+ * {@link CLIENT_CPUS}. Both processes are stopped before this returns.
+ */
+export async function measureRttFloor(o: Omit<RttOptions, "tcpPort" | "http2Port"> & { readonly responseBytes: number }, serverCpuList: string | undefined): Promise<RttResult> {
+  const [cmd, ...args] = pinned(serverCpuList, [...TS_NODE, "scripts/bench/_rtt-floor.ts", "server", String(o.responseBytes)]);
+  const server = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
+  const stopServer = stopper(server);
+  try {
+    const ports = await new Promise<{ tcpPort: number; http2Port: number }>((resolve, reject) => {
+      let out = "";
+      server.stdout!.on("data", (d: Buffer) => {
+        out += d.toString("utf8");
+        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!) as { tcpPort: number; http2Port: number });
+      });
+      server.once("exit", (code) => reject(new Error(`rtt floor server exited with code ${code} before listening`)));
+    });
+    const options: RttOptions = { tcpPort: ports.tcpPort, http2Port: ports.http2Port, rateRps: o.rateRps, count: o.count, requestBytes: o.requestBytes };
+    const [ccmd, ...cargs] = pinned(CLIENT_CPUS, [...TS_NODE, "scripts/bench/_rtt-floor.ts", "client", JSON.stringify(options)]);
+    const { stdout } = await promisify(execFile)(ccmd, cargs, { cwd: REPO, timeout: ((2 * (o.count + 40)) / o.rateRps + 60) * 1000 });
+    return JSON.parse(stdout.trim().split("\n").at(-1)!) as RttResult;
+  } finally {
+    await stopServer();
+  }
 }

@@ -27,7 +27,7 @@ import { quantile } from "@fulcrum/core/stats";
 import { startStage, stageConfigSchema, type StageHandle } from "@fulcrum/stage";
 import { ensureGeneratedModel, resolveModelDir, resolveVariant, RESNET_DEFAULT_RESOLUTION } from "@fulcrum/zoo";
 import { inference } from "@fulcrum/proto";
-import { canPin, measure, REPO, runBare, serverCpus, startBenchNats, startEchoProcess, startLoad, startLoadClient, startStageProcess, type LoadClient, type LoadOptions } from "./_processes.ts";
+import { canPin, measure, measureRttFloor, REPO, runBare, serverCpus, startBenchNats, startEchoProcess, startLoad, startLoadClient, startStageProcess, type LoadClient, type LoadOptions } from "./_processes.ts";
 
 const R = RESNET_DEFAULT_RESOLUTION;
 const RESNET_TAIL = [3, R, R];
@@ -107,8 +107,9 @@ async function inferenceCounters(metricsPort: number): Promise<{ batches: number
  * ResNet-18, batch ≤ 8 allowed, 20 req/s on a fixed schedule vs bare session.run at batch 1. Where
  * the overhead goes, from the same run: the stage's own arrival → result time (its
  * `stage_latency_ms` response parameter), the mean `session.run` per batch inside the stage (its
- * `/metrics`), and the echo server at the same rate (the transport's own latency for this request
- * and response).
+ * `/metrics`), the echo server at the same rate (the grpc-js transport's own latency for this
+ * request and response), and under it raw HTTP/2 and raw TCP round trips of the same sizes at the
+ * same rate (`_rtt-floor.ts`): the floor no gRPC server on this machine can go below.
  */
 async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
@@ -131,6 +132,8 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   } finally {
     await echo.stop();
   }
+  const requestBytes = inference.ModelInferRequest.encode(inference.ModelInferRequest.fromPartial(fp32Request("classifier", "input", RESNET_TAIL, { params: { slo_ms: oipParam.int(600_000) } }))).finish().length;
+  const floor = await measureRttFloor({ rateRps: 20, count: 200, requestBytes, responseBytes: response.length }, serverCpus(1));
   const batches = after.batches - before.batches;
   // Over the warm-up and the window (the counters cannot be cut at the window's edges).
   const stageRunMeanMs = batches > 0 ? ((after.inferenceSeconds - before.inferenceSeconds) * 1000) / batches : Number.NaN;
@@ -142,6 +145,13 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
     stageRunOverBareMs: stageRunMeanMs - bare.runP50Ms,
     echoP50Ms: e.latencyP50Ms,
     echoP99Ms: e.latencyP99Ms,
+    http2P50Ms: floor.http2P50Ms,
+    http2P99Ms: floor.http2P99Ms,
+    tcpP50Ms: floor.tcpP50Ms,
+    tcpP99Ms: floor.tcpP99Ms,
+    floorSamples: floor.samples,
+    requestBytes,
+    responseBytes: response.length,
     reportedStageP50Ms: stageP50Ms,
     reportedStageP99Ms: s.reportedStageLatencyP99Ms ?? Number.NaN,
     meanBatchSize: batches > 0 ? (after.completions - before.completions) / batches : Number.NaN,
@@ -156,7 +166,7 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   console.log(`lightP99Ms ${out.lightP99Ms.toFixed(2)} (${(out.lightP99Ms / out.lightP50Ms).toFixed(2)} × p50)`);
   console.log(`overheadP50Ms ${out.overheadP50Ms.toFixed(2)} (stage p50 − bare batch-1 session.run p50 ${bare.runP50Ms.toFixed(2)} ms)`);
   console.log(
-    `  where it goes (p50 differences, same run): client − stage-reported ${split.transportP50Ms.toFixed(2)} ms (echo server at 20 req/s: p50 ${split.echoP50Ms.toFixed(2)}, p99 ${split.echoP99Ms.toFixed(2)} ms); stage-reported p50 ${stageP50Ms.toFixed(2)} (p99 ${split.reportedStageP99Ms.toFixed(2)}) − mean session.run in the stage ${stageRunMeanMs.toFixed(2)} = ${split.inStageOutsideRunMs.toFixed(2)} ms; session.run in the stage − bare p50 ${split.stageRunOverBareMs.toFixed(2)} ms; mean batch ${split.meanBatchSize.toFixed(2)}`,
+    `  where it goes (p50 differences, same run): client − stage-reported ${split.transportP50Ms.toFixed(2)} ms (at 20 req/s, ${requestBytes} B → ${response.length} B: grpc-js echo server p50 ${split.echoP50Ms.toFixed(2)}, p99 ${split.echoP99Ms.toFixed(2)} ms; raw HTTP/2 p50 ${floor.http2P50Ms.toFixed(2)}, p99 ${floor.http2P99Ms.toFixed(2)}; raw TCP p50 ${floor.tcpP50Ms.toFixed(2)}, p99 ${floor.tcpP99Ms.toFixed(2)}); stage-reported p50 ${stageP50Ms.toFixed(2)} (p99 ${split.reportedStageP99Ms.toFixed(2)}) − mean session.run in the stage ${stageRunMeanMs.toFixed(2)} = ${split.inStageOutsideRunMs.toFixed(2)} ms; session.run in the stage − bare p50 ${split.stageRunOverBareMs.toFixed(2)} ms; mean batch ${split.meanBatchSize.toFixed(2)}`,
   );
   return out;
 }
