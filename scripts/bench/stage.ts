@@ -7,9 +7,12 @@
  *
  * - `pinnedThroughputRatio`: ResNet-18 (zoo default resolution), batch ≤ 8, 1 core, closed-loop
  *   saturation; stage req/s ÷ bare items/s, median over interleaved repetitions (target ≥ 0.9).
+ *   `details.pinnedThroughput.transportBoundRatio`: the same with the grpc-js echo server's CPU per
+ *   request added to each item, the most any grpc-js server can reach on that one core.
  * - `lightP50Ms`, `lightP99Ms`, `overheadP50Ms`: ResNet-18, batch ≤ 8 allowed, 1-row requests at
  *   20 req/s on a fixed schedule (open loop); overhead = stage p50 − bare batch-1 `session.run` p50
- *   (targets: overhead ≤ 1 ms, p99 ≤ 1.5 × p50).
+ *   (targets: overhead ≤ 1 ms, p99 ≤ 1.5 × p50). `details.light.split` has the floor under it at the
+ *   same rate and sizes: the grpc-js echo server, raw HTTP/2 and raw TCP round trips.
  * - `echoRequestsPerSecond`, `smallModelOverEcho`: the transport anchor, a bare grpc-js server
  *   answering the same request with the stage's own precomputed response (`_oip-echo.ts`), loaded
  *   by the same client on the same CPUs; ratio = stage req/s ÷ echo req/s for `fashion/linear`,
@@ -58,26 +61,54 @@ const load = (tail: readonly number[], o: Partial<LoadOptions> & { warmupS: numb
   ...o,
 });
 
-/** ResNet-18 batch ≤ 8 at saturation vs bare session.run at batch 8, both pinned to one CPU. */
+/**
+ * ResNet-18 batch ≤ 8 at saturation vs bare session.run at batch 8, both pinned to one CPU. Beside
+ * it, the grpc-js echo server answering the same request with the stage's own response at the same
+ * concurrency on the same CPU: its CPU per request is what the transport alone costs, so
+ * `transportBoundRatio` = bare per-item time ÷ (bare per-item time + echo CPU per request) is the
+ * ratio a server doing nothing but grpc-js and inference on that one core could reach.
+ */
 async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number, client: LoadClient): Promise<object> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
+  const spec = load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS });
   const reps = [];
   for (let i = 0; i < repetitions; i++) {
-    // Interleaved so slow drifts of a shared machine hit both alike.
+    // Interleaved so slow drifts of a shared machine hit all three alike.
     const bare = await runBare({ modelPath, batchSize: 8, threads: 1, durationS, repetitions: 1 }, serverCpus(1));
     const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
+    let s, response;
     try {
-      const s = await measure(stage, load(RESNET_TAIL, { concurrency: 24, warmupS: 3, durationS }), client);
-      reps.push({ bareItemsPerSecond: bare.itemsPerSecond, stageRequestsPerSecond: s.rps, ratio: s.rps / bare.itemsPerSecond, failed: s.failed, stageLatencyP50Ms: s.latencyP50Ms, stageCpuMsPerRequest: s.serverCpuMsPerRequest });
+      response = await recordedResponse(stage.port, RESNET_TAIL);
+      s = await measure(stage, spec, client);
     } finally {
       await stage.stop();
     }
+    const e = await measureEcho(response, spec, client);
+    const bareItemMs = 1000 / bare.itemsPerSecond;
+    reps.push({
+      bareItemsPerSecond: bare.itemsPerSecond, stageRequestsPerSecond: s.rps, ratio: s.rps / bare.itemsPerSecond, failed: s.failed + e.failed, stageLatencyP50Ms: s.latencyP50Ms,
+      stageCpuMsPerRequest: s.serverCpuMsPerRequest, echoRequestsPerSecond: e.rps, echoCpuMsPerRequest: e.serverCpuMsPerRequest,
+      transportBoundRatio: bareItemMs / (bareItemMs + e.serverCpuMsPerRequest),
+    });
   }
-  const r = { ratio: median(reps.map((x) => x.ratio)), reps };
+  const r = { ratio: median(reps.map((x) => x.ratio)), transportBoundRatio: median(reps.map((x) => x.transportBoundRatio)), reps };
   console.log(
     `pinnedThroughputRatio ${r.ratio.toFixed(3)} (resnet18@${R} batch 8, 1 core pinned; per rep ${reps.map((x) => `${x.stageRequestsPerSecond.toFixed(1)}/${x.bareItemsPerSecond.toFixed(1)}`).join(", ")} req/s stage / items/s bare)`,
   );
+  console.log(
+    `  transport bound ${r.transportBoundRatio.toFixed(3)} (grpc-js echo of the same request and response on the same CPU: ${median(reps.map((x) => x.echoCpuMsPerRequest)).toFixed(3)} CPU ms per request, ${median(reps.map((x) => x.echoRequestsPerSecond)).toFixed(0)} req/s; bare session.run ${(1000 / median(reps.map((x) => x.bareItemsPerSecond))).toFixed(3)} ms per item; stage ${median(reps.map((x) => x.stageCpuMsPerRequest)).toFixed(3)} CPU ms per request)`,
+  );
   return r;
+}
+
+/** `spec` against the grpc-js echo server replaying `response` on the stage's CPU (started and stopped here). */
+async function measureEcho(response: Uint8Array, spec: Omit<LoadOptions, "address" | "cpuPid">, client: LoadClient | undefined): Promise<Awaited<ReturnType<typeof measure>>> {
+  const echo = await startEchoProcess(response, serverCpus(1));
+  try {
+    return await measure(echo, spec, client);
+  } finally {
+    await echo.stop();
+  }
 }
 
 /** The stage's answer to the benchmark request, encoded (what the echo server replays). */
@@ -125,13 +156,7 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   } finally {
     await stage.stop();
   }
-  const echo = await startEchoProcess(response, serverCpus(1));
-  let e;
-  try {
-    e = await measure(echo, spec, client);
-  } finally {
-    await echo.stop();
-  }
+  const e = await measureEcho(response, spec, client);
   const requestBytes = inference.ModelInferRequest.encode(inference.ModelInferRequest.fromPartial(fp32Request("classifier", "input", RESNET_TAIL, { params: { slo_ms: oipParam.int(600_000) } }))).finish().length;
   const floor = await measureRttFloor({ rateRps: 20, count: 200, requestBytes, responseBytes: response.length }, serverCpus(1));
   const batches = after.batches - before.batches;
@@ -185,13 +210,8 @@ async function smallModelVsEcho(natsUrl: string, durationS: number, repetitions:
     } finally {
       await stage.stop();
     }
-    const echo = await startEchoProcess(response, serverCpus(1));
-    try {
-      const e = await measure(echo, spec, client);
-      reps.push({ stageRequestsPerSecond: s.rps, echoRequestsPerSecond: e.rps, ratio: s.rps / e.rps, failed: s.failed + e.failed, stageCpuMsPerRequest: s.serverCpuMsPerRequest, echoCpuMsPerRequest: e.serverCpuMsPerRequest });
-    } finally {
-      await echo.stop();
-    }
+    const e = await measureEcho(response, spec, client);
+    reps.push({ stageRequestsPerSecond: s.rps, echoRequestsPerSecond: e.rps, ratio: s.rps / e.rps, failed: s.failed + e.failed, stageCpuMsPerRequest: s.serverCpuMsPerRequest, echoCpuMsPerRequest: e.serverCpuMsPerRequest });
   }
   const out = { echoRequestsPerSecond: median(reps.map((r) => r.echoRequestsPerSecond)), smallModelOverEcho: median(reps.map((r) => r.ratio)), details: { concurrency: 16, reps } };
   console.log(`echoRequestsPerSecond ${out.echoRequestsPerSecond.toFixed(0)} (bare grpc-js, precomputed response, 1 CPU)`);
