@@ -315,7 +315,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
           written(out);
         }
         span.setAttribute("fulcrum.version", out.version);
-        const summary = { version: out.version, reason, lambdaRps: lambda, solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(out) };
+        const summary = { version: out.version, reason, lambdaRps: lambda, ...(rate.floored ? { flooredFromForecastRps: rate.forecastRps } : {}), solveMs: Math.round(solveMs * 10) / 10, changes, cores: totalCores(out) };
         if (result.status === "written") log.info(summary, "assignment published");
         else log.warn(summary, "assignment decided while NATS is away: it is written and published once NATS answers");
         return { kind: result.status === "written" ? "published" : "pending", version: out.version, reason, assignment: out, explanation: ex, solveMs, changes, forecastRps: lambda };

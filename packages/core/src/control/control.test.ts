@@ -25,12 +25,12 @@ describe("control-loop helpers", () => {
     const s = (t: number, rps: number, windowMs = 1000) => ({ pipeline: "p", timestampMs: t, arrivalsRps: rps, windowMs });
     // Window (7000, 10000]: the sample ending at 7000 is out, the ones ending at 8000 and 10000 in.
     const load = [s(5000, 500), s(6000, 90, 1000), s(7000, 80), s(9000, 60)];
-    expect(decisionRate(50, load, 10_000, 3000)).toEqual({ rps: 80, observedPeakRps: 80, floored: true });
-    expect(decisionRate(100, load, 10_000, 3000)).toEqual({ rps: 100, observedPeakRps: 80, floored: false });
+    expect(decisionRate(50, load, 10_000, 3000)).toEqual({ rps: 80, forecastRps: 50, observedPeakRps: 80, floored: true });
+    expect(decisionRate(100, load, 10_000, 3000)).toEqual({ rps: 100, forecastRps: 100, observedPeakRps: 80, floored: false });
     // A sample spanning the window's start counts (it ends inside it).
     expect(decisionRate(50, [s(6000, 70, 2000)], 10_000, 3000).rps).toBe(70);
-    expect(decisionRate(50, load, 10_000, 0)).toEqual({ rps: 50, observedPeakRps: 0, floored: false });
-    expect(decisionRate(50, [], 10_000, 3000)).toEqual({ rps: 50, observedPeakRps: 0, floored: false });
+    expect(decisionRate(50, load, 10_000, 0)).toEqual({ rps: 50, forecastRps: 50, observedPeakRps: 0, floored: false });
+    expect(decisionRate(50, [], 10_000, 3000)).toEqual({ rps: 50, forecastRps: 50, observedPeakRps: 0, floored: false });
   });
 
   it("diffs assignments per (stage, variant)", () => {

@@ -25,6 +25,8 @@ export function usableForecast(f: LoadForecast | undefined, nowMs: number, maxAg
 export interface DecisionRate {
   /** The rate decided for, rps: max(forecast, observed peak). */
   readonly rps: number;
+  /** The forecast it started from, rps. */
+  readonly forecastRps: number;
   /** The highest arrival rate among the recent load samples, rps; 0 when none. */
   readonly observedPeakRps: number;
   /** True when the observed peak, not the forecast, set `rps`. */
@@ -46,7 +48,7 @@ export function decisionRate(forecastRps: number, samples: readonly LoadSample[]
   if (floorWindowMs > 0) {
     for (const s of samples) if (s.timestampMs + s.windowMs > nowMs - floorWindowMs && s.arrivalsRps > peak) peak = s.arrivalsRps;
   }
-  return { rps: Math.max(forecastRps, peak), observedPeakRps: peak, floored: peak > forecastRps };
+  return { rps: Math.max(forecastRps, peak), forecastRps, observedPeakRps: peak, floored: peak > forecastRps };
 }
 
 /**
