@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ExperimentSummary } from "@fulcrum/sim";
 import { afterEach, describe, expect, it } from "vitest";
 import { experimentCommand, summaryLines } from "./experiment.js";
@@ -37,6 +38,20 @@ describe("fulcrum experiment", () => {
     expect(existsSync(join(out, "timeseries.json"))).toBe(true);
     expect(lines[0]).toBe("e3-sponge (sim, profiles paper, seed 2)");
     expect(lines.some((l) => /^ {2}sponge +\d+\.\d\d %/.test(l))).toBe(true);
+  }, 300_000);
+
+  it("run <file.yaml> runs that file, not the repository's experiment of the same id", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-exp-yaml-"));
+    dirs.push(dir);
+    mkdirSync(join(dir, "experiments"));
+    const file = join(dir, "experiments", "e3-sponge.yaml");
+    const repoYaml = readFileSync(fileURLToPath(new URL("../../../../experiments/e3-sponge.yaml", import.meta.url)), "utf8");
+    // The copy differs in one label: its summary must carry it.
+    writeFileSync(file, repoYaml.replace("  - name: sponge\n", "  - name: sponge-copy\n"));
+    const out = join(dir, "out");
+    await run(["run", file, "--policies", "sponge-copy", "--patterns", "static-10", "--out", out, "--no-progress"]);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as ExperimentSummary;
+    expect(Object.keys(summary.policies)).toEqual(["sponge-copy"]);
   }, 300_000);
 
   it("--live fails and says what is missing; bad options are named", async () => {

@@ -118,7 +118,8 @@ export function experimentCommand(io: ExperimentCommandIo = { out: (line) => con
         : undefined;
       bar?.start(1000, 0, { experiment: spec.id, runsDone: 0, runs: "?", run: "" });
       try {
-        const result = await runExperimentFromDisk(spec.id, {
+        // The argument itself, not spec.id: a YAML path must run that file, not the repo's copy of the same id.
+        const result = await runExperimentFromDisk(id, {
           mode: o.live ? "live" : "sim",
           out,
           profiles,
