@@ -24,6 +24,8 @@ describe("reconcile loop + KubernetesActuator (real NATS, fake Kubernetes API)",
     api.addDeployment("classifier", "linear");
     registryKv = await bus.kv(KV_BUCKETS.registry);
     heartbeat = setInterval(() => {
+      // One instant for every time below: started ≤ ready ≤ heartbeat, which the codec checks.
+      const now = Date.now();
       for (const pod of api.pods.values()) {
         const instance = pod.metadata.labels["fulcrum.dev/instance"];
         if (!instance || pod.metadata.deletionTimestamp || !pod.spec.nodeName) continue;
@@ -36,9 +38,9 @@ describe("reconcile loop + KubernetesActuator (real NATS, fake Kubernetes API)",
           cores: Number(pod.spec.containers[0].resources.limits.cpu),
           batch: 8,
           assignmentVersion: 0,
-          heartbeatUnixMs: Date.now(),
-          startedUnixMs: Date.now(),
-          readyUnixMs: Date.now(),
+          heartbeatUnixMs: now,
+          startedUnixMs: now,
+          readyUnixMs: now,
           state: "ready",
           variants: [pod.metadata.labels["fulcrum.dev/variant"]],
         });

@@ -61,6 +61,7 @@ describe("control-plane codec", () => {
     ["registry state", () => toDomainRegistryRecord({ ...pbEntry, state: "zombie" }), 'state: must be one of starting, ready, draining, stopped, got "zombie"'],
     ["registry address", () => toDomainRegistryRecord({ ...pbEntry, address: "nowhere" }), 'address: must be host:port, got "nowhere"'],
     ["registry ready before start", () => toDomainRegistryRecord({ ...pbEntry, readyUnixMs: 3999 }), "ready_unix_ms: 3999 is before started_unix_ms 4000"],
+    ["registry ready after its heartbeat", () => toDomainRegistryRecord({ ...pbEntry, readyUnixMs: 5001 }), "ready_unix_ms: 5001 is after heartbeat_unix_ms 5000"],
     ["placement cores 0", () => toDomainPlacement({ pipeline: "p", stage: "s", instance: "i", variant: "v", cores: 0, batch: 1, assignmentVersion: 1, generation: 1 }), "cores: must be ≥ 1, got 0"],
   ])("refuses %s, naming the field", (_name, decode, message) => {
     expect(decode).toThrow(message);

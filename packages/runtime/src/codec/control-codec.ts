@@ -234,7 +234,10 @@ export function toDomainRegistryRecord(e: control.RegistryEntry, bounds?: Pick<M
   if (!REPLICA_STATES.includes(e.state as ReplicaState)) throw new InvalidArgumentError("state", `must be one of ${REPLICA_STATES.join(", ")}, got ${JSON.stringify(e.state)}`);
   if (!/^[^\s:]+:\d{1,5}$/.test(e.address)) throw new InvalidArgumentError("address", `must be host:port, got ${JSON.stringify(e.address)}`);
   const readyMs = finite("ready_unix_ms", e.readyUnixMs);
+  // started ≤ ready ≤ heartbeat: a replica turns ready before it heartbeats as ready. A ready time
+  // outside that span would price every new replica at a start-up no process took.
   if (readyMs > 0 && readyMs < e.startedUnixMs) throw new InvalidArgumentError("ready_unix_ms", `${readyMs} is before started_unix_ms ${e.startedUnixMs}`);
+  if (readyMs > e.heartbeatUnixMs) throw new InvalidArgumentError("ready_unix_ms", `${readyMs} is after heartbeat_unix_ms ${e.heartbeatUnixMs}`);
   return {
     pipeline: token("pipeline", e.pipeline),
     stage: token("stage", e.stage),
