@@ -8,7 +8,8 @@
  * - `pinnedThroughputRatio`: ResNet-18 (zoo default resolution), batch ≤ 8, 1 core, closed-loop
  *   saturation; stage req/s ÷ bare items/s, median over interleaved repetitions (target ≥ 0.9).
  *   `details.pinnedThroughput.transportBoundRatio`: the same with the grpc-js echo server's CPU per
- *   request added to each item, the most any grpc-js server can reach on that one core.
+ *   request added to each item: an estimate (CPU costs assumed to add) of what a server doing only
+ *   grpc-js and inference could reach on that one core.
  * - `lightP50Ms`, `lightP99Ms`, `overheadP50Ms`: ResNet-18, batch ≤ 8 allowed, 1-row requests at
  *   20 req/s on a fixed schedule (open loop); overhead = stage p50 − bare batch-1 `session.run` p50
  *   (targets: overhead ≤ 1 ms, p99 ≤ 1.5 × p50). `details.light.split` has the floor under it at the
@@ -66,7 +67,8 @@ const load = (tail: readonly number[], o: Partial<LoadOptions> & { warmupS: numb
  * it, the grpc-js echo server answering the same request with the stage's own response at the same
  * concurrency on the same CPU: its CPU per request is what the transport alone costs, so
  * `transportBoundRatio` = bare per-item time ÷ (bare per-item time + echo CPU per request) is the
- * ratio a server doing nothing but grpc-js and inference on that one core could reach.
+ * ratio a server doing nothing but grpc-js and inference on that one core could reach, if their
+ * CPU costs simply add (an estimate: it leaves out what sharing the core costs each of them).
  */
 async function pinnedThroughput(natsUrl: string, durationS: number, repetitions: number, client: LoadClient): Promise<object> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
