@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FulcrumError } from "@fulcrum/core";
+import { freePort } from "./free-port.js";
 import { reapOnSignal, startWatchdog } from "./server-reaper.js";
 
 /** Options of {@link startNatsServer}. */
@@ -74,19 +75,6 @@ export function isNatsReachable(url: string, timeoutMs = 1000): Promise<boolean>
     socket.setTimeout(timeoutMs, () => finish(false));
     socket.once("error", () => finish(false));
     socket.once("data", (d) => finish(d.toString("utf8").startsWith("INFO")));
-  });
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
   });
 }
 
