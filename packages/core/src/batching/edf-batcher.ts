@@ -115,6 +115,9 @@ class Entry<T> implements QueuedRequest<T> {
 
 const NO_REQUESTS: readonly QueuedRequest<never>[] = Object.freeze([]);
 
+/** Removed entries the arrival FIFO may keep behind a queued one before it is rebuilt. */
+const FIFO_SLACK = 32;
+
 /**
  * Earliest-deadline-first dynamic batcher (docs/architecture.md#batching). Pure and deterministic: no timers and no
  * clock; every call takes `nowMs`, which MUST be non-decreasing across calls. The stage calls
@@ -142,8 +145,12 @@ const NO_REQUESTS: readonly QueuedRequest<never>[] = Object.freeze([]);
 export class EdfBatcher<T> {
   private opts: CompiledEdfBatcherOptions;
   private readonly heap = new DeadlineHeap<Entry<T>>();
-  /** Entries in arrival order, with already-removed ones skipped lazily from `head`. */
-  private fifo: Entry<T>[] = [];
+  /**
+   * Entries in arrival order, with already-removed ones skipped lazily from `head`. Slots before
+   * `head` are cleared: a removed entry holds its payload (in the stage, the request's tensors and
+   * its gRPC call), and keeping hundreds of them alive made every GC of a busy stage mark them.
+   */
+  private fifo: (Entry<T> | undefined)[] = [];
   private head = 0;
   private seq = 0;
   private nQueued = 0;
@@ -373,19 +380,20 @@ export class EdfBatcher<T> {
 
   private oldest(): Entry<T> | undefined {
     const f = this.fifo;
-    while (this.head < f.length && !(f[this.head] as Entry<T>).queued) this.head++;
+    while (this.head < f.length && !(f[this.head] as Entry<T>).queued) f[this.head++] = undefined;
     return f[this.head];
   }
 
   /**
    * Keeps the arrival FIFO O(queue size): removed entries are skipped lazily, and once they
    * dominate (e.g. a long-deadline request stays queued while later ones flow past it) the
-   * array is rebuilt from the live entries. Amortised O(1) per request.
+   * array is rebuilt from the live entries. Amortised O(1) per request; the slack of
+   * {@link FIFO_SLACK} bounds how many removed entries (and their payloads) stay reachable.
    */
   private compactFifo(): void {
     this.oldest();
-    if (this.fifo.length - this.head > 2 * this.heap.size + 1024) {
-      this.fifo = this.fifo.slice(this.head).filter((e) => e.queued);
+    if (this.fifo.length - this.head > 2 * this.heap.size + FIFO_SLACK) {
+      this.fifo = this.fifo.slice(this.head).filter((e) => (e as Entry<T>).queued);
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.fifo.length) {
       this.fifo = this.fifo.slice(this.head);
