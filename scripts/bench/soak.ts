@@ -9,6 +9,9 @@
  * After `--warmup-s` of load, every service's RSS should stay flat: `rssGrowthMaxFraction`
  * is, over all processes, the largest (highest RSS after warm-up − its level at the end of warm-up)
  * ÷ that level (target ≤ 0.15; the level is the median of the first three samples after warm-up).
+ * Beside it, `rssTrendMaxFraction`: the largest (median of the last third of the samples after
+ * warm-up ÷ median of the first third − 1), which tells a climb (a leak) from a GC sawtooth whose
+ * peak alone can cross the target; each process's samples are in `processes[].rssMiBSeries`.
  * `ledgerExact`: the load generator's ledger (`planned = sent + not-sent`,
  * `sent = in-time + late + rejected-with-reason + failed`) held exactly. The 10-minute run is the
  * one that counts; a short `--duration-s` checks that the benchmark works.
@@ -187,20 +190,25 @@ export default async function soakBench(args: string[]): Promise<object> {
       rssPeakAfterWarmupMiB: peak / 1024,
       rssLastMiB: (after.at(-1)?.kib ?? Number.NaN) / 1024,
       growthFraction: (peak - level) / level,
+      // Peak over level says "never above"; a leak also shows as a trend. Median of the last third
+      // of the samples over the first third's: near 0 for a sawtooth (GC) however tall, > 0 for a climb.
+      trendFraction: after.length >= 6 ? median(after.slice(-Math.floor(after.length / 3)).map((x) => x.kib)) / median(after.slice(0, Math.floor(after.length / 3)).map((x) => x.kib)) - 1 : Number.NaN,
+      rssMiBSeries: after.map((x) => Math.round(x.kib / 102.4) / 10),
     };
   });
   const measured = processes.filter((p) => Number.isFinite(p.growthFraction));
   const result = {
     rssGrowthMaxFraction: Math.max(...measured.map((p) => p.growthFraction)),
+    rssTrendMaxFraction: Math.max(...measured.map((p) => p.trendFraction).filter(Number.isFinite)),
     ledgerExact: ledger?.ledgerExact === true,
   };
   for (const p of processes) {
     console.log(
-      `  ${p.name.padEnd(24)} RSS ${p.rssAtWarmupEndMiB.toFixed(1)} MiB after warm-up, peak ${p.rssPeakAfterWarmupMiB.toFixed(1)} MiB, last ${p.rssLastMiB.toFixed(1)} MiB: growth ${(100 * p.growthFraction).toFixed(1)}% (${p.samplesAfterWarmup} samples${p.pids.length > 1 ? `, ${p.pids.length} pids: restarted` : ""})`,
+      `  ${p.name.padEnd(24)} RSS ${p.rssAtWarmupEndMiB.toFixed(1)} MiB after warm-up, peak ${p.rssPeakAfterWarmupMiB.toFixed(1)} MiB, last ${p.rssLastMiB.toFixed(1)} MiB: growth ${(100 * p.growthFraction).toFixed(1)}%, trend ${(100 * p.trendFraction).toFixed(1)}% (${p.samplesAfterWarmup} samples${p.pids.length > 1 ? `, ${p.pids.length} pids: restarted` : ""})`,
     );
   }
   console.log(
-    `soak ${o.durationS} s at ${o.rate} rps (load sampled for ${(loadToS - loadFromS).toFixed(0)} s): rssGrowthMaxFraction ${result.rssGrowthMaxFraction.toFixed(3)} (target ≤ 0.15, after ${o.warmupS} s warm-up), ledgerExact ${result.ledgerExact}; ` +
+    `soak ${o.durationS} s at ${o.rate} rps (load sampled for ${(loadToS - loadFromS).toFixed(0)} s): rssGrowthMaxFraction ${result.rssGrowthMaxFraction.toFixed(3)} (target ≤ 0.15, after ${o.warmupS} s warm-up; trend max ${result.rssTrendMaxFraction.toFixed(3)}), ledgerExact ${result.ledgerExact}; ` +
       `fulcrum up exit ${code}, restarts ${upSummary.restarts.length}; load average ${loadStart.map((x) => x.toFixed(1)).join(" ")} → ${loadEnd.map((x) => x.toFixed(1)).join(" ")}`,
   );
   if (code === 0 && measured.length > 0) rmSync(dir, { recursive: true, force: true });
