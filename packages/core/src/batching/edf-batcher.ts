@@ -387,8 +387,8 @@ export class EdfBatcher<T> {
   /**
    * Keeps the arrival FIFO O(queue size): removed entries are skipped lazily, and once they
    * dominate (e.g. a long-deadline request stays queued while later ones flow past it) the
-   * array is rebuilt from the live entries. Amortised O(1) per request; the slack of
-   * {@link FIFO_SLACK} bounds how many removed entries (and their payloads) stay reachable.
+   * array is rebuilt from the live entries. Amortised O(1) per request. Removed entries (and their
+   * payloads) still reachable through it: at most 2 × queue size + {@link FIFO_SLACK}.
    */
   private compactFifo(): void {
     this.oldest();
