@@ -23,6 +23,18 @@ describe("measureBareSession", () => {
     expect(r.runP99Ms).toBeGreaterThanOrEqual(r.runP50Ms);
   });
 
+  it("with intervalMs, starts runs on that schedule (the thread idle in between) instead of back to back", async () => {
+    const { path } = writeMlpModel(dir, "paced", { inputSize: 16, hiddenSizes: [16], outputSize: 4, seed: 5 });
+    const r = await measureBareSession({ modelPath: path, batchSize: 1, threads: 1, durationS: 0.5, repetitions: 1, warmupRuns: 1, intervalMs: 50 });
+    // 0.5 s at one run per 50 ms: 10 runs (11 if the last start lands on the edge), never the thousands back to back gives.
+    expect(r.repetitions[0]!.runs).toBeGreaterThanOrEqual(9);
+    expect(r.repetitions[0]!.runs).toBeLessThanOrEqual(11);
+  });
+
+  it("refuses a negative intervalMs", async () => {
+    await expect(measureBareSession({ modelPath: join(dir, "x.onnx"), batchSize: 1, threads: 1, intervalMs: -1 })).rejects.toThrow("intervalMs must be ≥ 0");
+  });
+
   it("fails with the model path named when the model cannot load", async () => {
     const missing = join(dir, "missing.onnx");
     await expect(measureBareSession({ modelPath: missing, batchSize: 1, threads: 1, durationS: 0.1 })).rejects.toThrow(

@@ -20,6 +20,11 @@ export interface BareSessionOptions {
   readonly durationS?: number;
   /** Timed repetitions; the result reports their median. @default 3 */
   readonly repetitions?: number;
+  /**
+   * Start runs on a fixed schedule, one every `intervalMs`, the thread idle in between (as a
+   * server at a light rate is), instead of back to back. 0 = back to back. @default 0
+   */
+  readonly intervalMs?: number;
 }
 
 /** One timed repetition. */
@@ -49,7 +54,8 @@ export interface BareSessionResult {
 const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require("node:worker_threads");
 const ort = require(workerData.ortPath);
-const { modelPath, batchSize, threads, warmupRuns, durationMs, repetitions } = workerData;
+const { modelPath, batchSize, threads, warmupRuns, durationMs, repetitions, intervalMs } = workerData;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ctor = { float32: Float32Array, float64: Float64Array, float16: Uint16Array, int8: Int8Array, uint8: Uint8Array,
   bool: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array,
   int64: BigInt64Array, uint64: BigUint64Array };
@@ -78,6 +84,7 @@ const ctor = { float32: Float32Array, float64: Float64Array, float16: Uint16Arra
     const t0 = performance.now();
     let t = t0;
     while (t - t0 < durationMs) {
+      if (intervalMs > 0) await sleep(Math.max(0, t0 + runs * intervalMs - performance.now()));
       const s = performance.now();
       await session.run(feeds);
       t = performance.now();
@@ -116,10 +123,11 @@ export async function measureBareSession(options: BareSessionOptions): Promise<B
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer ≥ 1, got ${threads}`);
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new RangeError(`repetitions must be an integer ≥ 1, got ${repetitions}`);
   if (!(durationS > 0)) throw new RangeError(`durationS must be > 0, got ${durationS}`);
+  if (!((options.intervalMs ?? 0) >= 0)) throw new RangeError(`intervalMs must be ≥ 0, got ${options.intervalMs}`);
   const ortPath = createRequire(import.meta.url).resolve("onnxruntime-node");
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { ortPath, modelPath, batchSize, threads, warmupRuns, durationMs: durationS * 1000, repetitions },
+    workerData: { ortPath, modelPath, batchSize, threads, warmupRuns, durationMs: durationS * 1000, repetitions, intervalMs: options.intervalMs ?? 0 },
   });
   try {
     const msg = await new Promise<{ reps: { runs: number; seconds: number }[]; lat: number[] } | { error: string }>((resolve, reject) => {

@@ -13,7 +13,9 @@
  * - `lightP50Ms`, `lightP99Ms`, `overheadP50Ms`: ResNet-18, batch ≤ 8 allowed, 1-row requests at
  *   20 req/s on a fixed schedule (open loop); overhead = stage p50 − bare batch-1 `session.run` p50
  *   (targets: overhead ≤ 1 ms, p99 ≤ 1.5 × p50). `details.light.split` has the floor under it at the
- *   same rate and sizes: the grpc-js echo server, raw HTTP/2 and raw TCP round trips.
+ *   same rate and sizes: the grpc-js echo server, raw HTTP/2 and raw TCP round trips, and bare
+ *   `session.run` on the same 20/s schedule (`bareAt20P50Ms`/`P99Ms`: inference alone on a core that
+ *   idles between runs, the floor under the stage-reported latency).
  * - `echoRequestsPerSecond`, `smallModelOverEcho`: the transport anchor, a bare grpc-js server
  *   answering the same request with the stage's own precomputed response (`_oip-echo.ts`), loaded
  *   by the same client on the same CPUs; ratio = stage req/s ÷ echo req/s for `fashion/linear`,
@@ -147,6 +149,9 @@ async function inferenceCounters(metricsPort: number): Promise<{ batches: number
 async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient): Promise<{ lightP50Ms: number; lightP99Ms: number; overheadP50Ms: number; details: object }> {
   const modelPath = resolveVariant({ family: "resnet", variant: "resnet18", resolution: R, modelDir: resolveModelDir(process.env, REPO) }).path;
   const bare = await runBare({ modelPath, batchSize: 1, threads: 1, durationS: 3, repetitions: 1 }, serverCpus(1));
+  // The same session.run on the same schedule as the load, the core idle in between: what
+  // inference alone costs at this rate on this machine (cold caches, an idle vCPU waking up).
+  const bareAt20 = await runBare({ modelPath, batchSize: 1, threads: 1, durationS, repetitions: 1, intervalMs: 50 }, serverCpus(1));
   const spec = load(RESNET_TAIL, { rateRps: 20, warmupS: 2, durationS });
   const stage = await startStageProcess(stageEnv(natsUrl, { family: "resnet", variant: "resnet18", resolution: R, batch: 8, cores: 1 }), serverCpus(1));
   let s, response, before, after;
@@ -170,6 +175,8 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
     inStageOutsideRunMs: stageP50Ms - stageRunMeanMs,
     stageRunMeanMs,
     stageRunOverBareMs: stageRunMeanMs - bare.runP50Ms,
+    bareAt20P50Ms: bareAt20.runP50Ms,
+    bareAt20P99Ms: bareAt20.runP99Ms,
     echoP50Ms: e.latencyP50Ms,
     echoP99Ms: e.latencyP99Ms,
     http2P50Ms: floor.http2P50Ms,
@@ -194,6 +201,9 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   console.log(`overheadP50Ms ${out.overheadP50Ms.toFixed(2)} (stage p50 − bare batch-1 session.run p50 ${bare.runP50Ms.toFixed(2)} ms)`);
   console.log(
     `  where it goes (p50 differences, same run): client − stage-reported ${split.transportP50Ms.toFixed(2)} ms (at 20 req/s, ${requestBytes} B → ${response.length} B: grpc-js echo server p50 ${split.echoP50Ms.toFixed(2)}, p99 ${split.echoP99Ms.toFixed(2)} ms; raw HTTP/2 p50 ${floor.http2P50Ms.toFixed(2)}, p99 ${floor.http2P99Ms.toFixed(2)}; raw TCP p50 ${floor.tcpP50Ms.toFixed(2)}, p99 ${floor.tcpP99Ms.toFixed(2)}); stage-reported p50 ${stageP50Ms.toFixed(2)} (p99 ${split.reportedStageP99Ms.toFixed(2)}) − mean session.run in the stage ${stageRunMeanMs.toFixed(2)} = ${split.inStageOutsideRunMs.toFixed(2)} ms; session.run in the stage − bare p50 ${split.stageRunOverBareMs.toFixed(2)} ms; mean batch ${split.meanBatchSize.toFixed(2)}`,
+  );
+  console.log(
+    `  inference alone at 20 runs/s (bare session.run, batch 1, same CPU, idle in between): p50 ${bareAt20.runP50Ms.toFixed(2)}, p99 ${bareAt20.runP99Ms.toFixed(2)} ms (${(bareAt20.runP99Ms / bareAt20.runP50Ms).toFixed(2)} × p50); stage-reported (intake → result) p50 ${stageP50Ms.toFixed(2)}, p99 ${split.reportedStageP99Ms.toFixed(2)} ms`,
   );
   return out;
 }
