@@ -22,7 +22,8 @@ export interface BareSessionOptions {
   readonly repetitions?: number;
   /**
    * Start runs on a fixed schedule, one every `intervalMs`, the thread idle in between (as a
-   * server at a light rate is), instead of back to back. 0 = back to back. @default 0
+   * server at a light rate is), instead of back to back; a run that overruns its slot is followed
+   * at once (none is skipped). 0 = back to back. @default 0
    */
   readonly intervalMs?: number;
 }

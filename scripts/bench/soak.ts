@@ -199,7 +199,8 @@ export default async function soakBench(args: string[]): Promise<object> {
   const measured = processes.filter((p) => Number.isFinite(p.growthFraction));
   const result = {
     rssGrowthMaxFraction: Math.max(...measured.map((p) => p.growthFraction)),
-    rssTrendMaxFraction: Math.max(...measured.map((p) => p.trendFraction).filter(Number.isFinite)),
+    // NaN when no process had the six samples a trend needs (a short check run), not -Infinity.
+    rssTrendMaxFraction: measured.some((p) => Number.isFinite(p.trendFraction)) ? Math.max(...measured.map((p) => p.trendFraction).filter(Number.isFinite)) : Number.NaN,
     ledgerExact: ledger?.ledgerExact === true,
   };
   for (const p of processes) {
