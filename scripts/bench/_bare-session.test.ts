@@ -26,8 +26,10 @@ describe("measureBareSession", () => {
   it("with intervalMs, starts runs on that schedule (the thread idle in between) instead of back to back", async () => {
     const { path } = writeMlpModel(dir, "paced", { inputSize: 16, hiddenSizes: [16], outputSize: 4, seed: 5 });
     const r = await measureBareSession({ modelPath: path, batchSize: 1, threads: 1, durationS: 0.5, repetitions: 1, warmupRuns: 1, intervalMs: 50 });
-    // 0.5 s at one run per 50 ms: 10 runs (11 if the last start lands on the edge), never the thousands back to back gives.
-    expect(r.repetitions[0]!.runs).toBeGreaterThanOrEqual(9);
+    // 0.5 s at one run per 50 ms: no run starts before its slot, so the one at 500 ms ends the
+    // repetition: at most 11 runs, never the thousands back to back gives. Fewer only if a stalled
+    // machine delays a start past the end (CI is busy: allow a lot of that).
+    expect(r.repetitions[0]!.runs).toBeGreaterThanOrEqual(4);
     expect(r.repetitions[0]!.runs).toBeLessThanOrEqual(11);
   });
 

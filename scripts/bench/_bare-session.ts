@@ -85,7 +85,9 @@ const ctor = { float32: Float32Array, float64: Float64Array, float16: Uint16Arra
     const t0 = performance.now();
     let t = t0;
     while (t - t0 < durationMs) {
-      if (intervalMs > 0) await sleep(Math.max(0, t0 + runs * intervalMs - performance.now()));
+      // A timer may fire up to a millisecond early (libuv counts whole ms): wait out the rest, so no
+      // run starts before its slot.
+      if (intervalMs > 0) for (let left = t0 + runs * intervalMs - performance.now(); left > 0; left = t0 + runs * intervalMs - performance.now()) await sleep(left);
       const s = performance.now();
       await session.run(feeds);
       t = performance.now();
