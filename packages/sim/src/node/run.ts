@@ -25,8 +25,9 @@ export interface DiskRunOptions {
 
 /**
  * Loads an experiment (`id`: an id, a unique id prefix or a `.yaml` path, as `loadExperiment`) and
- * its data, runs it in the simulator with HiGHS as the solver, and writes `summary.json` and `timeseries.json` to `out`. `live` mode fails with
- * {@link RunModeUnavailableError}: the papers' experiments need their scale (20 cores for E1,
+ * its data, runs it in the simulator with HiGHS as the solver, and writes `summary.json` and
+ * `timeseries.json` to `out`. `live` mode fails with {@link RunModeUnavailableError}: the papers'
+ * experiments need their scale (20 cores for E1,
  * thousands for E4), so the live system is checked against the simulator by the fidelity benchmark
  * instead, on a pipeline and load this machine can carry.
  */
