@@ -5,11 +5,8 @@
  */
 export * as inference from "./gen/inference/grpc_predict_v2.js";
 export * as control from "./gen/fulcrum/v1/control.js";
-export {
-  GRPCInferenceServiceClient,
-  GRPCInferenceServiceService,
-  type GRPCInferenceServiceServer,
-} from "./gen/inference/grpc_predict_v2.js";
+export type { GRPCInferenceServiceServer } from "./gen/inference/grpc_predict_v2.js";
+export { encodeModelInferRequest, encodeModelInferResponse, GRPCInferenceServiceClient, GRPCInferenceServiceService } from "./oip-service.js";
 export type { KvBucketSpec } from "./subjects.js";
 export { InvalidSubjectTokenError, KV_BUCKET_SPECS, KV_BUCKETS, REGISTRY_HEARTBEAT_MS, REGISTRY_TTL_MS, SUBJECT_ROOT, kvKeys, subjectToken, subjects } from "./subjects.js";
 export * as health from "./gen/grpc/health/v1/health.js";

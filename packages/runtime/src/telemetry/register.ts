@@ -7,7 +7,12 @@
  * started instance through {@link preloadedTelemetry} to flush it on shutdown.
  */
 import { register } from "node:module";
+import { sourceMapsWanted } from "./source-maps.js";
 import { startTelemetry, type Telemetry } from "./telemetry.js";
+
+// tsx turns on source-mapped stack traces; they cost every error whose stack is read (see
+// source-maps.ts), and grpc-js reads one for every call that ends in a non-OK status.
+if (!sourceMapsWanted(process.env)) process.setSourceMapsEnabled(false);
 
 register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
 
