@@ -20,7 +20,8 @@
  *
  * Results: `goodputRatio` = in-time responses/s at the multiple ÷ in-time responses/s at capacity
  * (target ≥ 0.8); `rejectP99Ms` = p99 of the refusals' latency as the client measured it (target ≤
- * 10 ms); `reportedVsClientInTimePp` = |the gateway's in-time share (its GatewayMetrics windows,
+ * 10 ms), and `overload.rejectsByErrorCode` the same split by who refused and why;
+ * `reportedVsClientInTimePp` = |the gateway's in-time share (its GatewayMetrics windows,
  * what the monitor and `fulcrum up` show) − the clients' in-time share|, percentage points
  * (target ≤ 2); `failed` = requests that failed at the multiple (target 0).
  */
@@ -30,7 +31,8 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NODE_FLAGS, SERVICE_NODE_FLAGS } from "@fulcrum/actuator";
-import type { RunSummary } from "@fulcrum/core/accounting";
+import type { RunSummary, SentRequestRecord } from "@fulcrum/core/accounting";
+import { quantile } from "@fulcrum/core/stats";
 import { control, subjects } from "@fulcrum/proto";
 import { connectBus, freePort, OipClient, startNatsServer, type Bus } from "@fulcrum/runtime";
 import { startEchoProcess } from "./_processes.js";
@@ -117,6 +119,42 @@ interface Reported {
   failed: number;
 }
 
+/** Refusals with one error code: how many, and their latency as the client saw it, ms. */
+interface RejectStats {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * Refusals of a run grouped by error code. A refusal at the gateway's door (`GATEWAY_OVERLOADED`,
+ * `DEADLINE_UNREACHABLE`) is answered at once; one a stage made after admission (`QUEUE_FULL`,
+ * `DEADLINE_UNMEETABLE`, or a stage's `DEADLINE_PASSED`…) took the time the request spent queued.
+ * `rejectP99Ms` mixes both; this says which one makes its tail.
+ */
+function rejectsByErrorCode(records: readonly SentRequestRecord[]): Record<string, RejectStats> {
+  const by = new Map<string, number[]>();
+  for (const r of records) {
+    if (r.fate !== "rejected") continue;
+    const key = r.errorCode ?? "unstated";
+    let list = by.get(key);
+    if (!list) by.set(key, (list = []));
+    list.push(r.latencyMs);
+  }
+  const out: Record<string, RejectStats> = {};
+  for (const [code, l] of [...by].sort((a, b) => b[1].length - a[1].length)) {
+    out[code] = { count: l.length, p50Ms: quantile(l, 0.5), p99Ms: quantile(l, 0.99), maxMs: Math.max(...l) };
+  }
+  return out;
+}
+
+/** `code n p50/p99 ms; …` of {@link rejectsByErrorCode}. */
+function formatRejects(by: Record<string, RejectStats>): string {
+  const parts = Object.entries(by).map(([code, r]) => `${code} ${r.count} (p50 ${r.p50Ms.toFixed(1)}, p99 ${r.p99Ms.toFixed(1)} ms)`);
+  return parts.length > 0 ? parts.join("; ") : "none";
+}
+
 /** One load generator run (its own process, pinned to the client CPU) and what the gateway reported meanwhile. */
 interface Probe {
   rateRps: number;
@@ -128,6 +166,8 @@ interface Probe {
   gatewayCpuMsPerRequest: number;
   /** The gateway's event-loop delay p99 over the run (and the 2.5 s after it), ms. */
   gatewayLagP99Ms: number;
+  /** Refusals by who refused and why (Fulcrum's stable error code, `unstated` without one): count and latency as the client saw it. */
+  rejectsByErrorCode: Record<string, RejectStats>;
   /** The gateway's lifetime counts of transport errors and of requests shed at admission, at the end of the run. */
   gatewayTransportErrors: number;
   gatewayShed: number;
@@ -228,6 +268,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
       const cpuBefore = metric(await scrape(metricsPort), "process_cpu_seconds_total");
       const viaGateway = to === target;
       const reportFile = join(dir, `loadgen-${label}.json`);
+      const recordsFile = join(dir, `loadgen-${label}.jsonl`);
       const loadgen = startPinned(
         `loadgen-${label}`,
         "services/loadgen/src/main.ts",
@@ -240,6 +281,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
           FULCRUM_LOADGEN_SEED: String(Math.round(rateRps)),
           FULCRUM_LOADGEN_MAX_REQUESTS: String(Math.ceil(rateRps * durationS * 1.5) + 100),
           FULCRUM_LOADGEN_REPORT_FILE: reportFile,
+          FULCRUM_LOADGEN_RECORDS_FILE: recordsFile,
           ...(inputShape ? { FULCRUM_LOADGEN_INPUT_SHAPE: JSON.stringify(inputShape) } : {}),
         },
         cpus.client,
@@ -248,6 +290,8 @@ export default async function overloadBench(args: string[]): Promise<object> {
       const code = await new Promise<number | null>((r) => loadgen.once("exit", (c) => r(c)));
       if (!existsSync(reportFile)) throw new Error(`loadgen ${label} exited ${code} without a report (log ${join(dir, `loadgen-${label}.log`)})`);
       const summary = (JSON.parse(readFileSync(reportFile, "utf8")) as { summary: RunSummary; traceSeconds: number }).summary;
+      const records = readFileSync(recordsFile, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as SentRequestRecord);
+      rmSync(recordsFile);
       // Every answer is in once the gateway has published two more windows.
       await new Promise((r) => setTimeout(r, 2500));
       const after = { ...reported };
@@ -257,6 +301,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
       const p: Probe = { rateRps, summary, reported: diff, inTimeRps: summary.inTime / durationS, gatewayCpuMsPerRequest: diff.arrivals > 0 ? (1000 * cpuS) / diff.arrivals : 0, gatewayLagP99Ms: 1000 * metric(exposition, "nodejs_eventloop_lag_p99_seconds"),
         gatewayTransportErrors: metric(exposition, "fulcrum_gateway_transport_errors_total"),
         gatewayShed: metric(exposition, "fulcrum_gateway_shed_total"),
+        rejectsByErrorCode: rejectsByErrorCode(records),
       };
       console.log(
         `  ${label} ${rateRps.toFixed(0)} rps: in time ${(100 * summary.attainment).toFixed(1)}% (${p.inTimeRps.toFixed(1)}/s), rejected ${summary.rejectedWithReason}, failed ${summary.failed}, ` +
@@ -318,6 +363,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
         `rejectP99Ms ${result.rejectP99Ms.toFixed(1)} (≤ 10; a bare grpc-js server refusing at once: p50 ${floor.summary.rejectP50Ms.toFixed(1)}, p99 ${floor.summary.rejectP99Ms.toFixed(1)} ms), reportedVsClientInTimePp ${result.reportedVsClientInTimePp.toFixed(2)} (≤ 2: gateway ${(100 * reportedShare).toFixed(1)}% vs clients ${(100 * s.attainment).toFixed(1)}%), failed ${s.failed} (0); ` +
         `gateway event-loop delay p99 ${lagP99Ms.toFixed(1)} ms, transport errors ${transportErrors}, shed ${shed}; load average ${loadStart.map((x) => x.toFixed(1)).join(" ")} → ${loadEnd.map((x) => x.toFixed(1)).join(" ")}`,
     );
+    console.log(`  refusals by error code at ${o.multiple}×: ${formatRejects(over.rejectsByErrorCode)}`);
     ok = true;
     return {
       ...result,
@@ -338,6 +384,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
         gatewayEventLoopDelayP99MsAtCapacity: capacity.gatewayLagP99Ms,
         gatewayTransportErrors: transportErrors,
         gatewayShed: shed,
+        rejectsByErrorCode: over.rejectsByErrorCode,
       },
       loadAverage: { start: loadStart, end: loadEnd },
     };

@@ -90,7 +90,8 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
       { deadline: Date.now() + p.sloMs + config.graceMs },
       (err, res) => {
         const latencyMs = performance.now() - t0 - sentMs;
-        const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code), stated: (err.metadata?.get(ERROR_CODE_METADATA_KEY).length ?? 0) > 0 } : { ok: true as const };
+        const errorCode = err?.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+        const answer = err ? { ok: false as const, code: STATUS_NAME[err.code] ?? String(err.code), stated: errorCode !== undefined } : { ok: true as const };
         const variant = res ? oipParamValue(res.parameters.variant) : undefined;
         const r: SentRequestRecord = {
           seq: p.seq,
@@ -99,7 +100,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
           sloMs: p.sloMs,
           fate: classify(answer, latencyMs, p.sloMs),
           latencyMs,
-          ...(!answer.ok ? { code: answer.code, details: err?.details ?? "" } : {}),
+          ...(!answer.ok ? { code: answer.code, details: err?.details ?? "", ...(errorCode !== undefined ? { errorCode: String(errorCode) } : {}) } : {}),
           ...(variant !== undefined ? { variant: String(variant) } : {}),
         };
         accumulator.add(r);

@@ -54,9 +54,14 @@ describe("loadgen against a real gateway and stage", () => {
       // The gateway saw exactly what the loadgen sent, and counted the errors as the client did.
       expect(gateway.totals(pipeline)).toMatchObject({ arrivals: s.sent, rejected: s.rejectedWithReason, failed: s.failed });
 
-      const empty = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: gateway.grpcAddress, pipeline: `${pipeline}-empty`, rateRps: 30, durationS: 1, seed: 2 })), { logger }).done;
+      const emptyRecords = join(dir, "empty.jsonl");
+      const empty = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: gateway.grpcAddress, pipeline: `${pipeline}-empty`, rateRps: 30, durationS: 1, seed: 2, recordsFile: emptyRecords })), { logger }).done;
       expect(empty.summary.sent).toBeGreaterThan(10);
       expect(empty.summary).toMatchObject({ inTime: 0, late: 0, failed: 0, ledgerExact: true, rejectedByCode: { UNAVAILABLE: empty.summary.sent } });
+      // Each record carries the gateway's stable error code (the `fulcrum-error-code` trailer), not only the gRPC status.
+      const refused = readFileSync(emptyRecords, "utf8").trim().split("\n").map((l) => JSON.parse(l) as SentRequestRecord);
+      expect(new Set(refused.map((r) => `${r.code}/${r.errorCode}`))).toEqual(new Set(["UNAVAILABLE/NO_REPLICA"]));
+      expect(lines.filter((r) => r.fate === "in-time").every((r) => r.errorCode === undefined)).toBe(true);
     } finally {
       await gateway.shutdown();
       await stage.shutdown();

@@ -15,6 +15,8 @@ export interface SentRequestRecord {
   /** gRPC status name of an error answer (rejected or failed). */
   readonly code?: string;
   readonly details?: string;
+  /** Fulcrum's stable error code of an error answer (the `fulcrum-error-code` trailer: `GATEWAY_OVERLOADED`, `QUEUE_FULL`, …), when the server stated one. */
+  readonly errorCode?: string;
   /** Variants that answered (`stage=variant,…`). */
   readonly variant?: string;
 }
