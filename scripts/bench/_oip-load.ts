@@ -15,7 +15,8 @@
  * start after the warm-up and end before the window closes are counted. Calls carry no gRPC deadline
  * (it would add a timer per call on the server under test); a run that hangs is ended by the
  * caller's guard (`startLoad`, `startLoadClient`). Responses carrying Fulcrum's `stage_latency_ms` parameter (the stage's arrival →
- * result time) also give its p50/p99, which splits a latency into transport and stage.
+ * result time) also give its p50/p99, which splits a latency into transport and stage; with
+ * `session_run_ms` as well, the stage's time splits per request into inference and the rest.
  */
 import { createInterface } from "node:readline";
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceDefinition, type ServiceError } from "@grpc/grpc-js";
@@ -44,12 +45,13 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
   const Client = makeGenericClientConstructor(definition, "GRPCInferenceService");
   const channels = Math.max(1, Math.min(args.concurrency ?? 1, 8));
   const clients = Array.from({ length: channels }, () => new Client(args.address, credentials.createInsecure()) as unknown as RawClient);
-  const call = (c: RawClient): Promise<{ ok: boolean; code?: number; details?: string; stageMs?: number }> =>
+  const call = (c: RawClient): Promise<{ ok: boolean; code?: number; details?: string; stageMs?: number; runMs?: number }> =>
     new Promise((resolve) =>
       c.modelInfer(request, new Metadata(), (e, res) => {
         if (e) return resolve({ ok: false, code: e.code, details: e.details });
         const stageMs = oipParamValue(res?.parameters[OIP_PARAM.stageLatencyMs]);
-        resolve(typeof stageMs === "number" ? { ok: true, stageMs } : { ok: true });
+        const runMs = oipParamValue(res?.parameters[OIP_PARAM.sessionRunMs]);
+        resolve({ ok: true, ...(typeof stageMs === "number" ? { stageMs } : {}), ...(typeof runMs === "number" ? { runMs } : {}) });
       }),
     );
 
@@ -64,6 +66,8 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
     let failed = 0;
     const latencies: number[] = [];
     const stageLatencies: number[] = [];
+    const runs: number[] = [];
+    const outsideRuns: number[] = [];
     let firstError: string | undefined;
     let cpuAtWarmEnd: number | undefined;
     let cpuAtEnd: number | undefined;
@@ -84,6 +88,10 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
         completed++;
         latencies.push(t1 - t0);
         if (r.stageMs !== undefined) stageLatencies.push(r.stageMs);
+        if (r.stageMs !== undefined && r.runMs !== undefined) {
+          runs.push(r.runMs);
+          outsideRuns.push(r.stageMs - r.runMs);
+        }
       } else {
         failed++;
         firstError ??= `${r.code}: ${r.details}`;
@@ -113,7 +121,7 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
     for (const t of cpuMarks) clearTimeout(t);
     cpuAtEnd ??= args.cpuPid === undefined ? undefined : processCpuSeconds(args.cpuPid);
     latencies.sort((a, b) => a - b);
-    stageLatencies.sort((a, b) => a - b);
+    for (const xs of [stageLatencies, runs, outsideRuns]) xs.sort((a, b) => a - b);
     const measuredS = Math.max(0, end - warmEnd) / 1000;
     const at = (xs: readonly number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
     const q = (p: number): number => at(latencies, p);
@@ -126,6 +134,9 @@ async function runOnce(args: LoadOptions, stopOnSigterm: boolean): Promise<LoadR
       latencyP99Ms: q(0.99),
       serverCpuSeconds: cpuAtWarmEnd !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtWarmEnd : 0,
       ...(stageLatencies.length > 0 ? { reportedStageLatencyP50Ms: at(stageLatencies, 0.5), reportedStageLatencyP99Ms: at(stageLatencies, 0.99) } : {}),
+      ...(runs.length > 0
+        ? { reportedRunP50Ms: at(runs, 0.5), reportedRunP99Ms: at(runs, 0.99), reportedOutsideRunP50Ms: at(outsideRuns, 0.5), reportedOutsideRunP99Ms: at(outsideRuns, 0.99) }
+        : {}),
       ...(firstError !== undefined ? { firstError } : {}),
     };
   } finally {

@@ -123,6 +123,15 @@ export interface LoadResult {
    */
   readonly reportedStageLatencyP50Ms?: number;
   readonly reportedStageLatencyP99Ms?: number;
+  /**
+   * p50 / p99 over the responses carrying `session_run_ms` too: that parameter (the batch's
+   * `session.run` time, ms), and `stage_latency_ms` minus it per request (the stage's own time
+   * around inference: queueing, hand-offs to and from the inference thread, copies).
+   */
+  readonly reportedRunP50Ms?: number;
+  readonly reportedRunP99Ms?: number;
+  readonly reportedOutsideRunP50Ms?: number;
+  readonly reportedOutsideRunP99Ms?: number;
   readonly firstError?: string;
 }
 

@@ -188,6 +188,11 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
     responseBytes: response.length,
     reportedStageP50Ms: stageP50Ms,
     reportedStageP99Ms: s.reportedStageLatencyP99Ms ?? Number.NaN,
+    // Per request, from the responses: session.run of its batch, and the stage's time around it.
+    stageRunP50Ms: s.reportedRunP50Ms ?? Number.NaN,
+    stageRunP99Ms: s.reportedRunP99Ms ?? Number.NaN,
+    stageOutsideRunP50Ms: s.reportedOutsideRunP50Ms ?? Number.NaN,
+    stageOutsideRunP99Ms: s.reportedOutsideRunP99Ms ?? Number.NaN,
     meanBatchSize: batches > 0 ? (after.completions - before.completions) / batches : Number.NaN,
   };
   const out = {
@@ -204,6 +209,9 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   );
   console.log(
     `  inference alone at 20 runs/s (bare session.run, batch 1, same CPU, idle in between): p50 ${bareAt20.runP50Ms.toFixed(2)}, p99 ${bareAt20.runP99Ms.toFixed(2)} ms (${(bareAt20.runP99Ms / bareAt20.runP50Ms).toFixed(2)} × p50); stage-reported (intake → result) p50 ${stageP50Ms.toFixed(2)}, p99 ${split.reportedStageP99Ms.toFixed(2)} ms`,
+  );
+  console.log(
+    `  the stage's time per request (its responses' session_run_ms): session.run of the batch p50 ${split.stageRunP50Ms.toFixed(2)}, p99 ${split.stageRunP99Ms.toFixed(2)} ms; the rest (queueing, hand-offs, copies) p50 ${split.stageOutsideRunP50Ms.toFixed(2)}, p99 ${split.stageOutsideRunP99Ms.toFixed(2)} ms`,
   );
   return out;
 }

@@ -3,10 +3,11 @@ import { FulcrumError } from "@fulcrum/core";
 /** The request could not finish by its deadline, so it never reached the model (DEADLINE_EXCEEDED). */
 export class DeadlineUnmeetableError extends FulcrumError {
   override name = "DeadlineUnmeetableError";
-  constructor(readonly requestId: string, readonly deadlineUnixMs: number, readonly predictedFinishUnixMs: number) {
+  /** @param safetyMarginMs the stage's `safetyMarginMs`: a finish within it of the deadline counts as late. */
+  constructor(readonly requestId: string, readonly deadlineUnixMs: number, readonly predictedFinishUnixMs: number, readonly safetyMarginMs = 0) {
     super("DEADLINE_UNMEETABLE", 
       "deadline-exceeded",
-      `request ${requestId} dropped early: predicted finish ${Math.round(predictedFinishUnixMs)} is after its deadline ${Math.round(deadlineUnixMs)} (${Math.round(predictedFinishUnixMs - deadlineUnixMs)} ms late)`,
+      `request ${requestId} dropped early: predicted finish ${Math.round(predictedFinishUnixMs)}${safetyMarginMs > 0 ? ` + ${safetyMarginMs} ms safety margin` : ""} is after its deadline ${Math.round(deadlineUnixMs)} (${Math.round(predictedFinishUnixMs + safetyMarginMs - deadlineUnixMs)} ms late)`,
     );
   }
 }

@@ -66,6 +66,10 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
       expect(ok.response?.outputs[0]).toMatchObject({ name: "logits", datatype: "FP32", shape: [3, 10] });
       expect(ok.response?.rawOutputContents[0]?.byteLength).toBe(3 * 10 * 4);
       expect(paramValue(ok.response?.parameters.variant)).toBe("linear");
+      // Over the wire too: the batch's session.run time, within the stage's arrival → result time.
+      const runMs = Number(paramValue(ok.response?.parameters.session_run_ms));
+      expect(runMs).toBeGreaterThan(0);
+      expect(runMs).toBeLessThanOrEqual(Number(paramValue(ok.response?.parameters.stage_latency_ms)));
     } finally {
       client.close();
       await stage.shutdown();

@@ -22,6 +22,8 @@ export const OIP_PARAM = {
   stageLatencyMs: "stage_latency_ms",
   /** Stage response: size of the batch the request ran in. */
   batchSize: "batch_size",
+  /** Stage response: `session.run` time of that batch on the inference thread, ms (the rest of `stage_latency_ms` is queueing, hand-offs and copies). */
+  sessionRunMs: "session_run_ms",
   /** Gateway response: arrival at the gateway → answer, ms. */
   latencyMs: "latency_ms",
   /** Gateway response: the answer's pipeline accuracy (product over its variants), when known. */

@@ -65,6 +65,9 @@ describe("StageServer work-conserving batching", () => {
     expect(res.batchSize).toBe(1);
     // Dispatched in the same turn as its arrival: no batching window was waited out.
     expect(res.queueMs).toBeLessThan(1);
+    // The batch's session.run time is part of the stage latency, never more than it.
+    expect(res.sessionRunMs).toBeGreaterThan(0);
+    expect(res.sessionRunMs).toBeLessThanOrEqual(res.stageLatencyMs);
     expectOutput(res, x, 1);
     await s.close(1000);
   });

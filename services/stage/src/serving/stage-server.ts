@@ -238,7 +238,7 @@ export class StageServer {
     this.totals.earlyDrops++;
     this.stats.earlyDrop();
     const startMs = this.inFlight > 0 ? Math.max(now, this.busy.untilMs) : now;
-    p.reply(new DeadlineUnmeetableError(p.req.requestId, p.deadlineMs, startMs + this.estimate.predict(1)));
+    p.reply(new DeadlineUnmeetableError(p.req.requestId, p.deadlineMs, startMs + this.estimate.predict(1), this.options.safetyMarginMs));
     // An idle stage that refuses everything on its latency estimate measures nothing, so a
     // pessimistic estimate (a warm-up slowed by a busy machine) would refuse every request for
     // ever. After a few idle refusals with no batch measured for a while, it forgets the estimate:
@@ -355,7 +355,7 @@ export class StageServer {
         span.setAttribute("fulcrum.late", late);
         span.end(done);
       }
-      p.reply(null, { id: p.req.id, outputs, variant, queueMs: dispatchMs - p.arrivalMs, stageLatencyMs: latencyMs, batchSize: size });
+      p.reply(null, { id: p.req.id, outputs, variant, queueMs: dispatchMs - p.arrivalMs, stageLatencyMs: latencyMs, batchSize: size, sessionRunMs: result.runMs });
     }
     this.notifyIdle();
   }

@@ -83,6 +83,8 @@ export interface StageResponse {
   readonly queueMs: number;
   readonly stageLatencyMs: number;
   readonly batchSize: number;
+  /** `session.run` time of the batch, ms. */
+  readonly sessionRunMs: number;
 }
 
 /** Reads typed `contents` (for clients that do not send raw bytes) as little-endian bytes. */
@@ -255,6 +257,7 @@ export function encodeInferResponse(modelName: string, res: StageResponse, reque
       [OIP_PARAM.queueMs]: oipParam.double(res.queueMs),
       [OIP_PARAM.stageLatencyMs]: oipParam.double(res.stageLatencyMs),
       [OIP_PARAM.batchSize]: oipParam.int(res.batchSize),
+      [OIP_PARAM.sessionRunMs]: oipParam.double(res.sessionRunMs),
     },
     outputs,
     rawOutputContents: raw,
