@@ -129,8 +129,9 @@ interface RejectStats {
 
 /**
  * Refusals of a run grouped by error code. A refusal at the gateway's door (`GATEWAY_OVERLOADED`,
- * `DEADLINE_UNREACHABLE`) is answered at once; one a stage made after admission (`QUEUE_FULL`,
- * `DEADLINE_UNMEETABLE`, or a stage's `DEADLINE_PASSED`…) took the time the request spent queued.
+ * `DEADLINE_UNREACHABLE`) is answered at once. One a stage made after admission reaches the client
+ * as `STAGE_CALL_FAILED` (the gateway's code for a stage's error; the details carry the stage's
+ * reason, e.g. `dropped early`) and took the time the request spent on its way and queued there.
  * `rejectP99Ms` mixes both; this says which one makes its tail.
  */
 function rejectsByErrorCode(records: readonly SentRequestRecord[]): Record<string, RejectStats> {

@@ -30,6 +30,6 @@ describe("the register preload and source maps", () => {
   });
 
   it("stops a service at start on a bad FULCRUM_SOURCE_MAPS, naming it", async () => {
-    await expect(sourceMapsIn({ FULCRUM_SOURCE_MAPS: "maybe" })).rejects.toThrow(/FULCRUM_SOURCE_MAPS must be true or false, got "maybe"/);
+    await expect(sourceMapsIn({ FULCRUM_SOURCE_MAPS: "maybe" })).rejects.toThrow(/FULCRUM_SOURCE_MAPS: must be true or false, got "maybe"/);
   });
 });

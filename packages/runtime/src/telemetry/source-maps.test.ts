@@ -12,6 +12,6 @@ describe("sourceMapsWanted", () => {
   });
 
   it("refuses anything else, naming the variable and the value", () => {
-    expect(() => sourceMapsWanted({ FULCRUM_SOURCE_MAPS: "yes please" })).toThrow(/FULCRUM_SOURCE_MAPS must be true or false, got "yes please"/);
+    expect(() => sourceMapsWanted({ FULCRUM_SOURCE_MAPS: "yes please" })).toThrow(/FULCRUM_SOURCE_MAPS: must be true or false, got "yes please"/);
   });
 });

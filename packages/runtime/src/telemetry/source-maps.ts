@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from "@fulcrum/core";
+
 /**
  * Whether a service keeps source-mapped stack traces: only when `FULCRUM_SOURCE_MAPS=true`.
  *
@@ -10,10 +12,11 @@
  * it allocated was that stack formatting, its heap after a full GC was 44 MB against 28 MB
  * without source maps (99 k arrays of parsed maps), and its scavenges fell from 306 to 230 per run.
  * Stack traces without them still name the function and the file; the line is tsx's output line.
+ * @throws InvalidArgumentError naming the variable for any other value
  */
 export function sourceMapsWanted(env: Readonly<Record<string, string | undefined>>): boolean {
   const v = (env.FULCRUM_SOURCE_MAPS ?? "").toLowerCase();
   if (v === "" || v === "false" || v === "0") return false;
   if (v === "true" || v === "1") return true;
-  throw new Error(`FULCRUM_SOURCE_MAPS must be true or false, got "${env.FULCRUM_SOURCE_MAPS}"`);
+  throw new InvalidArgumentError("FULCRUM_SOURCE_MAPS", `must be true or false, got "${env.FULCRUM_SOURCE_MAPS}"`);
 }
