@@ -128,14 +128,14 @@ async function recordedResponse(port: number, tail: readonly number[]): Promise<
 }
 
 /** The stage's lifetime counters of batches, answered requests and session.run time, from its `/metrics`. */
-async function inferenceCounters(metricsPort: number): Promise<{ batches: number; completions: number; inferenceSeconds: number }> {
+async function inferenceCounters(metricsPort: number): Promise<{ batches: number; completions: number }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const read = (name: string): number => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
     if (!m) throw new Error(`stage /metrics has no ${name}`);
     return Number(m[1]);
   };
-  return { batches: read("fulcrum_stage_batches_total"), completions: read("fulcrum_stage_completions_total"), inferenceSeconds: read("fulcrum_stage_inference_seconds_total") };
+  return { batches: read("fulcrum_stage_batches_total"), completions: read("fulcrum_stage_completions_total") };
 }
 
 /**
@@ -167,14 +167,16 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   const requestBytes = inference.ModelInferRequest.encode(inference.ModelInferRequest.fromPartial(fp32Request("classifier", "input", RESNET_TAIL, { params: { slo_ms: oipParam.int(600_000) } }))).finish().length;
   const floor = await measureRttFloor({ rateRps: 20, count: 200, requestBytes, responseBytes: response.length }, serverCpus(1));
   const batches = after.batches - before.batches;
-  // Over the warm-up and the window (the counters cannot be cut at the window's edges).
-  const stageRunMeanMs = batches > 0 ? ((after.inferenceSeconds - before.inferenceSeconds) * 1000) / batches : Number.NaN;
   const stageP50Ms = s.reportedStageLatencyP50Ms ?? Number.NaN;
+  // Per request, from the responses (window only): session.run of its batch, and the stage's time around it.
+  const stageRunP50Ms = s.reportedRunP50Ms ?? Number.NaN;
   const split = {
     transportP50Ms: s.latencyP50Ms - stageP50Ms,
-    inStageOutsideRunMs: stageP50Ms - stageRunMeanMs,
-    stageRunMeanMs,
-    stageRunOverBareMs: stageRunMeanMs - bare.runP50Ms,
+    stageRunP50Ms,
+    stageRunP99Ms: s.reportedRunP99Ms ?? Number.NaN,
+    stageOutsideRunP50Ms: s.reportedOutsideRunP50Ms ?? Number.NaN,
+    stageOutsideRunP99Ms: s.reportedOutsideRunP99Ms ?? Number.NaN,
+    stageRunOverBareMs: stageRunP50Ms - bare.runP50Ms,
     bareAt20P50Ms: bareAt20.runP50Ms,
     bareAt20P99Ms: bareAt20.runP99Ms,
     echoP50Ms: e.latencyP50Ms,
@@ -188,11 +190,7 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
     responseBytes: response.length,
     reportedStageP50Ms: stageP50Ms,
     reportedStageP99Ms: s.reportedStageLatencyP99Ms ?? Number.NaN,
-    // Per request, from the responses: session.run of its batch, and the stage's time around it.
-    stageRunP50Ms: s.reportedRunP50Ms ?? Number.NaN,
-    stageRunP99Ms: s.reportedRunP99Ms ?? Number.NaN,
-    stageOutsideRunP50Ms: s.reportedOutsideRunP50Ms ?? Number.NaN,
-    stageOutsideRunP99Ms: s.reportedOutsideRunP99Ms ?? Number.NaN,
+    // Over the warm-up and the window (the counters cannot be cut at the window's edges).
     meanBatchSize: batches > 0 ? (after.completions - before.completions) / batches : Number.NaN,
   };
   const out = {
@@ -205,7 +203,7 @@ async function lightLoad(natsUrl: string, durationS: number, client?: LoadClient
   console.log(`lightP99Ms ${out.lightP99Ms.toFixed(2)} (${(out.lightP99Ms / out.lightP50Ms).toFixed(2)} × p50)`);
   console.log(`overheadP50Ms ${out.overheadP50Ms.toFixed(2)} (stage p50 − bare batch-1 session.run p50 ${bare.runP50Ms.toFixed(2)} ms)`);
   console.log(
-    `  where it goes (p50 differences, same run): client − stage-reported ${split.transportP50Ms.toFixed(2)} ms (at 20 req/s, ${requestBytes} B → ${response.length} B: grpc-js echo server p50 ${split.echoP50Ms.toFixed(2)}, p99 ${split.echoP99Ms.toFixed(2)} ms; raw HTTP/2 p50 ${floor.http2P50Ms.toFixed(2)}, p99 ${floor.http2P99Ms.toFixed(2)}; raw TCP p50 ${floor.tcpP50Ms.toFixed(2)}, p99 ${floor.tcpP99Ms.toFixed(2)}); stage-reported p50 ${stageP50Ms.toFixed(2)} (p99 ${split.reportedStageP99Ms.toFixed(2)}) − mean session.run in the stage ${stageRunMeanMs.toFixed(2)} = ${split.inStageOutsideRunMs.toFixed(2)} ms; session.run in the stage − bare p50 ${split.stageRunOverBareMs.toFixed(2)} ms; mean batch ${split.meanBatchSize.toFixed(2)}`,
+    `  where it goes (p50 differences, same run): client − stage-reported ${split.transportP50Ms.toFixed(2)} ms (at 20 req/s, ${requestBytes} B → ${response.length} B: grpc-js echo server p50 ${split.echoP50Ms.toFixed(2)}, p99 ${split.echoP99Ms.toFixed(2)} ms; raw HTTP/2 p50 ${floor.http2P50Ms.toFixed(2)}, p99 ${floor.http2P99Ms.toFixed(2)}; raw TCP p50 ${floor.tcpP50Ms.toFixed(2)}, p99 ${floor.tcpP99Ms.toFixed(2)}); stage-reported p50 ${stageP50Ms.toFixed(2)} (p99 ${split.reportedStageP99Ms.toFixed(2)}); session.run in the stage p50 − bare p50 ${split.stageRunOverBareMs.toFixed(2)} ms; mean batch ${split.meanBatchSize.toFixed(2)}`,
   );
   console.log(
     `  inference alone at 20 runs/s (bare session.run, batch 1, same CPU, idle in between): p50 ${bareAt20.runP50Ms.toFixed(2)}, p99 ${bareAt20.runP99Ms.toFixed(2)} ms (${(bareAt20.runP99Ms / bareAt20.runP50Ms).toFixed(2)} × p50); stage-reported (intake → result) p50 ${stageP50Ms.toFixed(2)}, p99 ${split.reportedStageP99Ms.toFixed(2)} ms`,
