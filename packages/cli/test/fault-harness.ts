@@ -26,12 +26,17 @@ export interface UpProcess {
   waitForOutput(text: string, timeoutMs: number): Promise<void>;
 }
 
-/** Starts `fulcrum up <args>` from the sources with `env` added. */
-export function startUp(args: readonly string[], env: Record<string, string>): UpProcess {
+/**
+ * Starts `fulcrum up <args>` from the sources with `env` added. `detached`: in a process group of
+ * its own (with the services it starts), so `process.kill(-pid, …)` signals them all, as Ctrl-C in
+ * a terminal does.
+ */
+export function startUp(args: readonly string[], env: Record<string, string>, options: { detached?: boolean } = {}): UpProcess {
   const child = spawn(process.execPath, fulcrumArgv("up", ...args), {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
   });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));

@@ -207,6 +207,8 @@ async function up(opts: UpOptions): Promise<number> {
   let wake: (() => void) | undefined;
   const stop = (reason: string): void => {
     if (!stopReason) stopReason = reason;
+    // Before the ordered shutdown begins: a Ctrl-C reaches every service too, and their exits are not crashes.
+    sup.beginStop();
     wake?.();
   };
   const onSignal = (signal: NodeJS.Signals): void => stop(signal);

@@ -68,6 +68,16 @@ export class Supervisor {
     }
   }
 
+  /**
+   * From now on an exit is part of the shutdown, not a crash: no "exited unexpectedly", no restart.
+   * Called as soon as a stop is asked for, before the ordered shutdown stops anything: Ctrl-C
+   * signals the whole process group, so the services stop on their own meanwhile, and a restart
+   * then would start a fresh process only to stop it. Idempotent.
+   */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
   waitReady(svc: SupervisedService, timeoutMs: number): Promise<void> {
     return waitReady(svc.child, timeoutMs);
   }
@@ -85,7 +95,7 @@ export class Supervisor {
    * at most, not one per service; idempotent. No restart follows.
    */
   async stopAll(graceMs: number): Promise<void> {
-    this.stopping = true;
+    this.beginStop();
     await Promise.all(this.services.map((s) => stopChild(s.child, graceMs)));
   }
 }
