@@ -10,7 +10,7 @@ describe("spawnService", () => {
     writeFileSync(join(dir, "probe.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
     const child = spawnService({ name: "probe", entry: "probe.mjs", plain: true, env: {}, nodeFlags: SERVICE_NODE_FLAGS.loadgen }, dir, dir);
     expect(await child.exited).toBe(0);
-    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--max-semi-space-size=2"]);
+    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
   });
 
   it("the Docker entry point gives each service the same flags", () => {

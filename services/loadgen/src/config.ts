@@ -64,6 +64,12 @@ export const loadgenConfigSchema = z
      * up is reported instead of compressing the arrival process into bursts. @default 1000
      */
     maxSendLagMs: z.coerce.number().min(0).default(1000),
+    /**
+     * How long the run waits for its channel to connect before the schedule starts, ms; past it the
+     * schedule starts anyway (its calls then fail and are counted). Connecting first keeps a
+     * connection's setup out of the first requests' latency. @default 10000
+     */
+    connectTimeoutMs: z.coerce.number().int().min(0).default(10_000),
     /** How long past its SLO the client waits for an answer before giving up (DEADLINE_EXCEEDED), ms. @default 2000 */
     graceMs: z.coerce.number().int().min(0).default(2000),
     /** Summary JSON written at the end (optional). */

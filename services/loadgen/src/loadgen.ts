@@ -77,7 +77,15 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   // Set once sending has ended with requests in flight; the last answer calls it.
   let drained: (() => void) | undefined;
   const startedAt = new Date().toISOString();
-  const t0 = performance.now();
+  let t0 = performance.now();
+  // The schedule starts once the channel is connected (or could not be within the bound: its calls
+  // then fail and are counted), so a connection's setup is not in the first requests' latency.
+  const connected = new Promise<void>((resolve) =>
+    client.raw.waitForReady(Date.now() + config.connectTimeoutMs, (err) => {
+      if (err) deps.logger.warn({ target: config.target }, `loadgen: not connected to ${config.target} after ${config.connectTimeoutMs} ms (${err.message}); starting the schedule anyway`);
+      resolve();
+    }),
+  );
 
   const send = (p: (typeof plan)[number]): void => {
     const sentMs = performance.now() - t0;
@@ -112,6 +120,8 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   };
 
   const done = (async (): Promise<LoadgenReport> => {
+    await connected;
+    t0 = performance.now();
     let second = 0;
     for (let i = 0; i < plan.length; i++) {
       const p = plan[i]!;

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Writable } from "node:stream";
 import { connectBus, createLogger, freePort, testNatsUrl, type Bus } from "@fulcrum/runtime";
 import { gatewayConfigSchema, startGateway } from "@fulcrum/gateway";
 import { stageConfigSchema, startStage } from "@fulcrum/stage";
@@ -122,9 +123,14 @@ describe("loadgen: open loop and the ledger", () => {
     }
   });
 
-  it("counts errors its transport made up (nobody listening) as failed, not as reasons", async () => {
+  it("counts errors its transport made up (nobody listening) as failed, not as reasons; waits for a connection only up to its bound", async () => {
     const port = await freePort();
-    const report = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: `127.0.0.1:${port}`, pipeline: "nobody", rateRps: 20, durationS: 1, sloMs: 500, graceMs: 500, seed: 3 })), { logger }).done;
+    const warnings: string[] = [];
+    const capture = createLogger({ service: "loadgen-test", level: "warn", destination: new Writable({ write: (chunk: Buffer, _enc, done) => done(void warnings.push(chunk.toString("utf8"))) }) });
+    const startedMs = Date.now();
+    const report = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: `127.0.0.1:${port}`, pipeline: "nobody", rateRps: 20, durationS: 1, sloMs: 500, graceMs: 500, seed: 3, connectTimeoutMs: 300 })), { logger: capture }).done;
+    expect(Date.now() - startedMs).toBeLessThan(5000);
+    expect(warnings.join("")).toContain(`not connected to 127.0.0.1:${port} after 300 ms`);
     const s = report.summary;
     expect(s.sent).toBeGreaterThan(5);
     expect(s).toMatchObject({ inTime: 0, late: 0, rejectedWithReason: 0, failed: s.sent, ledgerExact: true });
