@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SERVICE_NODE_FLAGS, spawnService } from "./service-process.js";
+import { SERVICE_NODE_FLAGS, serviceNodeFlags, spawnService } from "./service-process.js";
 
 describe("spawnService", () => {
   it("starts the process with the spec's Node flags before the entry", async () => {
@@ -11,6 +11,24 @@ describe("spawnService", () => {
     const child = spawnService({ name: "probe", entry: "probe.mjs", plain: true, env: {}, nodeFlags: SERVICE_NODE_FLAGS.loadgen }, dir, dir);
     expect(await child.exited).toBe(0);
     expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
+  });
+
+  it("gives a service's entry its own flags, and none to any other entry", () => {
+    expect(serviceNodeFlags("services/gateway/src/main.ts")).toEqual(["--single-threaded-gc"]);
+    expect(serviceNodeFlags("services/stage/src/main.ts")).toEqual(["--single-threaded-gc"]);
+    expect(serviceNodeFlags("services/loadgen/src/main.ts")).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
+    expect(serviceNodeFlags("services/monitor/src/main.ts")).toEqual([]);
+    expect(serviceNodeFlags("services/constructor/src/main.ts")).toEqual([]);
+    expect(serviceNodeFlags("probe.mjs")).toEqual([]);
+  });
+
+  it("starts a service with its own flags when the spec names none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fulcrum-spawn-"));
+    mkdirSync(join(dir, "services/gateway/src"), { recursive: true });
+    writeFileSync(join(dir, "services/gateway/src/main.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
+    const child = spawnService({ name: "gateway", entry: "services/gateway/src/main.mjs", plain: true, env: {} }, dir, dir);
+    expect(await child.exited).toBe(0);
+    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--single-threaded-gc"]);
   });
 
   it("the Docker entry point gives each service the same flags", () => {

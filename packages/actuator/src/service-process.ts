@@ -16,7 +16,7 @@ export interface ChildSpec {
   readonly plain?: boolean;
   /** Environment added to the launcher's own. */
   readonly env: Readonly<Record<string, string>>;
-  /** Node flags before the entry (e.g. {@link SERVICE_NODE_FLAGS}). @default none */
+  /** Node flags before the entry. @default the service's {@link SERVICE_NODE_FLAGS} ({@link serviceNodeFlags} of `entry`) */
   readonly nodeFlags?: readonly string[];
   /** Port of its `/readyz` (Prometheus server), when it has one. */
   readonly readyPort?: number;
@@ -39,17 +39,36 @@ export interface ManagedChild {
 export const NODE_FLAGS = ["--conditions=@fulcrum/source", "--import", "tsx", "--import", "@fulcrum/runtime/register"] as const;
 
 /**
- * Node flags of particular services, wherever they run (`fulcrum up`, the benchmarks, and
- * `scripts/docker/entrypoint.sh`, which passes the same). The load generator's young generation is
- * capped at 2 MiB semi-spaces: left to itself V8 grows them towards 16 MiB under steady load, and
- * its RSS rose 30 MiB after warm-up in a 10-minute soak (+21.9 %); capped, +1.2 %. At 500 rps of
- * 49 KiB requests the cap cost no measurable CPU (7.4 s either way, 20 s runs). Its garbage collector
- * also runs on its main thread alone (`--single-threaded-gc`): pinned to one CPU, as the benchmarks
- * run it, V8's helper threads cannot run beside it and only preempt it. Four alternating 10 s runs at
- * 354 rps of 49 KiB requests against a server refusing every call: send lag p99 3.9–5.1 ms with it,
- * 5.1–9.2 ms without; refusal p99 median 16 vs 23 ms; RSS 157 vs 207 MiB.
+ * Node flags of particular services, wherever they run (`fulcrum up` and its actuator, the
+ * benchmarks, and `scripts/docker/entrypoint.sh`, which passes the same); see {@link serviceNodeFlags}.
+ *
+ * The gateway, the stage and the load generator collect garbage on their main thread alone
+ * (`--single-threaded-gc`). They share CPUs with inference (on the 2-core machine the benchmarks
+ * pin the gateway and a stage to one CPU) or run under a CPU limit, where V8's helper threads
+ * cannot run beside the main thread and only preempt it or spend its quota; their heaps are tens of
+ * MiB, so there is little for helpers to do. The overload benchmark at a fixed 410 and 360 rps
+ * (one ResNet-101 replica and the gateway on CPU 1), alternating runs: gateway event-loop delay p99
+ * 17.2–18.1 ms with it (3 runs) vs 24.1–30.0 ms without (2), the gateway's own refusals' p99
+ * 12.2–13.4 vs 26.4–38.0 ms, all refusals' p99 15.2–19.5 vs 73.9–102.8 ms. The load generator,
+ * pinned to one CPU, against a server refusing every call (354 rps of 49 KiB, 4 + 4 alternating
+ * 10 s runs): send lag p99 3.9–5.1 ms with it vs 5.1–9.2 ms without; RSS 157 vs 207 MiB.
+ *
+ * The load generator's young generation is also capped at 2 MiB semi-spaces: left to itself V8
+ * grows them towards 16 MiB under steady load, and its RSS rose 30 MiB after warm-up in a 10-minute
+ * soak (+21.9 %); capped, +1.2 %. At 500 rps of 49 KiB requests the cap cost no measurable CPU
+ * (7.4 s either way, 20 s runs).
  */
-export const SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = { loadgen: ["--max-semi-space-size=2", "--single-threaded-gc"] };
+export const SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  gateway: ["--single-threaded-gc"],
+  stage: ["--single-threaded-gc"],
+  loadgen: ["--max-semi-space-size=2", "--single-threaded-gc"],
+};
+
+/** The {@link SERVICE_NODE_FLAGS} of the service whose entry is `services/<name>/…` (none for any other entry). */
+export function serviceNodeFlags(entry: string): readonly string[] {
+  const name = /^services\/([^/]+)\//.exec(entry)?.[1];
+  return (name !== undefined && Object.hasOwn(SERVICE_NODE_FLAGS, name) ? SERVICE_NODE_FLAGS[name] : undefined) ?? [];
+}
 
 /** Newest modification time under `dir` (tests excluded: they are not built), ms. */
 function newestMtimeMs(dir: string): number {
@@ -104,7 +123,7 @@ export function spawnService(spec: ChildSpec, repoRoot: string, logDir: string):
   const logFile = join(logDir, `${spec.name}.log`);
   const fd = openSync(logFile, "a");
   const compiled = spec.plain ? undefined : compiledEntry(repoRoot, spec.entry);
-  const argv = [...(spec.nodeFlags ?? []), ...(spec.plain ? [spec.entry] : compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry])];
+  const argv = [...(spec.nodeFlags ?? serviceNodeFlags(spec.entry)), ...(spec.plain ? [spec.entry] : compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry])];
   const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, FULCRUM_PARENT_PID: String(process.pid), ...spec.env },

@@ -3,7 +3,7 @@ import { createConnection } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createReconcileMetrics, DEFAULT_START_TIMEOUT_MS, LocalActuator, SERVICE_NODE_FLAGS, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
+import { createReconcileMetrics, DEFAULT_START_TIMEOUT_MS, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
 import { formatSummary, type RunSummary } from "@fulcrum/core/accounting";
 import { connectBus, createLogger, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
@@ -357,7 +357,6 @@ async function up(opts: UpOptions): Promise<number> {
         {
           name: "loadgen",
           entry: "services/loadgen/src/main.ts",
-          nodeFlags: SERVICE_NODE_FLAGS.loadgen,
           env: {
             ...common,
             FULCRUM_LOADGEN_TARGET: `127.0.0.1:${gwGrpc}`,
