@@ -80,12 +80,15 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   let t0 = performance.now();
   // The schedule starts once the channel is connected (or could not be within the bound: its calls
   // then fail and are counted), so a connection's setup is not in the first requests' latency.
-  const connected = new Promise<void>((resolve) =>
+  // `stop()` ends the wait at once.
+  let connectedOrStopped: (() => void) | undefined;
+  const connected = new Promise<void>((resolve) => {
+    connectedOrStopped = resolve;
     client.raw.waitForReady(Date.now() + config.connectTimeoutMs, (err) => {
-      if (err) deps.logger.warn({ target: config.target }, `loadgen: not connected to ${config.target} after ${config.connectTimeoutMs} ms (${err.message}); starting the schedule anyway`);
+      if (err && !stopped) deps.logger.warn({ target: config.target }, `loadgen: not connected to ${config.target} after ${config.connectTimeoutMs} ms (${err.message}); starting the schedule anyway`);
       resolve();
-    }),
-  );
+    });
+  });
 
   const send = (p: (typeof plan)[number]): void => {
     const sentMs = performance.now() - t0;
@@ -175,6 +178,7 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
     done,
     stop() {
       stopped = true;
+      connectedOrStopped?.();
       wake?.();
     },
   };

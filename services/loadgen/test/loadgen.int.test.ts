@@ -136,4 +136,15 @@ describe("loadgen: open loop and the ledger", () => {
     expect(s).toMatchObject({ inTime: 0, late: 0, rejectedWithReason: 0, failed: s.sent, ledgerExact: true });
     expect(s.failedByCode).toEqual({ UNAVAILABLE: s.sent });
   });
+
+  it("stop() while it waits for a connection ends the run at once, every planned request not sent (stopped)", async () => {
+    const port = await freePort();
+    const run = startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: `127.0.0.1:${port}`, pipeline: "nobody", rateRps: 20, durationS: 1, seed: 4, connectTimeoutMs: 60_000 })), { logger });
+    setTimeout(() => run.stop(), 200);
+    const startedMs = Date.now();
+    const s = (await run.done).summary;
+    expect(Date.now() - startedMs).toBeLessThan(3000);
+    expect(s).toMatchObject({ sent: 0, ledgerExact: true });
+    expect(s.notSentByReason).toEqual({ stopped: s.planned });
+  });
 });
