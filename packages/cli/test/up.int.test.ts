@@ -26,9 +26,12 @@ describe("fulcrum up", () => {
   it("runs the whole fashion pipeline with a short load, applies an assignment, and stops every process", { timeout: 150_000 }, async () => {
     const summaryFile = join(dir, "summary.json");
     const name = `up-${process.pid}`;
+    // The first forecast needs a closed 10 s bin of load and then the predictor's next 10 s tick:
+    // 10–20 s after the load starts, then an optimizer tick (3 s) and the replica's apply. A 20 s run
+    // missed that once in CI on a busy machine (assignment v0 at the end); 30 s leaves room.
     const child = spawn(
       process.execPath,
-      fulcrumArgv("up", "--duration", "20", "--loadgen-duration", "14", "--rate", "15", "--name", name, "--interval", "3000", "--summary-file", summaryFile, "--run-dir", join(dir, "run")),
+      fulcrumArgv("up", "--duration", "30", "--loadgen-duration", "24", "--rate", "15", "--name", name, "--interval", "3000", "--summary-file", summaryFile, "--run-dir", join(dir, "run")),
       { cwd: ROOT, env: { ...process.env, NATS_URL: testNatsUrl(), LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
@@ -39,7 +42,7 @@ describe("fulcrum up", () => {
     expect(stdout).toContain(`Fulcrum is up: pipeline "${name}"`);
     expect(stdout).toMatch(/\[\s+\d+s\] [\d.]+ rps \| in time/);
     const s = JSON.parse(readFileSync(summaryFile, "utf8")) as UpSummary;
-    expect(s).toMatchObject({ exitCode: 0, stopReason: "--duration 20" });
+    expect(s).toMatchObject({ exitCode: 0, stopReason: "--duration 30" });
     // Requests were answered, and every one is accounted for.
     expect(s.loadgen.sent).toBeGreaterThan(100);
     expect(s.loadgen.unaccounted).toBe(0);
