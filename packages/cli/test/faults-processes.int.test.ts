@@ -106,7 +106,9 @@ describe("faults: processes killed under load", () => {
   }
 
   it("stops on SIGTERM with every process gone, and every request has its fate", { timeout: 120_000 }, async () => {
-    await sleep(5000); // load after the last restart
+    // Load after the last fault: at least 10 s after the kill, 5 s after the restart.
+    const lastKillMs = Math.max(...serviceKills.map((k) => k.atMs));
+    await sleep(Math.max(5000, lastKillMs + 10_000 - Date.now()));
     const pids = childrenOf(up.pid).map((c) => c.pid);
     up.child.kill("SIGTERM");
     expect(await up.exited, up.output()).toBe(0);
@@ -149,12 +151,15 @@ describe("faults: processes killed under load", () => {
     // Serving never stopped: in each 5 s of the 20 s after every fault, requests were answered (in time
     // or late). How many of them (a replacement's cold start competes for the same 2 cores) is in the
     // log line above, not asserted: on a shared machine it says more about the neighbours.
+    const loadEndMs = Math.max(...records.map((r) => r.sentMs));
     for (const w of windows) {
-      expect(w.before.sent, `${w.what}: requests in the 20 s before it`).toBeGreaterThan(200);
-      expect(w.after.sent, `${w.what}: requests in the 20 s after it`).toBeGreaterThan(200);
       const t = w.atMs - startMs;
-      // (Only the 5 s spans the load covered: the run is stopped a few seconds after the last fault.)
-      const loadEndMs = Math.max(...records.map((r) => r.sentMs));
+      // More than a third of the 30 rps offered, over the part of the 20 s the load covered (the
+      // run is stopped 10 s after the last fault, so its window is cut short).
+      const coveredMs = Math.min(20_000, loadEndMs - t);
+      expect(w.before.sent, `${w.what}: requests in the 20 s before it`).toBeGreaterThan(200);
+      expect(w.after.sent, `${w.what}: requests in the ${Math.round(coveredMs / 1000)} s after it that the load covered`).toBeGreaterThan((200 * coveredMs) / 20_000);
+      // (Only the 5 s spans the load covered.)
       const answeredPer5s = [0, 1, 2, 3].filter((k) => t + 5000 * (k + 1) <= loadEndMs).map((k) => records.filter((r) => r.sentMs >= t + 5000 * k && r.sentMs < t + 5000 * (k + 1) && (r.fate === "in-time" || r.fate === "late")).length);
       expect(answeredPer5s.every((n) => n > 0), `${w.what}: answered per 5 s after it ${JSON.stringify(answeredPer5s)}`).toBe(true);
     }
