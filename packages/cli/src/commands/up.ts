@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createReconcileMetrics, DEFAULT_START_TIMEOUT_MS, LocalActuator, startReconcileLoop, tail, type ElasticSnapshot, type ReconcileLoop } from "@fulcrum/actuator";
 import { formatSummary, type RunSummary } from "@fulcrum/core/accounting";
-import { connectBus, createLogger, freePort, isNatsReachable, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
+import { connectBus, createLogger, freePort, isNatsReachable, sourceMapsWanted, startMetricsServer, startNatsServer, type Bus, type MetricsServerHandle, type NatsServerHandle } from "@fulcrum/runtime";
 import { Command, Option } from "commander";
 import { positiveInt, positiveNumber } from "./option-parsers.js";
 import { frontStageSpec, waitRegistered } from "../up/front-stage.js";
@@ -149,6 +149,14 @@ function elasticLine(s: ElasticSnapshot): string {
 }
 
 async function up(opts: UpOptions): Promise<number> {
+  // Every service reads it at start-up and exits on a bad value: refuse it here, once, instead of
+  // starting them all into a restart loop.
+  try {
+    sourceMapsWanted(process.env);
+  } catch (err) {
+    process.stderr.write(`fulcrum up: ${(err as Error).message}\n`);
+    return 1;
+  }
   const picked = upPipeline(opts.pipeline, REPO_ROOT, process.env);
   if ("error" in picked) {
     process.stderr.write(`fulcrum up: ${picked.error}\n`);
