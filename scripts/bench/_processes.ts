@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { serviceNodeFlags } from "@fulcrum/actuator";
+import { serviceSourceArgv } from "@fulcrum/actuator";
 import { freePort, OipClient, startNatsServer, type NatsServerHandle } from "@fulcrum/runtime";
 import type { BareSessionOptions, BareSessionResult } from "./_bare-session.ts";
 import type { RttOptions, RttResult } from "./_rtt-floor.ts";
@@ -301,10 +301,12 @@ export interface ServiceProcessOptions {
   readonly what: string;
 }
 
-/** Starts a Fulcrum service from source on `cpuList` (with its `SERVICE_NODE_FLAGS`) and waits until its OIP server is ready. */
+/**
+ * Starts a Fulcrum service from source on `cpuList`, as `fulcrum up` does (its Node flags and the
+ * telemetry preload), and waits until its OIP server is ready.
+ */
 export async function startServiceProcess(o: ServiceProcessOptions): Promise<ServerProcess> {
-  // The service's own flags first (as `fulcrum up` and Docker start it), then the caller's.
-  const [cmd, ...args] = pinned(o.cpuList, [TS_NODE[0], ...serviceNodeFlags(o.entry), ...(o.nodeArgs ?? []), ...TS_NODE.slice(1), o.entry]);
+  const [cmd, ...args] = pinned(o.cpuList, [process.execPath, ...serviceSourceArgv(o.entry, o.nodeArgs)]);
   const child = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, OTEL_SDK_DISABLED: "true", ...o.env } });
   const stop = stopper(child);
   try {

@@ -30,7 +30,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NODE_FLAGS, serviceNodeFlags } from "@fulcrum/actuator";
+import { serviceSourceArgv } from "@fulcrum/actuator";
 import type { RunSummary, SentRequestRecord } from "@fulcrum/core/accounting";
 import { quantile } from "@fulcrum/core/stats";
 import { control, subjects } from "@fulcrum/proto";
@@ -87,7 +87,7 @@ function cpuSets(): { client: string | undefined; system: string | undefined } {
 /** Starts a service from the repository's sources, pinned to `cpus`, logging to `<dir>/<name>.log`. */
 function startPinned(name: string, entry: string, env: Record<string, string>, cpus: string | undefined, dir: string): ChildProcess {
   const fd = openSync(join(dir, `${name}.log`), "a");
-  const argv = [...(cpus ? [TASKSET, "-c", cpus] : []), process.execPath, ...serviceNodeFlags(entry), ...NODE_FLAGS, entry];
+  const argv = [...(cpus ? [TASKSET, "-c", cpus] : []), process.execPath, ...serviceSourceArgv(entry)];
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: repo,
     env: { ...process.env, OTEL_TRACES_EXPORTER: "none", LOG_LEVEL: "warn", ...env },

@@ -127,7 +127,7 @@ async function recordedResponse(port: number, tail: readonly number[]): Promise<
   }
 }
 
-/** The stage's lifetime counters of batches, answered requests and session.run time, from its `/metrics`. */
+/** The stage's lifetime counters of batches and answered requests, from its `/metrics`. */
 async function inferenceCounters(metricsPort: number): Promise<{ batches: number; completions: number }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const read = (name: string): number => {

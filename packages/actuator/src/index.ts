@@ -15,4 +15,4 @@ export type { ActuatedReplica, Actuator, ActuatorCapabilities, ReplicaSpec } fro
 export type { ElasticSnapshot, ReconcileLoop, ReconcileLoopOptions } from "./reconcile-loop.js";
 export { DEFAULT_PASS_INTERVAL_MS, DEFAULT_START_TIMEOUT_MS, replacementBoundMs, startReconcileLoop } from "./reconcile-loop.js";
 export type { ChildSpec, ManagedChild } from "./service-process.js";
-export { compiledEntry, NODE_FLAGS, SERVICE_NODE_FLAGS, serviceNodeFlags, spawnService, stopChild, tail, waitReady } from "./service-process.js";
+export { compiledEntry, NODE_FLAGS, SERVICE_NODE_FLAGS, serviceNodeFlags, serviceSourceArgv, spawnService, stopChild, tail, waitReady } from "./service-process.js";

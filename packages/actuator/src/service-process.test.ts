@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SERVICE_NODE_FLAGS, serviceNodeFlags, spawnService } from "./service-process.js";
+import { NODE_FLAGS, SERVICE_NODE_FLAGS, serviceNodeFlags, serviceSourceArgv, spawnService } from "./service-process.js";
 
 describe("spawnService", () => {
   it("starts the process with the spec's Node flags before the entry", async () => {
@@ -20,6 +20,11 @@ describe("spawnService", () => {
     expect(serviceNodeFlags("services/monitor/src/main.ts")).toEqual([]);
     expect(serviceNodeFlags("services/constructor/src/main.ts")).toEqual([]);
     expect(serviceNodeFlags("probe.mjs")).toEqual([]);
+  });
+
+  it("builds a service's source arguments: its flags, the caller's, then tsx and the telemetry preload", () => {
+    expect(serviceSourceArgv("services/stage/src/main.ts", ["--cpu-prof"])).toEqual(["--single-threaded-gc", "--cpu-prof", ...NODE_FLAGS, "services/stage/src/main.ts"]);
+    expect(serviceSourceArgv("services/monitor/src/main.ts")).toEqual([...NODE_FLAGS, "services/monitor/src/main.ts"]);
   });
 
   it("starts a service with its own flags when the spec names none", async () => {

@@ -70,6 +70,15 @@ export function serviceNodeFlags(entry: string): readonly string[] {
   return (name !== undefined && Object.hasOwn(SERVICE_NODE_FLAGS, name) ? SERVICE_NODE_FLAGS[name] : undefined) ?? [];
 }
 
+/**
+ * Node arguments that start the service at `entry` from its TypeScript sources as every launcher
+ * does: its {@link SERVICE_NODE_FLAGS}, then `extraFlags` (e.g. `--cpu-prof`), then
+ * {@link NODE_FLAGS} (tsx and the telemetry preload, which also turns source maps off), then the entry.
+ */
+export function serviceSourceArgv(entry: string, extraFlags: readonly string[] = []): string[] {
+  return [...serviceNodeFlags(entry), ...extraFlags, ...NODE_FLAGS, entry];
+}
+
 /** Newest modification time under `dir` (tests excluded: they are not built), ms. */
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -123,7 +132,8 @@ export function spawnService(spec: ChildSpec, repoRoot: string, logDir: string):
   const logFile = join(logDir, `${spec.name}.log`);
   const fd = openSync(logFile, "a");
   const compiled = spec.plain ? undefined : compiledEntry(repoRoot, spec.entry);
-  const argv = [...(spec.nodeFlags ?? serviceNodeFlags(spec.entry)), ...(spec.plain ? [spec.entry] : compiled ? ["--import", "@fulcrum/runtime/register", compiled] : [...NODE_FLAGS, spec.entry])];
+  const flags = spec.nodeFlags ?? serviceNodeFlags(spec.entry);
+  const argv = spec.plain ? [...flags, spec.entry] : compiled ? [...flags, "--import", "@fulcrum/runtime/register", compiled] : [...flags, ...NODE_FLAGS, spec.entry];
   const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, FULCRUM_PARENT_PID: String(process.pid), ...spec.env },

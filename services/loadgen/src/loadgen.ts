@@ -77,7 +77,8 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
   // Set once sending has ended with requests in flight; the last answer calls it.
   let drained: (() => void) | undefined;
   const startedAt = new Date().toISOString();
-  let t0 = performance.now();
+  /** When the schedule started (after the connection), performance.now() ms. */
+  let t0 = 0;
   // The schedule starts once the channel is connected (or could not be within the bound: its calls
   // then fail and are counted), so a connection's setup is not in the first requests' latency.
   // `stop()` ends the wait at once.
