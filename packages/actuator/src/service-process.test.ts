@@ -14,8 +14,8 @@ describe("spawnService", () => {
   });
 
   it("gives a service's entry its own flags, and none to any other entry", () => {
-    expect(serviceNodeFlags("services/gateway/src/main.ts")).toEqual(["--single-threaded-gc"]);
-    expect(serviceNodeFlags("services/stage/src/main.ts")).toEqual(["--single-threaded-gc"]);
+    expect(serviceNodeFlags("services/gateway/src/main.ts")).toEqual(["--single-threaded-gc", "--heap-growing-percent=300"]);
+    expect(serviceNodeFlags("services/stage/src/main.ts")).toEqual(["--single-threaded-gc", "--heap-growing-percent=300"]);
     expect(serviceNodeFlags("services/loadgen/src/main.ts")).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
     expect(serviceNodeFlags("services/monitor/src/main.ts")).toEqual([]);
     expect(serviceNodeFlags("services/constructor/src/main.ts")).toEqual([]);
@@ -23,7 +23,7 @@ describe("spawnService", () => {
   });
 
   it("builds a service's source arguments: its flags, the caller's, then tsx and the telemetry preload", () => {
-    expect(serviceSourceArgv("services/stage/src/main.ts", ["--cpu-prof"])).toEqual(["--single-threaded-gc", "--cpu-prof", ...NODE_FLAGS, "services/stage/src/main.ts"]);
+    expect(serviceSourceArgv("services/stage/src/main.ts", ["--cpu-prof"])).toEqual(["--single-threaded-gc", "--heap-growing-percent=300", "--cpu-prof", ...NODE_FLAGS, "services/stage/src/main.ts"]);
     expect(serviceSourceArgv("services/monitor/src/main.ts")).toEqual([...NODE_FLAGS, "services/monitor/src/main.ts"]);
   });
 
@@ -33,7 +33,7 @@ describe("spawnService", () => {
     writeFileSync(join(dir, "services/gateway/src/main.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
     const child = spawnService({ name: "gateway", entry: "services/gateway/src/main.mjs", plain: true, env: {} }, dir, dir);
     expect(await child.exited).toBe(0);
-    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--single-threaded-gc"]);
+    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--single-threaded-gc", "--heap-growing-percent=300"]);
   });
 
   it("the Docker entry point gives each service the same flags", () => {
