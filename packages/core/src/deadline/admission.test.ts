@@ -84,4 +84,24 @@ describe("AdmissionGate", () => {
     }
     expect(gate.msPerRequest()).toBeCloseTo(3, 1);
   });
+
+  it("keeps what it learned through a lull: the first burst after it is gated, not admitted blindly", () => {
+    const gate = new AdmissionGate({ windowMs: 1000, budgetShare: 0.6 });
+    let t = saturate(gate, 0, 8, 20, 5000);
+    while (gate.inFlight > 0) gate.finish((t += 20), true);
+    const learned = gate.msPerRequest()!;
+    expect(learned).toBeCloseTo(20, 0);
+    // Ten idle seconds, then a burst of requests with 300 ms budgets: 20 ms each, so about
+    // 0.6 × 300 / 20 = 9 fit; the rest are refused at once.
+    t += 10_000;
+    expect(gate.msPerRequest()).toBe(learned);
+    let admitted = 0;
+    for (let i = 0; i < 64; i++) {
+      if (gate.decide(t, t + 300, 64).admit) {
+        gate.admit(t);
+        admitted += 1;
+      }
+    }
+    expect(admitted).toBe(9);
+  });
 });

@@ -28,7 +28,7 @@ const MIN_SERVED = 2;
 /**
  * Admission of requests into a pipeline, pure (time is a parameter). It keeps the number of
  * requests in flight and an estimate of the pipeline's service time per request while busy
- * (busy time ÷ results, both exponentially weighted), so the expected latency of a request
+ * (busy time ÷ results, both exponentially weighted over busy time, so a lull keeps it), so the expected latency of a request
  * admitted now is `(inFlight + 1) × msPerRequest` (Little's law on the work ahead of it). A request
  * is refused when the in-flight bound is reached, or when its expected latency exceeds
  * `budgetShare` of its remaining budget while others are in flight. With nothing in flight a
@@ -95,14 +95,21 @@ export class AdmissionGate {
     if (served) this.served += 1;
   }
 
-  /** Decays the estimates to `nowMs`, adding the busy time since the last event. */
+  /**
+   * Decays the estimates over the busy time since the last event, adding it. Idle time teaches
+   * nothing about the service time, so it decays nothing: a gate that forgot during a lull (both
+   * sums decayed by wall time, `served` fell below {@link MIN_SERVED} within seconds) admitted the
+   * first burst after it blindly, up to the in-flight limit, and the stage then dropped most of it
+   * after queueing (44 requests answered after 220–365 ms at the start of the overload benchmark's
+   * 10× phase, which follows a pause).
+   */
   private advance(nowMs: number): void {
     const dt = this.lastMs === undefined ? 0 : Math.max(0, nowMs - this.lastMs);
     this.lastMs = this.lastMs === undefined ? nowMs : Math.max(this.lastMs, nowMs);
-    if (dt === 0) return;
+    if (dt === 0 || this.active === 0) return;
     const keep = Math.exp(-dt / this.windowMs);
-    // Exact exponential weighting of the busy indicator over the interval (it was constant in it).
-    this.busyMs = this.busyMs * keep + (this.active > 0 ? this.windowMs * (1 - keep) : 0);
+    // Exact exponential weighting of the busy indicator over the interval (busy throughout it).
+    this.busyMs = this.busyMs * keep + this.windowMs * (1 - keep);
     this.served *= keep;
   }
 }
