@@ -22,11 +22,11 @@ if [ "$service" = reconciler ]; then
   exec node --import @fulcrum/runtime/register /app/packages/cli/dist/bin.js reconcile
 fi
 # Per-service Node flags: the same as SERVICE_NODE_FLAGS in packages/actuator/src/service-process.ts
-# (the data plane and the load generator collect garbage on their main thread alone, the data
-# plane's old generation may grow to 4x its live size between full collections, and the load
+# (the data plane and the load generator collect garbage on their main thread alone, the stage's
+# old generation may grow to 4x its live size between full collections, and the load
 # generator's young generation is capped so its memory stays flat; why is written there).
 flags=""
-if [ "$service" = gateway ]; then flags="--single-threaded-gc --heap-growing-percent=300"; fi
+if [ "$service" = gateway ]; then flags="--single-threaded-gc"; fi
 if [ "$service" = stage ]; then flags="--single-threaded-gc --heap-growing-percent=300"; fi
 if [ "$service" = loadgen ]; then flags="--max-semi-space-size=2 --single-threaded-gc"; fi
 exec node $flags --import @fulcrum/runtime/register "/app/services/$service/dist/main.js"

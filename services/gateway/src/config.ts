@@ -90,8 +90,9 @@ export const gatewayConfigSchema = z
      * request that just misses a batch waits for the whole running one), so a stage refuses, or
      * drops after queueing, some of what the gate lets through at a high share. With the gateway
      * and one ResNet-101 replica at 10× overload (410 rps, 1 CPU): at 0.8, 71–1,126 such refusals
-     * per 30 s (6 runs) and 17–37 late answers; at 0.6, 42–46 and 12–18, goodput no lower (5 runs;
-     * two of each alternating at the final code: 667 and 1,126 vs 46 and 44).
+     * per 30 s (6 runs) and 17–37 late answers; at 0.6, 42–46 and 12–18, goodput no lower (5 runs,
+     * two of each alternating: 667 and 1,126 vs 46 and 44; the gateway then ran with
+     * `--heap-growing-percent=300`, which it no longer does, see `SERVICE_NODE_FLAGS`).
      * @default 0.6
      */
     admissionBudgetShare: z.coerce.number().gt(0).max(1).default(0.6),
