@@ -57,14 +57,14 @@ export const NODE_FLAGS = ["--conditions=@fulcrum/source", "--import", "tsx", "-
  * (`--heap-growing-percent=300`) before the next one. Its live heap is small (about 30 MiB) and
  * almost everything it allocates dies with its request, yet under a steady stream of 49 KiB
  * requests V8 may run a full mark-compact every 0.2–0.4 s, started by its own scheduling while the
- * old generation is far below its limit (seen in the gateway: 31 MiB against 54, 77–115 full
- * collections in one overload run at 410 rps, 9 with the flag). Pinned to one CPU (ResNet-18,
- * batch 8, saturated), alternating runs: 3.45–3.55 CPU ms per request with it vs 3.75–3.82,
- * 282–290 vs 262–267 req/s (3 + 3 runs); its RSS stayed flat in the 10-minute soak (+0.7 %).
- * The gateway does without it: the same storm came in some of its overload runs (0.74–0.83 CPU ms
- * per request against 0.48–0.50 in runs without it), and the flag removed it, but in the soak
- * (20 rps, 10 minutes) the gateway's RSS then climbed from 130 to 225 MiB, towards 4× its live heap,
- * far past the soak's 15 % bound.
+ * old generation is far below its limit (seen in the gateway: 31 MiB against 54; 115 full
+ * collections in a traced overload run at 410 rps, 77 and 91 with two other flags tried, 9 with
+ * this one). Pinned to one CPU (ResNet-18, batch 8, saturated), alternating runs: 3.45–3.55 CPU ms
+ * per request with it vs 3.75–3.82, 282–290 vs 262–267 req/s (3 + 3 runs); its RSS grew 0.5–8.3 %
+ * after warm-up in two 10-minute soaks. The gateway does without it: the same storm came in some of
+ * its overload runs (0.74–0.83 CPU ms per request against 0.48–0.49 in runs without it), and the
+ * flag removed it, but in the soak (20 rps, 10 minutes) the gateway's RSS then climbed from 130 to
+ * 225 MiB, towards 4× its live heap, far past the soak's 15 % bound.
  *
  * The load generator's young generation is also capped at 2 MiB semi-spaces: left to itself V8
  * grows them towards 16 MiB under steady load, and its RSS rose 30 MiB after warm-up in a 10-minute

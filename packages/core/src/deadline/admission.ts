@@ -27,9 +27,10 @@ const MIN_SERVED = 2;
 
 /**
  * Admission of requests into a pipeline, pure (time is a parameter). It keeps the number of
- * requests in flight and an estimate of the pipeline's service time per request while busy
- * (busy time ÷ results, both exponentially weighted over busy time, so a lull keeps it), so the expected latency of a request
- * admitted now is `(inFlight + 1) × msPerRequest` (Little's law on the work ahead of it). A request
+ * requests in flight and an estimate of the pipeline's service time per request while busy (busy
+ * time ÷ results, both exponentially weighted over busy time, so a lull keeps it), so the expected
+ * latency of a request admitted now is `(inFlight + 1) × msPerRequest` (Little's law on the work
+ * ahead of it). A request
  * is refused when the in-flight bound is reached, or when its expected latency exceeds
  * `budgetShare` of its remaining budget while others are in flight. With nothing in flight a
  * request is always admitted, so the estimate keeps learning even after a slow spell.
