@@ -5,14 +5,6 @@ import { describe, expect, it } from "vitest";
 import { NODE_FLAGS, SERVICE_NODE_FLAGS, serviceNodeFlags, serviceSourceArgv, spawnService } from "./service-process.js";
 
 describe("spawnService", () => {
-  it("starts the process with the spec's Node flags before the entry", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fulcrum-spawn-"));
-    writeFileSync(join(dir, "probe.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
-    const child = spawnService({ name: "probe", entry: "probe.mjs", plain: true, env: {}, nodeFlags: SERVICE_NODE_FLAGS.loadgen }, dir, dir);
-    expect(await child.exited).toBe(0);
-    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
-  });
-
   it("gives a service's entry its own flags, and none to any other entry", () => {
     expect(serviceNodeFlags("services/gateway/src/main.ts")).toEqual(["--single-threaded-gc"]);
     expect(serviceNodeFlags("services/stage/src/main.ts")).toEqual(["--single-threaded-gc", "--heap-growing-percent=300"]);
@@ -27,7 +19,7 @@ describe("spawnService", () => {
     expect(serviceSourceArgv("services/monitor/src/main.ts")).toEqual([...NODE_FLAGS, "services/monitor/src/main.ts"]);
   });
 
-  it("starts a service with its own flags when the spec names none", async () => {
+  it("starts a service with its own flags", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fulcrum-spawn-"));
     mkdirSync(join(dir, "services/gateway/src"), { recursive: true });
     writeFileSync(join(dir, "services/gateway/src/main.mjs"), "console.log(JSON.stringify(process.execArgv));\n");

@@ -16,8 +16,6 @@ export interface ChildSpec {
   readonly plain?: boolean;
   /** Environment added to the launcher's own. */
   readonly env: Readonly<Record<string, string>>;
-  /** Node flags before the entry. @default the service's {@link SERVICE_NODE_FLAGS} ({@link serviceNodeFlags} of `entry`) */
-  readonly nodeFlags?: readonly string[];
   /** Port of its `/readyz` (Prometheus server), when it has one. */
   readonly readyPort?: number;
   /** What to show in the status table (`127.0.0.1:8001`, …). */
@@ -145,8 +143,9 @@ export function spawnService(spec: ChildSpec, repoRoot: string, logDir: string):
   const logFile = join(logDir, `${spec.name}.log`);
   const fd = openSync(logFile, "a");
   const compiled = spec.plain ? undefined : compiledEntry(repoRoot, spec.entry);
-  const flags = spec.nodeFlags ?? serviceNodeFlags(spec.entry);
-  const argv = spec.plain ? [...flags, spec.entry] : compiled ? [...flags, "--import", "@fulcrum/runtime/register", compiled] : [...flags, ...NODE_FLAGS, spec.entry];
+  // Every way in starts with the service's own flags (none for an entry outside `services/`).
+  const flags = serviceNodeFlags(spec.entry);
+  const argv = spec.plain ? [...flags, spec.entry] : compiled ? [...flags, "--import", "@fulcrum/runtime/register", compiled] : serviceSourceArgv(spec.entry);
   const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     env: { ...process.env, OTEL_SERVICE_NAME: `fulcrum-${spec.name.replace(/-\d+$/, "")}`, FULCRUM_PARENT_PID: String(process.pid), ...spec.env },
