@@ -136,6 +136,12 @@ export function startLoadgen(config: LoadgenConfig, deps: LoadgenDeps): LoadgenR
           setTimeout(r, wait);
         });
         wake = undefined;
+      } else if (!stopped) {
+        // Due now or overdue (after a stall of this process or its CPU): without a yield the
+        // overdue requests would go out in one synchronous burst, and answers arriving meanwhile
+        // would be stamped only after it, their latency including this client's own sending.
+        // Yielding once per request lets every answer be stamped when it arrives.
+        await new Promise<void>((r) => setImmediate(r));
       }
       if (stopped) {
         skip("stopped", plan.length - i);

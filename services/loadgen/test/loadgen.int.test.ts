@@ -123,6 +123,36 @@ describe("loadgen: open loop and the ledger", () => {
     }
   });
 
+  it("stamps each answer when it arrives while it catches up after a stall, not after the overdue requests went out", async () => {
+    const pipeline = `lg-stall-${process.pid}`;
+    // A pipeline with no replica: the gateway refuses every request at once (NO_REPLICA).
+    const gateway = await startGateway(Object.freeze(gatewayConfigSchema.parse({ pipelines: [{ name: pipeline, sloMs: 1000, stages: [{ name: "nobody" }] }], grpcPort: 0, httpPort: 0, metricsPort: 0 })), { logger, bus });
+    const dir = mkdtempSync(join(tmpdir(), "fulcrum-loadgen-stall-"));
+    try {
+      const recordsFile = join(dir, "stall.jsonl");
+      const stallMs = 150;
+      // At the start of the trace's second second this process stalls (as when its CPU is taken
+      // away): the requests planned during the stall are overdue when it ends.
+      const onSecond = (second: number): void => {
+        const until = performance.now() + stallMs;
+        if (second === 1) while (performance.now() < until);
+      };
+      const report = await startLoadgen(Object.freeze(loadgenConfigSchema.parse({ target: gateway.grpcAddress, pipeline, steps: [{ rps: 300, durationS: 2 }], sloMs: 1000, seed: 5, recordsFile })), { logger, onSecond }).done;
+      expect(report.summary).toMatchObject({ notSent: 0, ledgerExact: true });
+      const records = readFileSync(recordsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as SentRequestRecord);
+      const overdue = records.filter((r) => r.atMs >= 1000 && r.atMs < 1000 + stallMs - 10);
+      expect(overdue.length).toBeGreaterThan(20);
+      expect(overdue.every((r) => r.sentMs - r.atMs > 5)).toBe(true);
+      // Answers to the first overdue requests were stamped before the last overdue one went out:
+      // sending them all in one synchronous burst would have stamped every answer after it.
+      const lastSentMs = Math.max(...overdue.map((r) => r.sentMs));
+      expect(overdue.filter((r) => r.sentMs + r.latencyMs < lastSentMs).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await gateway.shutdown();
+    }
+  });
+
   it("counts errors its transport made up (nobody listening) as failed, not as reasons; waits for a connection only up to its bound", async () => {
     const port = await freePort();
     const warnings: string[] = [];
