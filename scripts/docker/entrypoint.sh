@@ -26,7 +26,7 @@ fi
 # old generation may grow to 4x its live size between full collections, and the load
 # generator's young generation is capped so its memory stays flat; why is written there).
 flags=""
-if [ "$service" = gateway ]; then flags="--single-threaded-gc"; fi
+if [ "$service" = gateway ]; then flags="--max-semi-space-size=2 --single-threaded-gc"; fi
 if [ "$service" = stage ]; then flags="--single-threaded-gc --heap-growing-percent=300"; fi
 if [ "$service" = loadgen ]; then flags="--max-semi-space-size=2 --single-threaded-gc"; fi
 exec node $flags --import @fulcrum/runtime/register "/app/services/$service/dist/main.js"

@@ -6,7 +6,7 @@ import { NODE_FLAGS, SERVICE_NODE_FLAGS, serviceNodeFlags, serviceSourceArgv, sp
 
 describe("spawnService", () => {
   it("gives a service's entry its own flags, and none to any other entry", () => {
-    expect(serviceNodeFlags("services/gateway/src/main.ts")).toEqual(["--single-threaded-gc"]);
+    expect(serviceNodeFlags("services/gateway/src/main.ts")).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
     expect(serviceNodeFlags("services/stage/src/main.ts")).toEqual(["--single-threaded-gc", "--heap-growing-percent=300"]);
     expect(serviceNodeFlags("services/loadgen/src/main.ts")).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
     expect(serviceNodeFlags("services/monitor/src/main.ts")).toEqual([]);
@@ -25,7 +25,7 @@ describe("spawnService", () => {
     writeFileSync(join(dir, "services/gateway/src/main.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
     const child = spawnService({ name: "gateway", entry: "services/gateway/src/main.mjs", plain: true, env: {} }, dir, dir);
     expect(await child.exited).toBe(0);
-    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--single-threaded-gc"]);
+    expect(JSON.parse(readFileSync(child.logFile, "utf8").trim())).toEqual(["--max-semi-space-size=2", "--single-threaded-gc"]);
   });
 
   it("the Docker entry point gives each service the same flags", () => {
