@@ -1,5 +1,5 @@
 import type { StageAssignment } from "@fulcrum/core";
-import { budgetsFromLoad, buildPolicyInput, decisionRate, type LoadSample } from "@fulcrum/core/control";
+import { budgetsFromLoad, buildPolicyInput, decisionRate, observedMeanRps, type LoadSample } from "@fulcrum/core/control";
 import { initialPredictorState, predictorStep, type Forecast, type PredictorState } from "@fulcrum/core/forecast";
 import { POLICIES, type Explanation, type PolicyInput, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import type { Scenario } from "./scenario.js";
@@ -113,7 +113,9 @@ export class ControlLoop {
     const s = this.scenario;
     // Only the samples the window can reach (budgetsFromLoad filters by time; the prefix is long).
     const from = Math.max(0, Math.floor((nowMs - s.control.loadWindowMs) / 1000) - 1);
-    const budgets = budgetsFromLoad(load.slice(from, Math.ceil(nowMs / 1000)), nowMs, s.control.loadWindowMs);
-    return buildPolicyInput({ pipeline: s.pipeline, stages: s.stages, perf: s.planning, sloMs: s.sloMs, limits: s.limits, ...(this.inForce ? { current: this.inForce } : {}) }, forecastRps, budgets);
+    const recent = load.slice(from, Math.ceil(nowMs / 1000));
+    const budgets = budgetsFromLoad(recent, nowMs, s.control.loadWindowMs);
+    const ctx = { pipeline: s.pipeline, stages: s.stages, perf: s.planning, sloMs: s.sloMs, limits: s.limits, ...(this.inForce ? { current: this.inForce } : {}) };
+    return buildPolicyInput(ctx, forecastRps, budgets, observedMeanRps(recent, nowMs, s.control.loadWindowMs));
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AckTracker } from "./ack-tracker.js";
 import { diffAssignments } from "./assignment-diff.js";
-import { budgetsFromLoad, decisionRate, forecastRps, usableForecast } from "./policy-input.js";
+import { budgetsFromLoad, buildPolicyInput, decisionRate, forecastRps, observedMeanRps, usableForecast } from "./policy-input.js";
 
 const f = { pipeline: "p", createdAtMs: 1000, horizonS: 10, peakRps: 40, upperRps: 55, model: "lstm" };
 
@@ -19,6 +19,16 @@ describe("control-loop helpers", () => {
     const s = (t: number, p10?: number, p50?: number) => ({ pipeline: "p", timestampMs: t, arrivalsRps: 1, windowMs: 1000, ...(p10 ? { budgetP10Ms: p10 } : {}), ...(p50 ? { budgetP50Ms: p50 } : {}) });
     expect(budgetsFromLoad([s(0, 10, 20), s(5000, 300, 600), s(6000, 200, 700)], 10_000, 5000)).toEqual({ quantilesMs: [{ q: 0.1, valueMs: 200 }, { q: 0.5, valueMs: 600 }] });
     expect(budgetsFromLoad([s(9000)], 10_000, 5000)).toBeUndefined();
+  });
+
+  it("averages the arrival rate of the window's load samples, weighted by their lengths, for the policy input", () => {
+    const s = (t: number, rps: number, windowMs = 1000) => ({ pipeline: "p", timestampMs: t, arrivalsRps: rps, windowMs });
+    // (2000 ms at 30 rps + 1000 ms at 90 rps) / 3000 ms; the sample starting 6 s before now is out.
+    expect(observedMeanRps([s(4000, 500), s(7000, 30, 2000), s(9000, 90)], 10_000, 5000)).toBe(50);
+    expect(observedMeanRps([s(1000, 30)], 10_000, 5000)).toBeUndefined();
+    const ctx = { pipeline: "p", stages: [], perf: undefined as never, sloMs: 100, limits: { maxCores: 1, batches: [1], coresPerReplica: [1], maxReplicas: 1 } };
+    expect(buildPolicyInput(ctx, 80, undefined, 50).observedRps).toBe(50);
+    expect("observedRps" in buildPolicyInput(ctx, 80, undefined)).toBe(false);
   });
 
   it("floors λ̂ at the highest arrival rate of the samples ending within the window, and only there", () => {

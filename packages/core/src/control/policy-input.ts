@@ -67,14 +67,30 @@ export function budgetsFromLoad(samples: readonly LoadSample[], nowMs: number, w
   return quantilesMs.length > 0 ? { quantilesMs } : undefined;
 }
 
-/** The policy input of one decision. */
-export function buildPolicyInput(ctx: DecisionContext, lambdaRps: number, budgets: BudgetSummary | undefined): PolicyInput {
+/**
+ * Mean arrival rate of the load samples of the last `windowMs` before `nowMs` (each weighted by its
+ * window's length), rps; undefined when none is in the window.
+ */
+export function observedMeanRps(samples: readonly LoadSample[], nowMs: number, windowMs: number): number | undefined {
+  let arrivals = 0;
+  let ms = 0;
+  for (const s of samples) {
+    if (nowMs - s.timestampMs > windowMs || s.windowMs <= 0) continue;
+    arrivals += s.arrivalsRps * s.windowMs;
+    ms += s.windowMs;
+  }
+  return ms > 0 ? arrivals / ms : undefined;
+}
+
+/** The policy input of one decision (`observedRps`: see {@link observedMeanRps}). */
+export function buildPolicyInput(ctx: DecisionContext, lambdaRps: number, budgets: BudgetSummary | undefined, observedRps?: number): PolicyInput {
   return {
     pipeline: ctx.pipeline,
     stages: ctx.stages,
     ...(ctx.edges ? { edges: ctx.edges } : {}),
     perf: ctx.perf,
     forecastRps: lambdaRps,
+    ...(observedRps !== undefined ? { observedRps } : {}),
     sloMs: ctx.sloMs,
     ...(budgets ? { budgets } : {}),
     ...(ctx.current ? { current: ctx.current } : {}),

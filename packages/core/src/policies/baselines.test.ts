@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createHighsSolver } from "@fulcrum/solver";
-import { createPerfModel, throughputRps } from "../perf/index.js";
+import { createPerfModel } from "../perf/index.js";
 import { createRng } from "../rng/index.js";
 import { bruteForceSingleChoice } from "./brute-force.js";
 import { ipaOptionValue } from "./ipa.js";
@@ -10,7 +10,10 @@ import { randomInstance } from "./instances.js";
 import { POLICIES } from "./registry.js";
 import { fa2ConfigSchema } from "./fa2.js";
 import { rimConfigSchema } from "./rim.js";
-import type { PolicyInput } from "./types.js";
+import type { PolicyInput, PolicyState } from "./types.js";
+import { vpaBucketEnd, vpaPercentile, type VpaState } from "./vpa.js";
+
+const vpaState = (s: PolicyState | undefined): VpaState => s as VpaState;
 
 const solver = createHighsSolver();
 afterAll(() => solver.close());
@@ -94,14 +97,56 @@ describe("hpa and vpa stay within the deployment's limits", () => {
   });
 });
 
-describe("vpa", () => {
-  it("recommends the fewest cores whose target-utilisation throughput carries λ̂, applied by restart", async () => {
-    const d = await POLICIES.vpa.decide(oneStage({ forecastRps: 30 }), undefined, { targetUtilization: 0.5 }, 0, deps);
-    const c = d.stages[0]!.variants[0]!.coresPerReplica;
-    const h = (cores: number): number => throughputRps(1, 100 / cores);
-    expect(0.5 * h(c)).toBeGreaterThanOrEqual(30);
-    expect(0.5 * h(c - 1)).toBeLessThan(30);
+describe("vpa (Kubernetes VPA's recommender)", () => {
+  // At c cores the model serves 10·c rps: a request takes 0.1 core-seconds.
+  const held = (cores: number) => [{ stage: "s", variants: [{ variant: "m", weight: 1, batch: 1, coresPerReplica: cores, replicas: 1 }] }];
+
+  it("samples the CPU used (the observed rate's CPU time) and recommends ⌈1.15 · P90⌉, applied by restart", async () => {
+    const d = await POLICIES.vpa.decide(oneStage({ forecastRps: 300, observedRps: 30, current: held(20) }), undefined, { scaleDownDelayIntervals: 1 }, 60_000, deps);
+    // Usage 30 rps × 0.1 = 3 cores (not λ̂ = 300): P90 is the end of 3's histogram bucket (≤ 5 % above), × 1.15 → 4.
+    expect(d.stages[0]!.variants[0]!.coresPerReplica).toBe(4);
     expect(d.explanation.notes).toContain("actuation: restart");
+    expect(vpaState(d.state).samples.s).toEqual([{ atMs: 60_000, usageCores: 3, weight: 20 }]);
+  });
+
+  it("sees a burst only as usage pinned at the cores held, so it follows it slowly", async () => {
+    let current = held(20);
+    let state;
+    const cores: number[] = [];
+    for (let k = 0; k < 16; k++) {
+      // 6 minutes at 30 rps, then a burst of 300 rps (30 cores of demand).
+      const observedRps = k < 6 ? 30 : 300;
+      const d = await POLICIES.vpa.decide(oneStage({ forecastRps: observedRps, observedRps, current }), state, { scaleDownDelayIntervals: 1 }, 60_000 * (k + 1), deps);
+      current = d.stages.map((st) => ({ ...st, variants: [...st.variants] }));
+      state = d.state;
+      cores.push(d.stages[0]!.variants[0]!.coresPerReplica);
+    }
+    expect(cores.slice(0, 6)).toEqual([4, 4, 4, 4, 4, 4]);
+    // The 20-core sample of the first minute outweighs the burst's first: nothing changes.
+    expect(cores[6]).toBe(4);
+    // Then it climbs at most a margin (and a bucket) a minute, as usage can show no more than the
+    // cores held: after 10 minutes of the burst it is still short of the 30 cores it needs.
+    for (let k = 7; k < 16; k++) expect(cores[k]!).toBeLessThanOrEqual(Math.ceil(1.15 * 1.05 * cores[k - 1]!));
+    expect(cores[15]).toBeGreaterThan(4);
+    expect(cores[15]).toBeLessThan(30);
+  });
+
+  it("takes one sample per recommender interval, whatever the decision cadence", async () => {
+    let state;
+    for (const atMs of [60_000, 90_000, 120_000, 150_000, 180_000]) {
+      state = (await POLICIES.vpa.decide(oneStage({ observedRps: 30, current: held(4) }), state, {}, atMs, deps)).state;
+    }
+    expect(vpaState(state).samples.s!.map((x) => x.atMs)).toEqual([60_000, 120_000, 180_000]);
+  });
+
+  it("reads a weighted percentile at a histogram bucket's end, each sample weighed by its CPU request", () => {
+    const at = 0;
+    expect(vpaPercentile([{ atMs: at, usageCores: 1, weight: 9 }, { atMs: at, usageCores: 10, weight: 1 }], 0.9, 86_400_000, at)).toBe(vpaBucketEnd(1));
+    expect(vpaPercentile([{ atMs: at, usageCores: 1, weight: 1 }, { atMs: at, usageCores: 10, weight: 1 }], 0.9, 86_400_000, at)).toBe(vpaBucketEnd(10));
+    for (const v of [0.005, 0.3, 1, 3, 17.2, 400]) {
+      expect(vpaBucketEnd(v)).toBeGreaterThan(v);
+      expect(vpaBucketEnd(v)).toBeLessThanOrEqual(Math.max(1.05 * v + 0.01, 0.01));
+    }
   });
 });
 

@@ -60,6 +60,12 @@ export interface PolicyInput {
   readonly perf: PerfModel;
   /** Forecast arrival rate λ̂ at the pipeline's entry, rps (each stage sees all of it). */
   readonly forecastRps: number;
+  /**
+   * Mean arrival rate at the pipeline's entry over the control loop's load window (`loadWindowMs`
+   * of closed monitor windows), rps; absent when no sample falls in it. What a usage-driven
+   * baseline (Kubernetes VPA) sees in place of a forecast.
+   */
+  readonly observedRps?: number;
   /** End-to-end latency SLO, ms. */
   readonly sloMs: number;
   readonly budgets?: BudgetSummary;
