@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { NODE_FLAGS, SERVICE_NODE_FLAGS, serviceNodeFlags, serviceSourceArgv, spawnService } from "./service-process.js";
 
 describe("spawnService", () => {
@@ -21,6 +21,7 @@ describe("spawnService", () => {
 
   it("starts a service with its own flags", async () => {
     const dir = mkdtempSync(join(tmpdir(), "fulcrum-spawn-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(join(dir, "services/gateway/src"), { recursive: true });
     writeFileSync(join(dir, "services/gateway/src/main.mjs"), "console.log(JSON.stringify(process.execArgv));\n");
     const child = spawnService({ name: "gateway", entry: "services/gateway/src/main.mjs", plain: true, env: {} }, dir, dir);

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@fulcrum/runtime";
 import { POLICIES } from "@fulcrum/core/policies";
 import { createHighsSolver } from "@fulcrum/solver";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { loadOptimizerConfig, resolveOptimizerConfig, toPolicyShape } from "./config.js";
 import { buildPolicyInput } from "@fulcrum/core/control";
 
@@ -48,6 +48,7 @@ describe("optimizer config", () => {
 
   it("names the variant a profile lacks and a profile file it cannot read", () => {
     const dir = mkdtempSync(join(tmpdir(), "fulcrum-opt-profile-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const profile = fileURLToPath(new URL("../../../profiles/fashion.json", import.meta.url));
     const spec = (file: string) => ({ sloMs: 100, profile: { file }, stages: [{ name: "s", variants: [{ name: "resnet9", accuracy: 0.5 }] }] });
     writeFileSync(join(dir, "a.yaml"), JSON.stringify(spec(profile)));
@@ -58,6 +59,7 @@ describe("optimizer config", () => {
 
   it("lists every problem at once: bad keys, bad policy config, bad spec", () => {
     const dir = mkdtempSync(join(tmpdir(), "opt-cfg-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const spec = join(dir, "spec.yaml");
     writeFileSync(spec, "stages:\n  - name: a\n    variants:\n      - { name: m, accuracy: 1.5, perf: {} }\nedges:\n  - [a, b]\n");
     let err: unknown;

@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { dirname, join } from "node:path";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { tracesCommand } from "./traces.js";
 
 describe("fulcrum traces", () => {
   it("receives OTLP/HTTP JSON spans, prints them and appends them as JSON lines", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "fulcrum-traces-")), "spans.jsonl");
+    onTestFinished(() => rmSync(dirname(out), { recursive: true, force: true }));
     const lines: string[] = [];
     const run = tracesCommand({ out: (l) => void lines.push(l) }).parseAsync(["--port", "0", "--out", out, "--duration", "1.5"], { from: "user" });
     await expect.poll(() => lines[0]).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);

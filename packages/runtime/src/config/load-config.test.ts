@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { envBoolean, loadConfig, toEnvName } from "./load-config.js";
@@ -47,6 +47,7 @@ describe("loadConfig", () => {
 
   it("reads an optional YAML file that the environment overrides, rejecting unknown file keys", () => {
     const dir = mkdtempSync(join(tmpdir(), "fulcrum-config-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "stage.yaml");
     writeFileSync(file, "pipeline: video\ngrpcPort: 7000\nbatches: [2, 8]\n");
     const c = load({ FULCRUM_STAGE_CONFIG: file, FULCRUM_STAGE_GRPC_PORT: "7001" });

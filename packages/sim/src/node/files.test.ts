@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { planRuns } from "../experiment/build.js";
 import { listExperiments, loadExperiment, loadExperimentData, loadPaperResults } from "./files.js";
 import { runExperimentFromDisk } from "./run.js";
@@ -32,6 +32,7 @@ describe("the committed experiments", () => {
 
   it("a definition with a bad key names it and the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "fulcrum-exp-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "id: bad\ntitle: t\ndescription: d\n");
     expect(() => loadExperiment(file)).toThrow(/bad\.yaml[\s\S]*pipeline/);
