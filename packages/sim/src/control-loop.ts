@@ -1,5 +1,5 @@
 import type { StageAssignment } from "@fulcrum/core";
-import { budgetsFromLoad, buildPolicyInput, decisionRate, observedMeanRps, type LoadSample } from "@fulcrum/core/control";
+import { buildPolicyInput, decisionRate, type LoadSample } from "@fulcrum/core/control";
 import { initialPredictorState, predictorStep, type Forecast, type PredictorState } from "@fulcrum/core/forecast";
 import { POLICIES, type Explanation, type PolicyInput, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import type { Scenario } from "./scenario.js";
@@ -34,7 +34,7 @@ export interface DecisionRecord {
  * the predictor's pure step (`@fulcrum/core/forecast`) fed one sample a second and ticked on its
  * own cadence, and the policy from `@fulcrum/core/policies` called with the assignment in force and
  * its own state. Deterministic: time is the virtual clock; the wall clock only times decisions.
- * The policy input is built as the optimizer builds it (`decisionRate`, `buildPolicyInput`, `budgetsFromLoad`).
+ * The policy input is built as the optimizer builds it (`decisionRate`, `buildPolicyInput`).
  */
 export class ControlLoop {
   private predictor: PredictorState = initialPredictorState();
@@ -111,11 +111,10 @@ export class ControlLoop {
   /** The optimizer's own input building (`@fulcrum/core/control`): budgets from the samples of the last `loadWindowMs`. */
   policyInput(forecastRps: number, nowMs: number, load: LoadSeries): PolicyInput {
     const s = this.scenario;
-    // Only the samples the window can reach (budgetsFromLoad filters by time; the prefix is long).
+    // Only the samples the window can reach (buildPolicyInput filters by time; the prefix is long).
     const from = Math.max(0, Math.floor((nowMs - s.control.loadWindowMs) / 1000) - 1);
-    const recent = load.slice(from, Math.ceil(nowMs / 1000));
-    const budgets = budgetsFromLoad(recent, nowMs, s.control.loadWindowMs);
+    const samples = load.slice(from, Math.ceil(nowMs / 1000));
     const ctx = { pipeline: s.pipeline, stages: s.stages, perf: s.planning, sloMs: s.sloMs, limits: s.limits, ...(this.inForce ? { current: this.inForce } : {}) };
-    return buildPolicyInput(ctx, forecastRps, budgets, observedMeanRps(recent, nowMs, s.control.loadWindowMs));
+    return buildPolicyInput(ctx, forecastRps, { samples, nowMs, windowMs: s.control.loadWindowMs });
   }
 }

@@ -44,7 +44,6 @@ describe("the simulator runs core's code, not a copy of it", () => {
       ["control-loop.ts", /POLICIES\[/],
       ["control-loop.ts", /predictorStep\(/],
       ["control-loop.ts", /buildPolicyInput\(/],
-      ["control-loop.ts", /budgetsFromLoad\(/],
       ["router.ts", /new Router\(/],
       ["ledger.ts", /answeredFate\(/],
       ["engine.ts", /requestDeadline\(/],

@@ -31,7 +31,7 @@ describe("optimizer config", () => {
   it.each(["ipa-video.yaml", "resnet.yaml", "resnet-local.yaml", "fashion.yaml"])("decides on the example spec %s with the fulcrum policy", async (file) => {
     const cfg = resolveOptimizerConfig({ pipeline: "p", specFile: join(examples, file), policy: "fulcrum", limits: { maxCores: 32 } });
     const shape = toPolicyShape(cfg.spec);
-    const input = buildPolicyInput({ ...shape, pipeline: "p", sloMs: cfg.sloMs, limits: cfg.limits }, 40, undefined);
+    const input = buildPolicyInput({ ...shape, pipeline: "p", sloMs: cfg.sloMs, limits: cfg.limits }, 40);
     const d = await POLICIES.fulcrum.decide(input, undefined, cfg.policyConfig, 0, { solver });
     expect(d.explanation.status).toBe("optimal");
     expect(d.explanation.admittedFraction).toBe(1);

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { SpanKind, SpanStatusCode, trace, type Link, type Span, type SpanContext } from "@opentelemetry/api";
 import { totalCores, type Assignment } from "@fulcrum/core";
-import { AckTracker, budgetsFromLoad, buildPolicyInput, decisionRate, diffAssignments, forecastRps, observedMeanRps, usableForecast, type DecisionContext, type LoadForecast, type LoadSample, type VersionAcks } from "@fulcrum/core/control";
+import { AckTracker, buildPolicyInput, decisionRate, diffAssignments, forecastRps, usableForecast, type DecisionContext, type LoadForecast, type LoadSample, type VersionAcks } from "@fulcrum/core/control";
 import { POLICIES, type Explanation, type PolicyDefinition, type PolicyState, type Solver } from "@fulcrum/core/policies";
 import {
   Refusals,
@@ -249,7 +249,7 @@ export async function startOptimizer(config: OptimizerConfig, deps: OptimizerDep
           pipeline: config.pipeline, stages: shape.stages, ...(shape.edges ? { edges: shape.edges } : {}), perf: shape.perf,
           sloMs: config.sloMs, limits: config.limits, ...(current ? { current: current.stages } : {}),
         };
-        const input = buildPolicyInput(ctx, lambda, budgetsFromLoad(loads, now, config.loadWindowMs), observedMeanRps(loads, now, config.loadWindowMs));
+        const input = buildPolicyInput(ctx, lambda, { samples: loads, nowMs: now, windowMs: config.loadWindowMs });
         span.setAttributes({
           "fulcrum.forecast_rps": lambda, "fulcrum.forecast_age_ms": now - use.forecast.createdAtMs, "fulcrum.forecast_model": use.forecast.model,
           "fulcrum.observed_peak_rps": rate.observedPeakRps, "fulcrum.floored": rate.floored,

@@ -27,8 +27,10 @@ describe("control-loop helpers", () => {
     expect(observedMeanRps([s(4000, 500), s(7000, 30, 2000), s(9000, 90)], 10_000, 5000)).toBe(50);
     expect(observedMeanRps([s(1000, 30)], 10_000, 5000)).toBeUndefined();
     const ctx = { pipeline: "p", stages: [], perf: undefined as never, sloMs: 100, limits: { maxCores: 1, batches: [1], coresPerReplica: [1], maxReplicas: 1 } };
-    expect(buildPolicyInput(ctx, 80, undefined, 50).observedRps).toBe(50);
-    expect("observedRps" in buildPolicyInput(ctx, 80, undefined)).toBe(false);
+    const built = buildPolicyInput(ctx, 80, { samples: [s(7000, 30, 2000), s(9000, 90)], nowMs: 10_000, windowMs: 5000 });
+    expect(built.observedRps).toBe(50);
+    expect(built.budgets).toBeUndefined();
+    expect("observedRps" in buildPolicyInput(ctx, 80)).toBe(false);
   });
 
   it("floors λ̂ at the highest arrival rate of the samples ending within the window, and only there", () => {

@@ -8,5 +8,5 @@ export type { AllocationChange } from "./assignment-diff.js";
 export { diffAssignments } from "./assignment-diff.js";
 export type { AssignmentAckRecord, LoadForecast, LoadSample, RegistryRecord, ReplicaPlacement, ReplicaState, StageSample } from "./messages.js";
 export { REPLICA_STATES } from "./messages.js";
-export type { DecisionContext, DecisionRate, InputGap } from "./policy-input.js";
+export type { DecisionContext, DecisionRate, InputGap, RecentLoad } from "./policy-input.js";
 export { budgetsFromLoad, buildPolicyInput, decisionRate, forecastRps, observedMeanRps, usableForecast } from "./policy-input.js";

@@ -82,8 +82,23 @@ export function observedMeanRps(samples: readonly LoadSample[], nowMs: number, w
   return ms > 0 ? arrivals / ms : undefined;
 }
 
-/** The policy input of one decision (`observedRps`: see {@link observedMeanRps}). */
-export function buildPolicyInput(ctx: DecisionContext, lambdaRps: number, budgets: BudgetSummary | undefined, observedRps?: number): PolicyInput {
+/** The load samples a decision reads: those of the last `windowMs` before `nowMs`. */
+export interface RecentLoad {
+  readonly samples: readonly LoadSample[];
+  /** When the decision is made, Unix ms. */
+  readonly nowMs: number;
+  /** How far back the samples count (`loadWindowMs`), ms. */
+  readonly windowMs: number;
+}
+
+/**
+ * The policy input of one decision. From `load`, when given: the pending budgets
+ * ({@link budgetsFromLoad}) and the observed arrival rate ({@link observedMeanRps}), so the
+ * optimizer and the simulator derive them alike.
+ */
+export function buildPolicyInput(ctx: DecisionContext, lambdaRps: number, load?: RecentLoad): PolicyInput {
+  const budgets = load && budgetsFromLoad(load.samples, load.nowMs, load.windowMs);
+  const observedRps = load && observedMeanRps(load.samples, load.nowMs, load.windowMs);
   return {
     pipeline: ctx.pipeline,
     stages: ctx.stages,
