@@ -139,6 +139,13 @@ describe("vpa (Kubernetes VPA's recommender)", () => {
     expect(vpaState(state).samples.s!.map((x) => x.atMs)).toEqual([60_000, 120_000, 180_000]);
   });
 
+  it("keeps its usage history through a decision it cannot make", async () => {
+    const first = await POLICIES.vpa.decide(oneStage({ observedRps: 30, current: held(4) }), undefined, {}, 60_000, deps);
+    const failed = await POLICIES.vpa.decide(oneStage({ observedRps: 30, current: held(4) }), first.state, { variants: { s: "unknown" } }, 120_000, deps);
+    expect(failed.explanation.fallback?.reason).toBe("invalid-input");
+    expect(vpaState(failed.state).samples).toEqual(vpaState(first.state).samples);
+  });
+
   it("reads a weighted percentile at a histogram bucket's end, each sample weighed by its CPU request", () => {
     const at = 0;
     expect(vpaPercentile([{ atMs: at, usageCores: 1, weight: 9 }, { atMs: at, usageCores: 10, weight: 1 }], 0.9, 86_400_000, at)).toBe(vpaBucketEnd(1));

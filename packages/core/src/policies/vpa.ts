@@ -123,7 +123,11 @@ export async function decideVpa(input: PolicyInput, prev: PolicyState | undefine
         : Math.min(maxCores, Math.max(config.minCores, Math.ceil((1 + config.marginFraction) * vpaPercentile(mine, config.targetPercentile, config.halfLifeMs, nowMs) - 1e-9)));
       look = input.perf.latency(variant, 1, cores);
     } catch (err) {
-      return fallbackDecision("vpa", input, "invalid-input", (err as Error).message, "rule");
+      const fallback = fallbackDecision("vpa", input, "invalid-input", (err as Error).message, "rule");
+      // A bad input is no reason to forget the usage history the recommender has gathered.
+      if (!before) return fallback;
+      const kept: VpaState = { ...fallback.state, lastSampleMs: before.lastSampleMs, samples: before.samples };
+      return { ...fallback, state: kept };
     }
     stages.push({ stage: st.name, variants: [{ variant, weight: 1, batch: 1, coresPerReplica: cores, replicas: 1 }] });
     chosen.push({ stage: st.name, variant, weight: 1, batch: 1, coresPerReplica: cores, replicas: 1, latencyMs: look.latencyMs, boundMs: look.latencyMs, throughputRps: throughputRps(1, look.latencyMs), extrapolated: look.outsideMeasuredRange });
