@@ -23,8 +23,8 @@ if [ "$service" = reconciler ]; then
 fi
 # Per-service Node flags: the same as SERVICE_NODE_FLAGS in packages/actuator/src/service-process.ts
 # (the data plane and the load generator collect garbage on their main thread alone, the stage's
-# old generation may grow to 4x its live size between full collections, and the load
-# generator's young generation is capped so its memory stays flat; why is written there).
+# old generation may grow to 4x its live size between full collections, and the gateway's and the
+# load generator's young generations are capped at 2 MiB semi-spaces; why is written there).
 flags=""
 if [ "$service" = gateway ]; then flags="--max-semi-space-size=2 --single-threaded-gc"; fi
 if [ "$service" = stage ]; then flags="--single-threaded-gc --heap-growing-percent=300"; fi
