@@ -389,7 +389,7 @@ export default async function overloadBench(args: string[]): Promise<object> {
       `overload ${o.multiple}× (${overloadRps.toFixed(0)} rps offered, ${s.achievedRps.toFixed(0)} rps sent in the median rep; medians of ${o.reps} reps): goodputRatio ${result.goodputRatio.toFixed(3)} (target ≥ 0.8; reps ${list(reps.map((r) => r.goodputRatio), 3)}), ` +
         `rejectP99Ms ${result.rejectP99Ms.toFixed(1)} (≤ 10; reps ${list(reps.map((r) => r.over.summary.rejectP99Ms))}, pooled ${rejectP99MsPooled.toFixed(1)}; a bare grpc-js server refusing at once: p99 ${list(floorP99s)}, median ${medianOf(floorP99s).toFixed(1)} ms), ` +
         `reportedVsClientInTimePp ${result.reportedVsClientInTimePp.toFixed(2)} (≤ 2, worst rep; median rep: gateway ${(100 * reportedShare).toFixed(1)}% vs clients ${(100 * s.attainment).toFixed(1)}%), failed ${result.failed} (0, all reps); ` +
-        `gateway event-loop delay p99 ${lagP99Ms.toFixed(1)} ms, transport errors ${transportErrors}, shed ${shed}; load average ${loadStart.map((x) => x.toFixed(1)).join(" ")} → ${loadEnd.map((x) => x.toFixed(1)).join(" ")}`,
+        `gateway event-loop delay p99 ${lagP99Ms.toFixed(1)} ms, transport errors ${transportErrors} and shed ${shed} since the gateway started; load average ${loadStart.map((x) => x.toFixed(1)).join(" ")} → ${loadEnd.map((x) => x.toFixed(1)).join(" ")}`,
     );
     console.log(`  refusals by error code at ${o.multiple}×: ${formatRejects(over.rejectsByErrorCode)}`);
     ok = true;
