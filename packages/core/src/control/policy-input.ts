@@ -51,13 +51,18 @@ export function decisionRate(forecastRps: number, samples: readonly LoadSample[]
   return { rps: Math.max(forecastRps, peak), forecastRps, observedPeakRps: peak, floored: peak > forecastRps };
 }
 
+/** Whether a load sample is one of "the last `windowMs` before `nowMs`" a decision reads (by its timestamp). */
+function inLoadWindow(s: LoadSample, nowMs: number, windowMs: number): boolean {
+  return nowMs - s.timestampMs <= windowMs;
+}
+
 /**
  * Budget quantiles from the load samples of the last `windowMs`: the smallest p10 and the smallest
  * p50 seen (a conservative reading of "the tightest pending budgets"); undefined when no sample
  * in the window carries budgets.
  */
 export function budgetsFromLoad(samples: readonly LoadSample[], nowMs: number, windowMs: number): BudgetSummary | undefined {
-  const recent = samples.filter((s) => nowMs - s.timestampMs <= windowMs);
+  const recent = samples.filter((s) => inLoadWindow(s, nowMs, windowMs));
   const p10 = recent.flatMap((s) => (s.budgetP10Ms !== undefined ? [s.budgetP10Ms] : []));
   const p50 = recent.flatMap((s) => (s.budgetP50Ms !== undefined ? [s.budgetP50Ms] : []));
   const quantilesMs = [
@@ -75,7 +80,7 @@ export function observedMeanRps(samples: readonly LoadSample[], nowMs: number, w
   let arrivals = 0;
   let ms = 0;
   for (const s of samples) {
-    if (nowMs - s.timestampMs > windowMs || s.windowMs <= 0) continue;
+    if (!inLoadWindow(s, nowMs, windowMs) || s.windowMs <= 0) continue;
     arrivals += s.arrivalsRps * s.windowMs;
     ms += s.windowMs;
   }

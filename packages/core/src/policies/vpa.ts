@@ -66,6 +66,7 @@ export function vpaBucketEnd(cores: number): number {
  * cumulative weight first reaches `p` of the total.
  */
 export function vpaPercentile(samples: readonly UsageSample[], p: number, halfLifeMs: number, nowMs: number): number {
+  // 0.1: VPA's minimum sample weight (`minSampleWeight`), so a tiny request still counts.
   const weighted = samples.map((s) => ({ v: s.usageCores, w: Math.max(s.weight, 0.1) * 2 ** ((s.atMs - nowMs) / halfLifeMs) })).sort((a, b) => a.v - b.v);
   const total = weighted.reduce((a, s) => a + s.w, 0);
   let acc = 0;
