@@ -206,28 +206,24 @@ export default async function soakBench(args: string[]): Promise<object> {
   const ledger = upSummary.loadgen;
 
   if (loadFromS === undefined || loadToS === undefined) throw new Error(`the load generator never ran; fulcrum up's output:\n${log.slice(-20).join("\n")}`);
-  const processes = [...series].map(([name, xs]) => {
-    const during = xs.filter((x) => x.s >= loadFromS && x.s <= loadToS);
-    return {
-      name,
-      pids: [...new Set(xs.map((x) => x.pid))],
-      ...rssGrowth(during, loadFromS + o.warmupS),
-      // Every sample while the load ran, warm-up included, on the load's clock (s since it started).
-      rssMiBSeriesFromLoadStart: during.map((x) => [Math.round(x.s - loadFromS), Math.round(x.kib / 102.4) / 10]),
-    };
-  });
-  const maxGrowth = (ps: ReadonlyArray<{ growthFraction: number }>): number => Math.max(...ps.map((p) => p.growthFraction).filter(Number.isFinite));
+  // Each process's samples while the load ran (not the start-up, not the shutdown).
+  const during = [...series].map(([name, xs]) => ({ name, xs, load: xs.filter((x) => x.s >= loadFromS && x.s <= loadToS) }));
+  // The largest finite value; NaN when there is none (a short check run: too few samples), not -Infinity.
+  const maxFinite = (xs: number[]): number => (xs.some(Number.isFinite) ? Math.max(...xs.filter(Number.isFinite)) : Number.NaN);
+  const growthMaxAfter = (warmupS: number): number => maxFinite(during.map((p) => rssGrowth(p.load, loadFromS + warmupS).growthFraction));
+  const processes = during.map(({ name, xs, load }) => ({
+    name,
+    pids: [...new Set(xs.map((x) => x.pid))],
+    ...rssGrowth(load, loadFromS + o.warmupS),
+    // Every sample while the load ran, warm-up included, on the load's clock (s since it started).
+    rssMiBSeriesFromLoadStart: load.map((x) => [Math.round(x.s - loadFromS), Math.round(x.kib / 102.4) / 10]),
+  }));
   const measured = processes.filter((p) => Number.isFinite(p.growthFraction));
-  const byWarmupS = Object.fromEntries(
-    [...new Set([60, o.warmupS])]
-      .filter((w) => w < o.durationS)
-      .map((w) => [String(w), maxGrowth([...series.values()].map((xs) => rssGrowth(xs.filter((x) => x.s >= loadFromS && x.s <= loadToS), loadFromS + w)))]),
-  );
+  const byWarmupS = Object.fromEntries([...new Set([60, o.warmupS])].filter((w) => w < o.durationS).map((w) => [String(w), growthMaxAfter(w)]));
   const result = {
-    rssGrowthMaxFraction: Math.max(...measured.map((p) => p.growthFraction)),
+    rssGrowthMaxFraction: maxFinite(processes.map((p) => p.growthFraction)),
     rssGrowthMaxFractionByWarmupS: byWarmupS,
-    // NaN when no process had the six samples a trend needs (a short check run), not -Infinity.
-    rssTrendMaxFraction: measured.some((p) => Number.isFinite(p.trendFraction)) ? Math.max(...measured.map((p) => p.trendFraction).filter(Number.isFinite)) : Number.NaN,
+    rssTrendMaxFraction: maxFinite(processes.map((p) => p.trendFraction)),
     ledgerExact: ledger?.ledgerExact === true,
   };
   for (const p of processes) {
