@@ -29,7 +29,7 @@
  * Over the repetitions: `goodputRatio` and `rejectP99Ms` are the medians of the reps' figures
  * (timings: one VM stall decides a single p99 here — a bare refuser's p99 ranged 6–17 ms between
  * runs), `reportedVsClientInTimePp` is the worst rep's and `failed` the sum over all reps.
- * `overload` details the median rep (by `rejectP99Ms`); `reps[]` has every rep's figures beside
+ * `overload` details the median rep by `rejectP99Ms` (the lower middle one of an even count); `reps[]` has every rep's figures beside
  * its floor, and `rejectP99MsPooled` the p99 of all reps' refusals taken together.
  */
 import { spawn, type ChildProcess } from "node:child_process";
