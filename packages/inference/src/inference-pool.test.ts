@@ -78,6 +78,19 @@ describe.runIf(existsSync("/proc/thread-self"))("InferencePool thread priority",
     }
   });
 
+  it("leaves the inference threads at the process's priority by default", async () => {
+    const before = threadNiceness();
+    const pool = new InferencePool({ spareWorkers: 0 });
+    try {
+      await pool.prepare({ modelPath: modelA.path, cores: 2 });
+      const added = [...threadNiceness()].filter(([tid]) => !before.has(tid));
+      expect(added.length).toBeGreaterThanOrEqual(2);
+      expect(added.filter(([, nice]) => nice !== before.get(process.pid))).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("rejects a nice value outside 0–19", () => {
     expect(() => new InferencePool({ inferenceNiceness: 20 })).toThrow("InferencePool option inferenceNiceness=20: expected an integer from 0 to 19");
   });

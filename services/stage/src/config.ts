@@ -73,6 +73,12 @@ export const stageConfigSchema = z.object({
   metricsIntervalMs: z.coerce.number().int().min(100).default(1000),
   /** Registry heartbeat period, ms (the registry bucket's TTL is five of the contract's periods). @default 2000 */
   heartbeatMs: z.coerce.number().int().min(100).default(REGISTRY_HEARTBEAT_MS),
+  /**
+   * Nice value (0–19, Linux) of the inference threads relative to the event loop's; 0 leaves them
+   * at the process's priority (see `InferencePoolOptions.inferenceNiceness` for what 10 measured).
+   * @default 0
+   */
+  inferenceNiceness: z.coerce.number().int().min(0).max(19).default(0),
   /** Sessions kept loaded for cheap switches back (variant × cores). @default 4 */
   sessionCacheSize: z.coerce.number().int().min(1).default(4),
   /** Wait for in-flight and queued requests on shutdown before answering the rest UNAVAILABLE, ms. @default 5000 */

@@ -95,7 +95,7 @@ export async function startStage(config: StageConfig, deps: StageDeps): Promise<
   const startedMs = deps.processStartedMs ?? clock();
   /** When it turned ready (0 before): with `startedMs`, the start-up the optimizer learns from. */
   let readyMs = 0;
-  const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize });
+  const pool = new InferencePool({ maxCachedSessions: config.sessionCacheSize, inferenceNiceness: config.inferenceNiceness });
   const server = new StageServer({
     pool,
     clock,

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { control, KV_BUCKETS, kvKeys, subjects, type inference } from "@fulcrum/proto";
 import {
@@ -74,6 +75,29 @@ describe("stage over real gRPC, NATS and onnxruntime", () => {
       client.close();
       await stage.shutdown();
     }
+  });
+
+  it.runIf(existsSync("/proc/thread-self"))("runs its inference threads at inferenceNiceness (default: the process's own)", async () => {
+    const niceOf = (): Map<string, number> =>
+      new Map(readdirSync("/proc/self/task").map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        return [tid, Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])] as const;
+      }));
+    const own = niceOf().get(String(process.pid));
+    for (const [over, expected] of [[{}, own], [{ inferenceNiceness: 6 }, 6]] as const) {
+      const before = niceOf();
+      const stage = await startStage(config(over), { logger });
+      try {
+        const added = [...niceOf()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+        // At least the serving session's worker, and never the event loop's thread.
+        expect(added.filter((n) => n === expected).length, JSON.stringify(over)).toBeGreaterThanOrEqual(1);
+        if (expected === own) expect(added.every((n) => n === own)).toBe(true);
+        expect(niceOf().get(String(process.pid))).toBe(own);
+      } finally {
+        await stage.shutdown();
+      }
+    }
+    expect(() => stageConfigSchema.parse({ pipeline: "p", stage: "s", family: "fashion", variant: "linear", inferenceNiceness: 20 })).toThrow(/inferenceNiceness/);
   });
 
   it("forms batches, dispatches in EDF order, and drops hopeless requests before the model", async () => {
