@@ -62,8 +62,25 @@ describe("fulcrum experiment", () => {
 });
 
 describe("summaryLines", () => {
+  it("checks the paper entry's directions on ours and on the paper's own figures, cores as decided", () => {
+    const p = (cores: number, decided: number, acc: number) => ({ attainment: 1, violations: 0, meanCores: cores, meanDecidedCores: decided, meanAccuracy: acc, p99LatencyMs: 100, coldStarts: 1 });
+    const s = {
+      experiment: "e2-ipa-video", title: "t", mode: "sim", profiles: "paper", seed: 1, sloMs: 1, durationS: { bursty: 1200 },
+      policies: {},
+      patterns: { bursty: { policies: { ipa: p(2.8, 2.52, 39.4), "fa2-low": p(2.52, 2.52, 31.9) } } },
+      paper: {
+        patterns: { bursty: { ipa: { meanCores: 5.45, meanAccuracy: 34.0 }, "fa2-low": { meanCores: 5.46, meanAccuracy: 31.9 } } },
+        directions: [{ name: "at most 10 % more cores", policy: "ipa", comparator: "fa2-low", metric: "cores", relation: "atMost", factor: 1.1 }],
+      },
+    } as unknown as ExperimentSummary;
+    const lines = summaryLines(s);
+    expect(lines).toContain("directions (1 of 1 hold on ours; cores as the papers count them, the decided configuration's):");
+    expect(lines).toContain("  at most 10 % more cores: ipa vs fa2-low [bursty]: ours 2.52 vs 2.52, holds; allocated cores 2.80 vs 2.52, does not hold; paper 5.45 vs 5.46, holds");
+  });
+
+
   it("puts the paper's figure beside ours where it publishes one", () => {
-    const p = { attainment: 1, violations: 0, meanCores: 5.5, meanAccuracy: 34.1, p99LatencyMs: 100, coldStarts: 1 };
+    const p = { attainment: 1, violations: 0, meanCores: 5.5, meanDecidedCores: 5.25, meanAccuracy: 34.1, p99LatencyMs: 100, coldStarts: 1 };
     const s = {
       experiment: "e2-ipa-video", title: "t", mode: "sim", profiles: "paper", seed: 1, sloMs: 1, durationS: { bursty: 1200 },
       policies: { ipa: p, fulcrum: p },
@@ -71,8 +88,8 @@ describe("summaryLines", () => {
       paper: { policies: { ipa: { meanCores: 6.4, meanAccuracy: 33.7 } }, patterns: { bursty: { ipa: { meanCores: 5.45, meanAccuracy: 34.0 } } } },
     } as unknown as ExperimentSummary;
     const lines = summaryLines(s);
-    expect(lines.find((l) => l.trim().startsWith("ipa"))).toMatch(/5\.50 +6\.40 +34\.10 +33\.7/);
-    expect(lines.find((l) => l.trim().startsWith("fulcrum"))).toMatch(/5\.50 +- +34\.10 +- /);
-    expect(lines.filter((l) => l.trim().startsWith("ipa"))[1]).toMatch(/5\.50 +5\.45 +34\.10 +34\.0/);
+    expect(lines.find((l) => l.trim().startsWith("ipa"))).toMatch(/5\.50 +5\.25 +6\.40 +34\.10 +33\.7/);
+    expect(lines.find((l) => l.trim().startsWith("fulcrum"))).toMatch(/5\.50 +5\.25 +- +34\.10 +- /);
+    expect(lines.filter((l) => l.trim().startsWith("ipa"))[1]).toMatch(/5\.50 +5\.25 +5\.45 +34\.10 +34\.0/);
   });
 });

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { ExperimentSummary, PolicySummary } from "@fulcrum/sim";
+import { checkDirections, type DirectionCheck, type DirectionOutcome, type ExperimentSummary, type PolicySummary } from "@fulcrum/sim";
 import { listExperiments, loadExperiment, runExperimentFromDisk } from "@fulcrum/sim/node";
 import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
@@ -49,17 +49,31 @@ export function paperFigure(paper: unknown, pattern: string | undefined, policy:
   return typeof v === "number" ? v : undefined;
 }
 
+const figure = (c: DirectionCheck, x: number): string => (c.metric === "violations" ? num(x, 0) : num(x, c.metric === "accuracy" ? 1 : 2));
+const outcomeText = (c: DirectionCheck, o: DirectionOutcome): string => `${figure(c, o.value)} vs ${figure(c, o.comparatorValue)}, ${o.holds ? "holds" : "does not hold"}`;
+
+/**
+ * One checked direction on a line: ours (cores as the papers count them, decided), the allocated
+ * cores beside for a cores direction, and the paper's own figures where it publishes both.
+ */
+export function directionLine(c: DirectionCheck): string {
+  const where = c.pattern === null ? "" : ` [${c.pattern}]`;
+  const allocated = c.oursAllocated ? `; allocated cores ${outcomeText(c, c.oursAllocated)}` : "";
+  const paper = c.paper ? `; paper ${outcomeText(c, c.paper)}` : "; paper: no per-policy figures";
+  return `${c.name}: ${c.policy} vs ${c.comparator}${where}: ours ${outcomeText(c, c.ours)}${allocated}${paper}`;
+}
+
 /** The lines of a summary table, ours beside the paper's where it publishes the figure. */
 export function summaryLines(s: ExperimentSummary): string[] {
   const lines: string[] = [];
   const table = (title: string, policies: Readonly<Record<string, PolicySummary>>, pattern: string | undefined): void => {
     lines.push(title);
-    lines.push(`  ${"policy".padEnd(16)}${"attainment".padStart(11)}${"violations".padStart(12)}${"cores".padStart(8)}${"(paper)".padStart(9)}${"accuracy".padStart(10)}${"(paper)".padStart(9)}${"p99 ms".padStart(9)}${"cold".padStart(7)}`);
+    lines.push(`  ${"policy".padEnd(16)}${"attainment".padStart(11)}${"violations".padStart(12)}${"cores".padStart(8)}${"decided".padStart(9)}${"(paper)".padStart(9)}${"accuracy".padStart(10)}${"(paper)".padStart(9)}${"p99 ms".padStart(9)}${"cold".padStart(7)}`);
     for (const [name, p] of Object.entries(policies)) {
       const pc = paperFigure(s.paper, pattern, name, "meanCores");
       const pa = paperFigure(s.paper, pattern, name, "meanAccuracy");
       lines.push(
-        `  ${name.padEnd(16)}${pct(p.attainment).padStart(11)}${num(p.violations, 0).padStart(12)}${num(p.meanCores).padStart(8)}${(pc === undefined ? "-" : num(pc)).padStart(9)}` +
+        `  ${name.padEnd(16)}${pct(p.attainment).padStart(11)}${num(p.violations, 0).padStart(12)}${num(p.meanCores).padStart(8)}${num(p.meanDecidedCores).padStart(9)}${(pc === undefined ? "-" : num(pc)).padStart(9)}` +
           `${num(p.meanAccuracy).padStart(10)}${(pa === undefined ? "-" : num(pa, 1)).padStart(9)}${num(p.p99LatencyMs, 0).padStart(9)}${num(p.coldStarts, 1).padStart(7)}`,
       );
     }
@@ -68,6 +82,11 @@ export function summaryLines(s: ExperimentSummary): string[] {
   for (const [pattern, x] of Object.entries(s.patterns ?? {})) table(`pattern ${pattern}`, x.policies, pattern);
   const claims = (s.paper as { claims?: { claim: string; source: string }[] } | null)?.claims ?? [];
   for (const c of claims) lines.push(`paper: ${c.claim} (${c.source})`);
+  const checks = checkDirections(s);
+  if (checks.length > 0) {
+    lines.push(`directions (${checks.filter((c) => c.ours.holds).length} of ${checks.length} hold on ours; cores as the papers count them, the decided configuration's):`);
+    for (const c of checks) lines.push(`  ${directionLine(c)}`);
+  }
   if (s.cost) {
     const c = s.cost.total;
     lines.push(`simulated ${c.requests} requests in ${num(c.wallMs / 1000, 1)} s (control steps ${num(c.decisionWallMs / 1000, 1)} s, ${c.decisions} of them, mean ${num(c.decisionWallMeanMs, 1)} ms, max ${num(c.decisionWallMaxMs, 0)} ms); data plane ${num(c.engineRequestsPerSecond, 0)} requests/s${c.engineRequestsPerCpuSecond !== undefined ? ` (${num(c.engineRequestsPerCpuSecond, 0)} per CPU second)` : ""}`);

@@ -30,8 +30,12 @@ function experiment(dir: string, id: string, patterns: string[], n: number): voi
   const summary: ExperimentSummary = {
     experiment: id, title: `${id} <title>`, mode: "sim", profiles: "paper", seed: 3, sloMs: 1000, durationS: Object.fromEntries(patterns.map((p) => [p, n])),
     policies: { ipa: policy({}), rim: policy({ meanCores: 6 }) },
-    ...(patterns.length > 1 ? { patterns: Object.fromEntries(patterns.map((p) => [p, { policies: { ipa: policy({}), rim: policy({}) } }])) } : {}),
-    paper: { patterns: { [patterns[0]!]: { ipa: { meanCores: 5.45, meanAccuracy: 34 } } }, claims: [{ claim: "IPA is <better>", source: "abstract" }] },
+    ...(patterns.length > 1 ? { patterns: Object.fromEntries(patterns.map((p) => [p, { policies: { ipa: policy({ meanCores: 4.5, meanDecidedCores: 3.5 }), rim: policy({}) } }])) } : {}),
+    paper: {
+      patterns: { [patterns[0]!]: { ipa: { meanCores: 5.45, meanAccuracy: 34 }, rim: { meanCores: 12, meanAccuracy: 40.8 } } },
+      claims: [{ claim: "IPA is <better>", source: "abstract" }],
+      directions: [{ name: "IPA <cheaper> than RIM", policy: "ipa", comparator: "rim", metric: "cores", relation: "less" }],
+    },
   };
   const timeseries: ExperimentTimeseries = { experiment: id, profiles: "paper", seed: 3, runs: patterns.flatMap((p) => [run(p, "ipa", n), run(p, "rim", n)]) };
   writeFileSync(join(dir, "summary.json"), JSON.stringify(summary));
@@ -79,8 +83,12 @@ describe("fulcrum report", () => {
     expect(html).toContain(loadChartAssets().js.slice(0, 200));
     expect(html.match(/class="chart" data-chart=/g)).toHaveLength(8);
     // bursty: IPA's published 5.45 cores and 34.0 PAS next to ours; steady has no paper figure.
-    expect(html).toMatch(/<th scope="row">ipa<\/th><td>99\.00<\/td><td>10<\/td><td>4\.00<\/td><td class="paper">5\.45<\/td><td>40\.00<\/td><td class="paper">34\.0<\/td>/);
+    expect(html).toMatch(/<th scope="row">ipa<\/th><td>99\.00<\/td><td>10<\/td><td>4\.50<\/td><td>3\.50<\/td><td class="paper">5\.45<\/td><td>40\.00<\/td><td class="paper">34\.0<\/td>/);
     expect(html).toContain("e2 &lt;title&gt;");
+    // Directions: ours on decided cores (3.50 < 4.00), allocated beside (4.50, not), the paper's own where it has both.
+    expect(html).toContain("Published directions, checked: 2 of 2 hold on ours.");
+    expect(html).toContain('<th scope="row">IPA &lt;cheaper&gt; than RIM</th><td>ipa vs rim</td><td>bursty</td><td>3.50 vs 4.00</td><td class="holds">holds</td><td>4.50 vs 4.00</td><td class="fails">does not hold</td><td>5.45 vs 12.00</td><td class="holds">holds</td></tr>');
+    expect(html).toContain('<td>steady</td><td>3.50 vs 4.00</td><td class="holds">holds</td><td>4.50 vs 4.00</td><td class="fails">does not hold</td><td>–</td><td>–</td></tr>');
     expect(html).toContain("IPA is &lt;better&gt;");
     expect(renderReport([], loadChartAssets())).toContain("<h1>Fulcrum experiments</h1>");
   });

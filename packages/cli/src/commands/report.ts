@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { FulcrumError } from "@fulcrum/core";
-import type { ExperimentSummary, ExperimentTimeseries, PolicySummary, RunTimeseries } from "@fulcrum/sim";
+import { checkDirections, type DirectionCheck, type DirectionOutcome, type ExperimentSummary, type ExperimentTimeseries, type PolicySummary, type RunTimeseries } from "@fulcrum/sim";
 import { Command } from "commander";
 import { paperFigure } from "./experiment.js";
 
@@ -124,9 +124,24 @@ function policyTable(s: ExperimentSummary, policies: Readonly<Record<string, Pol
   const rows = Object.entries(policies).map(([name, p]) => {
     const pc = paperFigure(s.paper, pattern, name, "meanCores");
     const pa = paperFigure(s.paper, pattern, name, "meanAccuracy");
-    return `<tr><th scope="row">${esc(name)}</th><td>${fmt(100 * p.attainment, 2)}</td><td>${fmt(p.violations, 0)}</td><td>${fmt(p.meanCores, 2)}</td><td class="paper">${fmt(pc, 2)}</td><td>${fmt(p.meanAccuracy, 2)}</td><td class="paper">${fmt(pa, 1)}</td><td>${fmt(p.p99LatencyMs, 0)}</td><td>${fmt(p.coldStarts, 1)}</td></tr>`;
+    return `<tr><th scope="row">${esc(name)}</th><td>${fmt(100 * p.attainment, 2)}</td><td>${fmt(p.violations, 0)}</td><td>${fmt(p.meanCores, 2)}</td><td>${fmt(p.meanDecidedCores, 2)}</td><td class="paper">${fmt(pc, 2)}</td><td>${fmt(p.meanAccuracy, 2)}</td><td class="paper">${fmt(pa, 1)}</td><td>${fmt(p.p99LatencyMs, 0)}</td><td>${fmt(p.coldStarts, 1)}</td></tr>`;
   });
-  return `<table><caption>${esc(caption)}</caption><thead><tr><th>policy</th><th>attainment %</th><th>violations</th><th>mean cores</th><th class="paper">paper cores</th><th>accuracy %</th><th class="paper">paper accuracy</th><th>p99 ms</th><th>cold starts</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table><caption>${esc(caption)}</caption><thead><tr><th>policy</th><th>attainment %</th><th>violations</th><th>mean cores</th><th>decided cores</th><th class="paper">paper cores</th><th>accuracy %</th><th class="paper">paper accuracy</th><th>p99 ms</th><th>cold starts</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function outcomeCells(c: DirectionCheck, o: DirectionOutcome | undefined): string {
+  const d = c.metric === "violations" ? 0 : c.metric === "accuracy" ? 1 : 2;
+  if (!o) return "<td>–</td><td>–</td>";
+  return `<td>${fmt(o.value, d)} vs ${fmt(o.comparatorValue, d)}</td><td class="${o.holds ? "holds" : "fails"}">${o.holds ? "holds" : "does not hold"}</td>`;
+}
+
+/** The paper entry's directions, checked on ours (cores as decided, allocated beside) and on the paper's own figures. */
+function directionsTable(s: ExperimentSummary): string {
+  const checks = checkDirections(s);
+  if (checks.length === 0) return "";
+  const rows = checks.map((c) => `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.policy)} vs ${esc(c.comparator)}</td><td>${esc(c.pattern ?? "")}</td>${outcomeCells(c, c.ours)}${c.oursAllocated ? outcomeCells(c, c.oursAllocated) : "<td></td><td></td>"}${outcomeCells(c, c.paper)}</tr>`);
+  const caption = `Published directions, checked: ${checks.filter((c) => c.ours.holds).length} of ${checks.length} hold on ours. Cores are compared as the papers count cost, the decided configuration's cores; the cores allocated (switch overlaps and cold starts included) are beside.`;
+  return `<table class="directions"><caption>${esc(caption)}</caption><thead><tr><th>direction</th><th>policies</th><th>pattern</th><th>ours</th><th></th><th>ours, allocated cores</th><th></th><th class="paper">paper</th><th class="paper"></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function experimentSection(e: ReportExperiment, charts: readonly ChartSpec[]): string {
@@ -138,6 +153,7 @@ function experimentSection(e: ReportExperiment, charts: readonly ChartSpec[]): s
   return `<section id="${esc(s.experiment)}"><h2>${esc(s.experiment)}: ${esc(s.title)}</h2>
 <p class="meta">${esc(s.mode)} run, profiles ${esc(s.profiles)}, seed ${s.seed}, SLO ${s.sloMs} ms${source}. A dash: the paper publishes no such figure.</p>
 ${tables.join("\n")}
+${directionsTable(s)}
 ${claims.length ? `<ul class="claims">${claims.map((c) => `<li>Paper: ${esc(c.claim)} <span class="src">(${esc(c.source)})</span></li>`).join("")}</ul>` : ""}
 ${charts.length ? `<div class="charts">${charts.map((c) => `<div class="chart" data-chart="${esc(c.id)}"></div>`).join("")}</div>` : `<p>No timeseries.json: no charts.</p>`}
 </section>`;
@@ -172,7 +188,7 @@ const CLIENT = `(() => {
 const CSS = `body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}h1{margin-top:0}section{margin-bottom:3rem}
 table{border-collapse:collapse;margin:.8rem 0}caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #ccc;padding:.25rem .55rem;text-align:right;font-variant-numeric:tabular-nums}th[scope=row]{text-align:left}
-.paper{background:#f3f0ff}.meta,.src{color:#666}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:1rem}
+.paper{background:#f3f0ff}.holds{color:#1a7f37}.fails{color:#b42318}.meta,.src{color:#666}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:1rem}
 .chart{min-height:300px}`;
 
 /**
