@@ -48,6 +48,12 @@ describe("checkDirections", () => {
     expect(run(0, 3, 1, 1)).toEqual([true, true]);
   });
 
+  it("checks a direction of scope mean once, on the means over the patterns", () => {
+    const pat = (v: number) => ({ s: policy({ violations: v }), f: policy({ violations: 5 * v }) });
+    const s = summary({ s: policy({ violations: 1 }), f: policy({ violations: 12 }) }, { directions: [{ name: "10x", policy: "s", comparator: "f", metric: "violations", relation: "fewerByFactor", factor: 10, scope: "mean" }] }, { a: pat(0), b: pat(2) });
+    expect(checkDirections(s)).toEqual([{ name: "10x", pattern: null, policy: "s", comparator: "f", metric: "violations", ours: { value: 1, comparatorValue: 12, holds: true } }]);
+  });
+
   it("skips what the summary lacks, and has nothing to check without directions", () => {
     expect(checkDirections(summary({ a: policy({}) }, { directions: [{ name: "n", policy: "a", comparator: "missing", metric: "violations", relation: "less" }] }))).toEqual([]);
     expect(checkDirections(summary({ a: policy({}) }, null))).toEqual([]);

@@ -7,6 +7,8 @@ import type { ExperimentSummary, PolicySummary } from "./summary.js";
  * `policy` stands in `relation` to `comparator` on `metric`. `comparator` may end in `*` (every
  * policy with that prefix, e.g. `vpa-*`). Relations: `less`, `greater`, `atMost` (policy ≤
  * factor · comparator) and `fewerByFactor` (comparator ≥ factor · policy, and comparator > policy).
+ * `scope`: checked on each pattern (`each-pattern`, the default) or once on the means over the
+ * patterns (`mean`: a claim about the experiment as a whole); without patterns, once.
  */
 const directionSchema = z.strictObject({
   name: z.string().min(1),
@@ -16,6 +18,7 @@ const directionSchema = z.strictObject({
   metric: z.enum(["violations", "cores", "accuracy"]),
   relation: z.enum(["less", "greater", "atMost", "fewerByFactor"]),
   factor: z.number().positive().optional(),
+  scope: z.enum(["each-pattern", "mean"]).default("each-pattern"),
 }).refine((d) => (d.relation === "atMost" || d.relation === "fewerByFactor") === (d.factor !== undefined), { message: "factor is required by atMost and fewerByFactor, and only by them" });
 
 /** One direction as read from the paper entry. */
@@ -30,7 +33,7 @@ export interface DirectionOutcome {
   readonly holds: boolean;
 }
 
-/** One direction checked on one pattern (null: an experiment without patterns) against one comparator. */
+/** One direction checked on one pattern (null: the means over the patterns, or an experiment without patterns) against one comparator. */
 export interface DirectionCheck {
   readonly name: string;
   readonly pattern: string | null;
@@ -94,10 +97,10 @@ export function checkDirections(s: ExperimentSummary): DirectionCheck[] {
   const directions = parseDirections(s.paper);
   const paperPatterns = (s.paper as { patterns?: Record<string, Record<string, Record<string, unknown>>> } | null)?.patterns;
   const paperPolicies = (s.paper as { policies?: Record<string, Record<string, unknown>> } | null)?.policies;
-  const scopes: [string | null, Readonly<Record<string, PolicySummary>>][] = s.patterns ? Object.entries(s.patterns).map(([k, v]) => [k, v.policies]) : [[null, s.policies]];
+  const eachPattern: [string | null, Readonly<Record<string, PolicySummary>>][] = s.patterns ? Object.entries(s.patterns).map(([k, v]) => [k, v.policies]) : [[null, s.policies]];
   const out: DirectionCheck[] = [];
   for (const d of directions) {
-    for (const [pattern, policies] of scopes) {
+    for (const [pattern, policies] of d.scope === "mean" ? [[null, s.policies] as const] : eachPattern) {
       const p = policies[d.policy];
       if (!p) continue;
       const comparators = d.comparator.endsWith("*") ? Object.keys(policies).filter((k) => k.startsWith(d.comparator.slice(0, -1)) && k !== d.policy) : [d.comparator];
