@@ -141,7 +141,7 @@ function directionsTable(s: ExperimentSummary): string {
   if (checks.length === 0) return "";
   const rows = checks.map((c) => `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.policy)} vs ${esc(c.comparator)}</td><td>${esc(c.pattern ?? "")}</td>${outcomeCells(c, c.ours)}${c.oursAllocated ? outcomeCells(c, c.oursAllocated) : "<td></td><td></td>"}${outcomeCells(c, c.paper)}</tr>`);
   const caption = `Published directions, checked: ${checks.filter((c) => c.ours.holds).length} of ${checks.length} hold on ours. Cores are compared as the papers count cost, the decided configuration's cores; the cores allocated (switch overlaps and cold starts included) are beside.`;
-  return `<table class="directions"><caption>${esc(caption)}</caption><thead><tr><th>direction</th><th>policies</th><th>pattern</th><th>ours</th><th></th><th>ours, allocated cores</th><th></th><th class="paper">paper</th><th class="paper"></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table class="directions"><caption>${esc(caption)}</caption><thead><tr><th>direction</th><th>policies</th><th>pattern</th><th colspan="2">ours</th><th colspan="2">ours, allocated cores</th><th class="paper" colspan="2">paper's own figures</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function experimentSection(e: ReportExperiment, charts: readonly ChartSpec[]): string {
