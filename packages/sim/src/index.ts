@@ -37,7 +37,7 @@ export { baseVariant, latencyRatios, stageModels } from "./experiment/stage-prof
 export type { FileContents, StageModels } from "./experiment/stage-profiles.js";
 export { runExperiment } from "./experiment/run.js";
 export type { ExperimentDeps, ExperimentOutput, RunExperimentOptions } from "./experiment/run.js";
-export { meanSummary, policySummary } from "./experiment/summary.js";
+export { meanSummary, paperFigure, policySummary } from "./experiment/summary.js";
 export { checkDirections, parseDirections } from "./experiment/directions.js";
 export type { Direction, DirectionCheck, DirectionOutcome } from "./experiment/directions.js";
 export type { ExperimentSummary, ExperimentTimeseries, PolicySummary, RunCost, RunTimeseries, SourceRevision } from "./experiment/summary.js";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { checkDirections, type DirectionCheck, type DirectionOutcome, type ExperimentSummary, type PolicySummary } from "@fulcrum/sim";
+import { checkDirections, paperFigure, type DirectionCheck, type DirectionOutcome, type ExperimentSummary, type PolicySummary } from "@fulcrum/sim";
 import { listExperiments, loadExperiment, runExperimentFromDisk } from "@fulcrum/sim/node";
 import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
@@ -41,15 +41,9 @@ function nameList(option: string) {
 const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
 const num = (x: number, d = 2): string => x.toFixed(d);
 
-/** The published figure of `policy` for `metric`, when the paper entry has one (IPA's table). */
-export function paperFigure(paper: unknown, pattern: string | undefined, policy: string, metric: "meanCores" | "meanAccuracy"): number | undefined {
-  const p = paper as { patterns?: Record<string, Record<string, Record<string, number>>>; policies?: Record<string, Record<string, number>> } | null;
-  const table = pattern === undefined ? p?.policies : p?.patterns?.[pattern];
-  const v = table?.[policy]?.[metric];
-  return typeof v === "number" ? v : undefined;
-}
-
-const figure = (c: DirectionCheck, x: number): string => (c.metric === "violations" ? num(x, 0) : num(x, c.metric === "accuracy" ? 1 : 2));
+/** Decimals a direction's figures are printed with: whole violations, accuracy to 0.1 %, cores to 0.01. */
+export const directionDigits = (c: DirectionCheck): number => (c.metric === "violations" ? 0 : c.metric === "accuracy" ? 1 : 2);
+const figure = (c: DirectionCheck, x: number): string => num(x, directionDigits(c));
 const outcomeText = (c: DirectionCheck, o: DirectionOutcome): string => `${figure(c, o.value)} vs ${figure(c, o.comparatorValue)}, ${o.holds ? "holds" : "does not hold"}`;
 
 /**

@@ -59,6 +59,8 @@ describe("fulcrum report", () => {
     expect(() => readExperiments(root)).toThrow(/summary\.json is not valid JSON/);
     writeFileSync(join(root, "summary.json"), "{}");
     expect(() => readExperiments(root)).toThrow(/is not an experiment summary/);
+    writeFileSync(join(root, "summary.json"), JSON.stringify({ experiment: "e", policies: {}, paper: { directions: [{ name: "n", policy: "a", comparator: "b", metric: "latency", relation: "less" }] } }));
+    expect(() => readExperiments(root)).toThrow(/summary\.json: invalid experiment paper-results directions \(1 problem\):\n {2}- directions\[0\]\.metric/);
   });
 
   it("draws four charts per pattern (load and forecasts, cores, accuracy, violations), averaging long runs into bins", () => {

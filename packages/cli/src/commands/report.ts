@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { FulcrumError } from "@fulcrum/core";
-import { checkDirections, type DirectionCheck, type DirectionOutcome, type ExperimentSummary, type ExperimentTimeseries, type PolicySummary, type RunTimeseries } from "@fulcrum/sim";
+import { checkDirections, paperFigure, parseDirections, type DirectionCheck, type DirectionOutcome, type ExperimentSummary, type ExperimentTimeseries, type PolicySummary, type RunTimeseries } from "@fulcrum/sim";
 import { Command } from "commander";
-import { paperFigure } from "./experiment.js";
+import { directionDigits } from "./experiment.js";
 
 /** A folder `fulcrum report` cannot make a report from; `dir` names it. */
 export class ReportInputError extends FulcrumError {
@@ -70,6 +70,11 @@ export function readExperiments(dir: string): ReportExperiment[] {
     if (typeof summary.experiment !== "string" || typeof summary.policies !== "object" || summary.policies === null) {
       throw new ReportInputError(dir, `${join(d, "summary.json")} is not an experiment summary (no "experiment" or "policies")`);
     }
+    try {
+      parseDirections(summary.paper);
+    } catch (err) {
+      throw new ReportInputError(dir, `${join(d, "summary.json")}: ${(err as Error).message}`, { cause: err });
+    }
     return { dir: d, summary, ...(existsSync(join(dir, d, "timeseries.json")) ? { timeseries: read<ExperimentTimeseries>("timeseries.json") } : {}) };
   });
 }
@@ -130,7 +135,7 @@ function policyTable(s: ExperimentSummary, policies: Readonly<Record<string, Pol
 }
 
 function outcomeCells(c: DirectionCheck, o: DirectionOutcome | undefined): string {
-  const d = c.metric === "violations" ? 0 : c.metric === "accuracy" ? 1 : 2;
+  const d = directionDigits(c);
   if (!o) return "<td>–</td><td>–</td>";
   return `<td>${fmt(o.value, d)} vs ${fmt(o.comparatorValue, d)}</td><td class="${o.holds ? "holds" : "fails"}">${o.holds ? "holds" : "does not hold"}</td>`;
 }

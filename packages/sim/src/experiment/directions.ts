@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExperimentConfigError } from "../errors.js";
-import type { ExperimentSummary, PolicySummary } from "./summary.js";
+import { paperFigure, type ExperimentSummary, type PolicySummary } from "./summary.js";
 
 /**
  * A published direction, as data (`directions` of an entry in `experiments/paper-results.json`):
@@ -72,11 +72,9 @@ function oursOf(p: PolicySummary, metric: Direction["metric"]): number {
   return metric === "violations" ? p.violations : metric === "accuracy" ? p.meanAccuracy : p.meanDecidedCores;
 }
 
-/** The paper's figure: its tables key cost `meanCores` and accuracy `meanAccuracy`. */
-function paperOf(table: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined, policy: string, metric: Direction["metric"]): number | undefined {
-  const key = metric === "cores" ? "meanCores" : metric === "accuracy" ? "meanAccuracy" : "violations";
-  const v = table?.[policy]?.[key];
-  return typeof v === "number" ? v : undefined;
+/** The paper's figure, where it publishes one: its tables hold cost (`meanCores`) and accuracy, never violations. */
+function paperOf(paper: unknown, pattern: string | null, policy: string, metric: Direction["metric"]): number | undefined {
+  return metric === "violations" ? undefined : paperFigure(paper, pattern ?? undefined, policy, metric === "cores" ? "meanCores" : "meanAccuracy");
 }
 
 /** The directions of a paper entry; none when it has no `directions`. Throws `ExperimentConfigError` naming every bad key. */
@@ -95,8 +93,6 @@ export function parseDirections(paper: unknown): Direction[] {
  */
 export function checkDirections(s: ExperimentSummary): DirectionCheck[] {
   const directions = parseDirections(s.paper);
-  const paperPatterns = (s.paper as { patterns?: Record<string, Record<string, Record<string, unknown>>> } | null)?.patterns;
-  const paperPolicies = (s.paper as { policies?: Record<string, Record<string, unknown>> } | null)?.policies;
   const eachPattern: [string | null, Readonly<Record<string, PolicySummary>>][] = s.patterns ? Object.entries(s.patterns).map(([k, v]) => [k, v.policies]) : [[null, s.policies]];
   const out: DirectionCheck[] = [];
   for (const d of directions) {
@@ -107,9 +103,8 @@ export function checkDirections(s: ExperimentSummary): DirectionCheck[] {
       for (const c of comparators) {
         const q = policies[c];
         if (!q) continue;
-        const table = pattern === null ? paperPolicies : paperPatterns?.[pattern];
-        const pv = paperOf(table, d.policy, d.metric);
-        const pc = paperOf(table, c, d.metric);
+        const pv = paperOf(s.paper, pattern, d.policy, d.metric);
+        const pc = paperOf(s.paper, pattern, c, d.metric);
         out.push({
           name: d.name,
           pattern,

@@ -127,6 +127,14 @@ export interface ExperimentTimeseries {
   readonly runs: readonly RunTimeseries[];
 }
 
+/** The published figure of `policy` for `metric` in a paper entry (per `pattern`, or its means), when it has one (IPA's table). */
+export function paperFigure(paper: unknown, pattern: string | undefined, policy: string, metric: "meanCores" | "meanAccuracy"): number | undefined {
+  const p = paper as { patterns?: Record<string, Record<string, Record<string, unknown>>>; policies?: Record<string, Record<string, unknown>> } | null;
+  const table = pattern === undefined ? p?.policies : p?.patterns?.[pattern];
+  const v = table?.[policy]?.[metric];
+  return typeof v === "number" ? v : undefined;
+}
+
 /** The summary figures of one run. */
 export function policySummary(r: RunResult): PolicySummary {
   return {

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { StageServer } from "../serving/stage-server.js";
 
 /** Period of the event-loop delay samples behind `nodejs_eventloop_lag_*`, ms. */
-export const EVENT_LOOP_SAMPLE_MS = 100;
+const EVENT_LOOP_SAMPLE_MS = 100;
 
 /**
  * Prometheus metrics of one stage replica, read from the server's counters at scrape time;
